@@ -1,0 +1,109 @@
+"""Shared pytest fixtures: run `dbt build` into throw-away DuckDB files and read the results.
+
+The sample build and the real-subset build are session-scoped: every test module reuses the
+same two warehouses, so the suite pays for each build once.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_DIR = ROOT / "data" / "sample"
+REAL_DIR = ROOT.parent / "shared" / "olist_real"
+REAL_SUBSET_DIR = REAL_DIR / "subset"
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+
+@dataclass
+class DbtRun:
+    returncode: int
+    output: str
+    db_path: Path
+    run_results: dict
+
+    def statuses(self) -> dict[str, str]:
+        """unique_id -> status for every node dbt ran."""
+        return {r["unique_id"]: r["status"] for r in self.run_results.get("results", [])}
+
+    def failures(self) -> list[str]:
+        return [uid for uid, status in self.statuses().items() if status in ("error", "fail")]
+
+
+def run_dbt(
+    command: list[str],
+    db_path: Path,
+    work_dir: Path,
+    dbt_vars: dict | None = None,
+    env: dict | None = None,
+    timeout: int = 900,
+) -> DbtRun:
+    """Run a dbt command from the project root against db_path; artifacts go under work_dir."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    target = work_dir / "target"
+    args = [DBT, *command, "--target-path", str(target), "--log-path", str(work_dir / "logs")]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
+    full_env = {
+        **os.environ,
+        "DUCKDB_PATH": str(db_path),
+        "DBT_PROFILES_DIR": str(ROOT),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **(env or {}),
+    }
+    proc = subprocess.run(
+        args, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout
+    )
+    results_file = target / "run_results.json"
+    run_results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    return DbtRun(proc.returncode, proc.stdout + proc.stderr, db_path, run_results)
+
+
+def query(db_path: Path, sql: str, params=None):
+    """Read-only query against a built warehouse."""
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def query_df(db_path: Path, sql: str):
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return con.execute(sql).df()
+
+
+def _build(tmp_path_factory, name: str, raw_dir: Path) -> DbtRun:
+    work = tmp_path_factory.mktemp(name)
+    run = run_dbt(["build"], work / "warehouse.duckdb", work, {"raw_data_dir": str(raw_dir)})
+    if run.returncode != 0:
+        pytest.fail(f"dbt build on {raw_dir} failed:\n{run.output[-6000:]}")
+    return run
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory) -> DbtRun:
+    """dbt build on the bundled sample (the default raw_data_dir)."""
+    if not SAMPLE_DIR.exists():
+        pytest.fail(f"bundled sample missing at {SAMPLE_DIR}")
+    return _build(tmp_path_factory, "sample", SAMPLE_DIR)
+
+
+@pytest.fixture(scope="session")
+def real_subset_build(tmp_path_factory) -> DbtRun:
+    """dbt build on ../shared/olist_real/subset (skipped where that folder is absent)."""
+    if not REAL_SUBSET_DIR.exists():
+        pytest.skip(f"real Olist subset not found at {REAL_SUBSET_DIR}: real-data tests skipped")
+    return _build(tmp_path_factory, "real_subset", REAL_SUBSET_DIR)
+
+
+@pytest.fixture(scope="session", params=["sample", "real_subset"])
+def any_build(request) -> tuple[DbtRun, Path]:
+    """Parametrizes a test over both builds: yields (run, raw_dir)."""
+    if request.param == "sample":
+        return request.getfixturevalue("sample_build"), SAMPLE_DIR
+    return request.getfixturevalue("real_subset_build"), REAL_SUBSET_DIR
