@@ -1,0 +1,270 @@
+"""Tests of scripts/generate_olist.py: determinism, exact Kaggle layout, quirks and distributions."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_DIR = ROOT / "data" / "sample"
+REAL_FULL_DIR = ROOT.parent / "shared" / "olist_real" / "full"
+
+_spec = importlib.util.spec_from_file_location("generate_olist", ROOT / "scripts" / "generate_olist.py")
+gen = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(gen)
+
+HEADERS = {
+    "olist_orders_dataset.csv": '"order_id","customer_id","order_status","order_purchase_timestamp",'
+    '"order_approved_at","order_delivered_carrier_date","order_delivered_customer_date",'
+    '"order_estimated_delivery_date"\n',
+    "olist_order_items_dataset.csv": '"order_id","order_item_id","product_id","seller_id",'
+    '"shipping_limit_date","price","freight_value"\n',
+    "olist_order_payments_dataset.csv": '"order_id","payment_sequential","payment_type",'
+    '"payment_installments","payment_value"\n',
+    "olist_order_reviews_dataset.csv": '"review_id","order_id","review_score","review_comment_title",'
+    '"review_comment_message","review_creation_date","review_answer_timestamp"\n',
+    "olist_customers_dataset.csv": '"customer_id","customer_unique_id","customer_zip_code_prefix",'
+    '"customer_city","customer_state"\n',
+    "olist_products_dataset.csv": '"product_id","product_category_name","product_name_lenght",'
+    '"product_description_lenght","product_photos_qty","product_weight_g","product_length_cm",'
+    '"product_height_cm","product_width_cm"\n',
+    "olist_sellers_dataset.csv": '"seller_id","seller_zip_code_prefix","seller_city","seller_state"\n',
+    "olist_geolocation_dataset.csv": '"geolocation_zip_code_prefix","geolocation_lat","geolocation_lng",'
+    '"geolocation_city","geolocation_state"\n',
+    "product_category_name_translation.csv": "\ufeffproduct_category_name,product_category_name_english\r\n",
+}
+
+# Column types as the project's sources read them (models/staging/olist/_olist__sources.yml).
+TYPES = {
+    "olist_orders_dataset.csv": {
+        "order_id": "varchar", "customer_id": "varchar", "order_status": "varchar",
+        "order_purchase_timestamp": "timestamp", "order_approved_at": "timestamp",
+        "order_delivered_carrier_date": "timestamp", "order_delivered_customer_date": "timestamp",
+        "order_estimated_delivery_date": "timestamp"},
+    "olist_order_items_dataset.csv": {
+        "order_id": "varchar", "order_item_id": "integer", "product_id": "varchar", "seller_id": "varchar",
+        "shipping_limit_date": "timestamp", "price": "decimal(18,2)", "freight_value": "decimal(18,2)"},
+    "olist_order_payments_dataset.csv": {
+        "order_id": "varchar", "payment_sequential": "integer", "payment_type": "varchar",
+        "payment_installments": "integer", "payment_value": "decimal(18,2)"},
+    "olist_order_reviews_dataset.csv": {
+        "review_id": "varchar", "order_id": "varchar", "review_score": "integer",
+        "review_comment_title": "varchar", "review_comment_message": "varchar",
+        "review_creation_date": "timestamp", "review_answer_timestamp": "timestamp"},
+    "olist_customers_dataset.csv": {
+        "customer_id": "varchar", "customer_unique_id": "varchar", "customer_zip_code_prefix": "varchar",
+        "customer_city": "varchar", "customer_state": "varchar"},
+    "olist_products_dataset.csv": {
+        "product_id": "varchar", "product_category_name": "varchar", "product_name_lenght": "integer",
+        "product_description_lenght": "integer", "product_photos_qty": "integer", "product_weight_g": "integer",
+        "product_length_cm": "integer", "product_height_cm": "integer", "product_width_cm": "integer"},
+    "olist_sellers_dataset.csv": {
+        "seller_id": "varchar", "seller_zip_code_prefix": "varchar", "seller_city": "varchar",
+        "seller_state": "varchar"},
+    "olist_geolocation_dataset.csv": {
+        "geolocation_zip_code_prefix": "varchar", "geolocation_lat": "double", "geolocation_lng": "double",
+        "geolocation_city": "varchar", "geolocation_state": "varchar"},
+    "product_category_name_translation.csv": {
+        "product_category_name": "varchar", "product_category_name_english": "varchar"},
+}
+VIEWS = {"o": "olist_orders_dataset.csv", "i": "olist_order_items_dataset.csv",
+         "p": "olist_order_payments_dataset.csv", "r": "olist_order_reviews_dataset.csv",
+         "c": "olist_customers_dataset.csv", "pr": "olist_products_dataset.csv",
+         "s": "olist_sellers_dataset.csv", "g": "olist_geolocation_dataset.csv",
+         "tr": "product_category_name_translation.csv"}
+
+
+def _read_csv_sql(folder: Path, name: str) -> str:
+    types = ", ".join(f"'{col}': '{typ}'" for col, typ in TYPES[name].items())
+    return (f"read_csv('{folder / name}', header=true, delim=',', quote='\"', escape='\"', "
+            f"types={{{types}}})")
+
+
+def _connect(folder: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    for view, name in VIEWS.items():
+        con.execute(f"create view {view} as select * from {_read_csv_sql(folder, name)}")
+    return con
+
+
+@pytest.fixture(scope="module")
+def large_run(tmp_path_factory):
+    """A 20 k customer run (well under a second to generate)."""
+    out = tmp_path_factory.mktemp("olist_20k")
+    counts = gen.generate(20_000, 7, out)
+    con = _connect(out)
+    yield out, counts, con
+    con.close()
+
+
+def _one(con, sql):
+    return con.execute(sql).fetchone()[0]
+
+
+# ---- the bundled sample ---------------------------------------------------------------------
+
+def test_sample_regenerates_byte_identical(tmp_path):
+    recorded = json.loads((SAMPLE_DIR / "GENERATED_WITH.json").read_text())
+    gen.generate(recorded["customers"], recorded["seed"], tmp_path)
+    for name in [*HEADERS, "GENERATED_WITH.json"]:
+        assert (tmp_path / name).read_bytes() == (SAMPLE_DIR / name).read_bytes(), name
+
+
+def test_sample_is_small():
+    total = sum(f.stat().st_size for f in SAMPLE_DIR.glob("*.csv"))
+    assert len(list(SAMPLE_DIR.glob("*.csv"))) == 9
+    assert total < 5_000_000
+
+
+@pytest.mark.parametrize("name", list(HEADERS))
+def test_exact_headers(name):
+    with open(SAMPLE_DIR / name, encoding="utf-8", newline="") as fh:
+        assert fh.readline() == HEADERS[name]
+
+
+def test_translation_file_format():
+    raw = (SAMPLE_DIR / "product_category_name_translation.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert raw.count(b"\r\n") == 71 and not raw.endswith(b"\n")  # CRLF, no final line break
+
+
+def test_sample_reads_back_with_typed_read_csv():
+    recorded = json.loads((SAMPLE_DIR / "GENERATED_WITH.json").read_text())
+    con = _connect(SAMPLE_DIR)
+    for view, name in VIEWS.items():
+        assert _one(con, f"select count(*) from {view}") == recorded["rows"][name], name
+
+
+def test_sample_has_no_real_ids():
+    """Synthetic rows only: no seller, product or customer id of the real export."""
+    if not REAL_FULL_DIR.exists():
+        pytest.skip(f"real Olist data not found at {REAL_FULL_DIR}")
+    con = _connect(SAMPLE_DIR)
+    checks = [("s", "seller_id", "olist_sellers_dataset.csv"),
+              ("pr", "product_id", "olist_products_dataset.csv"),
+              ("c", "customer_unique_id", "olist_customers_dataset.csv")]
+    for view, col, real in checks:
+        real_sql = f"read_csv('{REAL_FULL_DIR / real}', header=true, all_varchar=true)"
+        assert _one(con, f"select count(*) from {view} where {col} in (select {col} from {real_sql})") == 0
+
+
+# ---- format and quirks (20 k customers) -------------------------------------------------------
+
+def test_reads_back_with_row_counts(large_run):
+    out, counts, con = large_run
+    for view, name in VIEWS.items():
+        assert _one(con, f"select count(*) from {view}") == counts[name], name
+
+
+def test_text_format(large_run):
+    out, _, con = large_run
+    lines = (out / "olist_customers_dataset.csv").read_text().splitlines()[1:]
+    quoted_ids = sum(line.startswith('"') for line in lines) / len(lines)
+    assert 0.55 < quoted_ids < 0.70  # ids quoted only when they start with a digit (10 of 16)
+    assert all(line.split(",")[2].startswith('"') for line in lines)  # zip prefixes always quoted
+    assert _one(con, "select count(*) from c where customer_zip_code_prefix like '0%'") > 0
+    assert _one(con, "select count(*) from c where not regexp_full_match(customer_zip_code_prefix, '[0-9]{5}')") == 0
+    for view, col in [("o", "order_id"), ("c", "customer_unique_id"), ("r", "review_id"), ("pr", "product_id")]:
+        assert _one(con, f"select count(*) from {view} where not regexp_full_match({col}, '[0-9a-f]{{32}}')") == 0
+    assert _one(con, "select count(*) from o where order_estimated_delivery_date::time <> '00:00:00'") == 0
+    prices = (out / "olist_order_items_dataset.csv").read_text().splitlines()[1:]
+    assert all(len(line.rsplit(",", 2)[1].split(".")[1]) == 2 for line in prices)
+
+
+def test_quirks(large_run):
+    _, _, con = large_run
+    # reviews: reused review_ids, orders with two reviews, orders without review, multi-line comments
+    assert _one(con, """select count(*) from (select review_id from r group by 1
+        having count(distinct order_id) > 1)""") > 0
+    assert _one(con, "select count(*) from (select order_id from r group by 1 having count(*) > 1)") > 0
+    assert _one(con, "select count(*) from o where order_id not in (select order_id from r)") > 0
+    assert _one(con, "select count(*) from r where review_comment_message like '%' || chr(10) || '%'") > 0
+    assert _one(con, "select count(*) from r where review_comment_message like '%,%'") > 0
+    # geolocation: several rows per zip prefix, a few outside Brazil
+    assert _one(con, "select max(n) from (select count(*) n from g group by geolocation_zip_code_prefix)") > 1
+    assert _one(con, "select count(*) from g where geolocation_lat > 5.3 or geolocation_lng > -34") > 0
+    # products: empty category (~1.8 %), exactly two categories without translation
+    assert 0.01 < _one(con, "select avg((product_category_name is null)::int) from pr") < 0.03
+    untranslated = con.execute("""select distinct product_category_name from pr
+        where product_category_name not in (select product_category_name from tr)""").fetchall()
+    assert sorted(u[0] for u in untranslated) == ["pc_gamer", "portateis_cozinha_e_preparadores_de_alimentos"]
+    # payments: not_defined with value 0 on canceled orders, an order with items but no payment
+    assert _one(con, """select count(*) from p join o using (order_id)
+        where payment_type = 'not_defined' and payment_value = 0 and order_status = 'canceled'""") >= 2
+    assert _one(con, "select count(distinct order_id) from i where order_id not in (select order_id from p)") >= 1
+    # orders: null timestamps by status, a few delivered orders without delivery date
+    assert _one(con, """select count(*) from o where order_status in ('invoiced', 'processing', 'unavailable')
+        and (order_delivered_carrier_date is not null or order_delivered_customer_date is not null)""") == 0
+    assert _one(con, """select count(*) from o
+        where order_status = 'delivered' and order_delivered_customer_date is null""") >= 1
+    assert 0.02 < _one(con, "select avg((order_delivered_customer_date is null)::int) from o") < 0.04
+    statuses = {row[0] for row in con.execute("select distinct order_status from o").fetchall()}
+    assert statuses == {s for s, _ in gen.ORDER_STATUSES}
+    # customers: one customer_id per order, several per repeat customer
+    assert _one(con, "select count(*) - count(distinct customer_id) from c") == 0
+    assert _one(con, "select count(*) from o where customer_id not in (select customer_id from c)") == 0
+    assert _one(con, "select max(n) from (select count(*) n from c group by customer_unique_id)") >= 5
+
+
+def test_distributions(large_run):
+    _, _, con = large_run
+    single = _one(con, """select avg((n = 1)::int) from (select count(*) n from c group by customer_unique_id)""")
+    assert 0.95 <= single <= 0.99
+    assert 0.70 <= _one(con, "select avg((payment_type = 'credit_card')::int) from p") <= 0.78
+    assert 0.15 <= _one(con, "select avg((payment_type = 'boleto')::int) from p") <= 0.23
+    assert 0.38 <= _one(con, "select avg((customer_state = 'SP')::int) from c") <= 0.46
+    assert _one(con, "select count(distinct customer_state) from c") == 27
+    assert 0.95 <= _one(con, "select avg((order_status = 'delivered')::int) from o") <= 0.98
+    assert 0.85 <= _one(con, "select avg((n = 1)::int) from (select count(*) n from i group by order_id)") <= 0.95
+    assert 60 <= _one(con, "select median(price) from i") <= 95
+    five, one = con.execute("select avg((review_score = 5)::int), avg((review_score = 1)::int) from r").fetchone()
+    assert 0.50 <= five <= 0.64 and 0.08 <= one <= 0.16
+    late, on_time = con.execute("""
+        select avg(review_score) filter (where late), avg(review_score) filter (where not late)
+        from (select review_score, order_delivered_customer_date > order_estimated_delivery_date late
+              from r join o using (order_id) where order_delivered_customer_date is not null)""").fetchone()
+    assert late < on_time - 1
+    delivery_days = _one(con, """select avg(date_diff('second', order_purchase_timestamp,
+        order_delivered_customer_date) / 86400) from o where order_status = 'delivered'""")
+    assert 9 <= delivery_days <= 15
+    months = dict(con.execute("""select strftime(order_purchase_timestamp, '%Y-%m'), count(*) from o
+        group by 1""").fetchall())
+    assert months["2017-11"] > months["2017-10"] * 1.3  # Black Friday
+    assert sum(v for k, v in months.items() if k < "2017") < 0.03 * sum(months.values())
+    daytime, night = con.execute("""select avg((hour(order_purchase_timestamp) between 10 and 16)::int),
+        avg((hour(order_purchase_timestamp) < 7)::int) from o""").fetchone()
+    assert daytime > 0.40 and night < 0.08
+    by_weekday = dict(con.execute("select isodow(order_purchase_timestamp), count(*) from o group by 1").fetchall())
+    assert min(by_weekday, key=by_weekday.get) == 6  # Saturday lowest
+    assert by_weekday[1] > by_weekday[5] and by_weekday[2] > by_weekday[5]  # Monday, Tuesday above Friday
+
+
+def test_payments_match_items(large_run):
+    _, _, con = large_run
+    share = _one(con, """
+        with items as (select order_id, sum(price + freight_value) total from i group by 1),
+             paid as (select order_id, sum(payment_value) total from p group by 1)
+        select avg((items.total = paid.total)::int) from items join paid using (order_id)""")
+    assert share >= 0.98
+    assert _one(con, "select max(payment_sequential) from p") >= 2
+
+
+# ---- determinism and CLI ------------------------------------------------------------------------
+
+def test_seed_changes_data(tmp_path):
+    gen.generate(200, 1, tmp_path / "a")
+    gen.generate(200, 2, tmp_path / "b")
+    gen.generate(200, 1, tmp_path / "c")
+    orders = "olist_orders_dataset.csv"
+    assert (tmp_path / "a" / orders).read_bytes() != (tmp_path / "b" / orders).read_bytes()
+    assert (tmp_path / "a" / orders).read_bytes() == (tmp_path / "c" / orders).read_bytes()
+
+
+def test_cli_orders_option(tmp_path, capsys):
+    assert gen.main(["--orders", "2000", "--seed", "3", "--out", str(tmp_path)]) == 0
+    assert "customers" in capsys.readouterr().out
+    counts = json.loads((tmp_path / "GENERATED_WITH.json").read_text())["rows"]
+    assert 1800 <= counts["olist_orders_dataset.csv"] <= 2200
