@@ -1,0 +1,94 @@
+with
+
+purchases as (
+
+    select * from {{ ref('int_segmentation__purchases') }}
+
+),
+
+rfm_segment_map as (
+
+    select * from {{ ref('rfm_segments') }}
+
+),
+
+customer_metrics as (
+
+    select
+        customer_unique_id,
+        max(analysis_date) as analysis_date,
+        {{ dbt.datediff('max(purchase_date)', 'max(analysis_date)', 'day') }} as recency_days,
+        count(*) as frequency,
+        sum(payment_value) as monetary
+    from purchases
+    group by customer_unique_id
+
+),
+
+score_thresholds as (
+
+    -- quantile cut-offs of each metric over all customers (var rfm_bins)
+    select
+        {{ segmentation_quantile_thresholds('recency_days', 'recency_cutoff') }},
+        {{ segmentation_quantile_thresholds('frequency', 'frequency_cutoff') }},
+        {{ segmentation_quantile_thresholds('monetary', 'monetary_cutoff') }}
+    from customer_metrics
+
+),
+
+scored as (
+
+    select
+        customer_metrics.customer_unique_id,
+        customer_metrics.analysis_date,
+        customer_metrics.recency_days,
+        customer_metrics.frequency,
+        customer_metrics.monetary,
+        {{ segmentation_quantile_score('customer_metrics.recency_days', 'score_thresholds.recency_cutoff', reverse=true) }} as r_score,
+        {{ segmentation_quantile_score('customer_metrics.frequency', 'score_thresholds.frequency_cutoff') }} as f_score,
+        {{ segmentation_quantile_score('customer_metrics.monetary', 'score_thresholds.monetary_cutoff') }} as m_score
+    from customer_metrics
+    cross join score_thresholds
+
+),
+
+weighted as (
+
+    select
+        scored.*,
+        {{ segmentation_rfm_weighted('scored.r_score', 'scored.f_score', 'scored.m_score') }} as rfm_weighted
+    from scored
+
+),
+
+churn_thresholds as (
+
+    select
+        {{ segmentation_churn_thresholds('rfm_weighted') }}
+    from weighted
+
+),
+
+final as (
+
+    select
+        weighted.customer_unique_id,
+        weighted.analysis_date,
+        weighted.recency_days,
+        weighted.frequency,
+        weighted.monetary,
+        weighted.r_score,
+        weighted.f_score,
+        weighted.m_score,
+        weighted.rfm_weighted,
+        {{ segmentation_churn_risk('weighted.rfm_weighted') }} as churn_risk,
+        rfm_segment_map.rfm_segment
+    from weighted
+    cross join churn_thresholds
+    left join rfm_segment_map
+        on {{ segmentation_rfm_grid_r('weighted.r_score') }} = rfm_segment_map.r_grid
+        and {{ segmentation_rfm_grid_fm('weighted.f_score', 'weighted.m_score') }} = rfm_segment_map.fm_grid
+
+)
+
+select * from final

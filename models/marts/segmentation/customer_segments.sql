@@ -1,0 +1,70 @@
+-- The wide BI-facing row per customer (every person in dim_customers): address and purchase history,
+-- RFM scores and churn risk, ABC-XYZ segment. RFM and ABC-XYZ columns are null for customers with no
+-- purchase before the analysis date. Column types are pinned by an enforced model contract.
+
+with
+
+customers as (
+
+    select * from {{ ref('dim_customers') }}
+
+),
+
+rfm as (
+
+    select * from {{ ref('customer_rfm') }}
+
+),
+
+abc_xyz as (
+
+    select * from {{ ref('customer_abc_xyz') }}
+
+),
+
+final as (
+
+    select
+        cast(customers.customer_unique_id as {{ dbt.type_string() }}) as customer_unique_id,
+        cast(customers.customer_state as {{ dbt.type_string() }}) as customer_state,
+        cast(customers.customer_region as {{ dbt.type_string() }}) as customer_region,
+        cast(customers.customer_city as {{ dbt.type_string() }}) as customer_city,
+        cast(customers.customer_zip_code_prefix as {{ dbt.type_string() }}) as customer_zip_code_prefix,
+        cast(customers.customer_lat as {{ segmentation_type_double() }}) as customer_lat,
+        cast(customers.customer_lng as {{ segmentation_type_double() }}) as customer_lng,
+        cast(customers.order_count as {{ dbt.type_bigint() }}) as order_count,
+        cast(customers.purchase_count as {{ dbt.type_bigint() }}) as purchase_count,
+        cast(customers.purchase_value as decimal(38, 2)) as purchase_value,
+        cast(customers.has_purchased as {{ dbt.type_boolean() }}) as has_purchased,
+        cast(customers.first_order_at as {{ dbt.type_timestamp() }}) as first_order_at,
+        cast(customers.first_purchase_at as {{ dbt.type_timestamp() }}) as first_purchase_at,
+        cast(customers.last_purchase_at as {{ dbt.type_timestamp() }}) as last_purchase_at,
+        cast(rfm.analysis_date as date) as analysis_date,
+        cast(rfm.recency_days as {{ dbt.type_bigint() }}) as recency_days,
+        cast(rfm.frequency as {{ dbt.type_bigint() }}) as frequency,
+        cast(rfm.monetary as decimal(38, 2)) as monetary,
+        cast(rfm.r_score as {{ dbt.type_int() }}) as r_score,
+        cast(rfm.f_score as {{ dbt.type_int() }}) as f_score,
+        cast(rfm.m_score as {{ dbt.type_int() }}) as m_score,
+        cast(rfm.rfm_weighted as decimal(18, 6)) as rfm_weighted,
+        cast(rfm.churn_risk as {{ dbt.type_string() }}) as churn_risk,
+        cast(rfm.rfm_segment as {{ dbt.type_string() }}) as rfm_segment,
+        cast(abc_xyz.abc_class as {{ dbt.type_string() }}) as abc_class,
+        cast(abc_xyz.monetary_share as {{ segmentation_type_double() }}) as monetary_share,
+        cast(abc_xyz.share_before as {{ segmentation_type_double() }}) as share_before,
+        cast(abc_xyz.xyz_class as {{ dbt.type_string() }}) as xyz_class,
+        cast(abc_xyz.cv as {{ segmentation_type_double() }}) as cv,
+        cast(abc_xyz.periods_active as {{ dbt.type_bigint() }}) as periods_active,
+        cast(abc_xyz.periods_in_span as {{ dbt.type_bigint() }}) as periods_in_span,
+        cast(abc_xyz.segment as {{ dbt.type_string() }}) as segment,
+        cast(abc_xyz.segment_description_en as {{ dbt.type_string() }}) as segment_description_en,
+        cast(abc_xyz.segment_description_ru as {{ dbt.type_string() }}) as segment_description_ru
+    from customers
+    left join rfm
+        on customers.customer_unique_id = rfm.customer_unique_id
+    left join abc_xyz
+        on customers.customer_unique_id = abc_xyz.customer_unique_id
+
+)
+
+select * from final

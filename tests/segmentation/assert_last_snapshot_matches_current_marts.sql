@@ -1,0 +1,44 @@
+-- The last snapshot is taken as of the analysis date, so it must reproduce customer_rfm and
+-- customer_abc_xyz customer by customer (same customers, metrics, scores, churn risk and segments).
+with
+
+last_snapshot as (
+
+    select *
+    from {{ ref('segment_snapshots') }}
+    where snapshot_month = (select max(snapshot_month) from {{ ref('segment_snapshots') }})
+
+),
+
+current_marts as (
+
+    select
+        customer_rfm.*,
+        customer_abc_xyz.segment
+    from {{ ref('customer_rfm') }} as customer_rfm
+    inner join {{ ref('customer_abc_xyz') }} as customer_abc_xyz
+        on customer_rfm.customer_unique_id = customer_abc_xyz.customer_unique_id
+
+)
+
+select
+    coalesce(last_snapshot.customer_unique_id, current_marts.customer_unique_id) as customer_unique_id,
+    last_snapshot.churn_risk as snapshot_churn_risk,
+    current_marts.churn_risk as current_churn_risk,
+    last_snapshot.segment as snapshot_segment,
+    current_marts.segment as current_segment
+from last_snapshot
+full outer join current_marts
+    on last_snapshot.customer_unique_id = current_marts.customer_unique_id
+where last_snapshot.customer_unique_id is null
+    or current_marts.customer_unique_id is null
+    or last_snapshot.recency_days <> current_marts.recency_days
+    or last_snapshot.frequency <> current_marts.frequency
+    or last_snapshot.monetary <> current_marts.monetary
+    or last_snapshot.r_score <> current_marts.r_score
+    or last_snapshot.f_score <> current_marts.f_score
+    or last_snapshot.m_score <> current_marts.m_score
+    or last_snapshot.rfm_weighted <> current_marts.rfm_weighted
+    or last_snapshot.churn_risk <> current_marts.churn_risk
+    or last_snapshot.rfm_segment <> current_marts.rfm_segment
+    or last_snapshot.segment <> current_marts.segment
