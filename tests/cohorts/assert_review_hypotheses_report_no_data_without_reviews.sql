@@ -1,0 +1,50 @@
+-- Hypotheses that need reviews (hypothesis_catalog.requires = 'reviews') report n = 0 and "no data" when
+-- the data hold no review; with reviews they must be computed on at least one unit. Those that need only
+-- purchases must have data whenever there are purchases (H06 also needs a whole season window: not checked).
+
+with
+
+results as (
+
+    select * from {{ ref('hypothesis_results') }}
+
+),
+
+catalog as (
+
+    select * from {{ ref('hypothesis_catalog') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('fct_orders') }}
+
+),
+
+coverage as (
+
+    select
+        coalesce(sum(case when is_purchase and review_count > 0 then 1 else 0 end), 0) as reviewed_purchases,
+        coalesce(sum(case when is_purchase then 1 else 0 end), 0) as purchases
+    from orders
+
+)
+
+select
+    results.hypothesis_id,
+    catalog.requires,
+    results.n,
+    results.verdict,
+    coverage.reviewed_purchases
+from results
+inner join catalog
+    on results.hypothesis_id = catalog.hypothesis_id
+cross join coverage
+where (
+        catalog.requires = 'reviews'
+        and coverage.reviewed_purchases = 0
+        and (results.n <> 0 or results.verdict <> 'no data')
+    )
+    or (catalog.requires = 'reviews' and coverage.reviewed_purchases > 0 and results.n = 0)
+    or (catalog.requires = 'purchases' and coverage.purchases > 0 and results.n = 0)
