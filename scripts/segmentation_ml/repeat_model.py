@@ -1,0 +1,488 @@
+"""Will a customer buy again within the horizon, judged from what is known at the first purchase?
+
+Input: one row per purchasing customer as in the ml_first_purchase_features model: the features of the
+first purchase only (REPEAT_NUMERIC_FEATURES, REPEAT_CATEGORICAL_FEATURES), first_purchased_at, and
+three columns that are NOT features: horizon_complete (the whole horizon after the first purchase is
+inside the data), repeated_within_horizon (the label) and purchase_count (who is scored). Only the
+columns named in the feature lists ever reach a model.
+
+Evaluation is a time-based backtest: pick a cutoff date; test on customers whose first purchase is on
+or after it (whole horizon observed); train on customers whose label was already known at the cutoff
+(first purchase + horizon <= cutoff: "embargo"; without it, first purchase before the cutoff). A
+gradient-boosting model is compared with two baselines: always-no, and a logistic regression on one
+numeric feature (chosen on the training set only). Class weights are balanced for training; the
+model's probabilities are Platt-scaled on out-of-fold training scores, the baseline's corrected for the
+prior shift (odds * n_pos / n_neg). AUCs and the top decile depend on the ranking only.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score
+from threadpoolctl import threadpool_limits
+
+REPEAT_NUMERIC_FEATURES = [
+    "first_order_payment_value",
+    "first_order_freight_value",
+    "first_order_item_count",
+    "first_order_installments",
+    "first_order_hour",
+    "first_order_estimated_delivery_days",
+    "first_order_delivery_days",
+    "first_order_review_score",
+]
+REPEAT_CATEGORICAL_FEATURES = [
+    "first_order_category",
+    "first_order_payment_type",
+    "first_order_state",
+    "first_order_region",
+    "first_order_weekday",
+]
+LABEL = "repeated_within_horizon"
+# never features: the label, the observation flag, and the purchase count (computed from later orders)
+NOT_FEATURES = {LABEL, "horizon_complete", "purchase_count", "customer_unique_id", "first_purchased_at"}
+
+DEFAULT_MODEL_PARAMS = {
+    "learning_rate": 0.1,
+    "max_iter": 100,
+    "max_leaf_nodes": 15,
+    "min_samples_leaf": 40,
+    "l2_regularization": 1.0,
+}
+MODEL_NAME = "hist_gradient_boosting"
+ALWAYS_NO = "baseline_always_no"
+SINGLE_FEATURE = "baseline_single_feature_logistic"
+
+
+# ---------------------------------------------------------------------------------------- metrics
+def roc_auc(y: np.ndarray, score: np.ndarray) -> float:
+    """Mann-Whitney ROC AUC with average ranks for ties (= sklearn's); NaN with one class only."""
+    y = np.asarray(y, dtype=bool)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    from scipy.stats import rankdata
+
+    ranks = rankdata(score)
+    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def top_fraction_precision_recall(y: np.ndarray, score: np.ndarray, fraction: float = 0.1) -> tuple[float, float]:
+    """Precision and recall among the top `fraction` by score; ties at the boundary share credit.
+
+    With ties the top-k set is not unique, so the expected value over the tied rows is used: a constant
+    score gives precision = base rate and recall = fraction, whatever the row order.
+    """
+    y = np.asarray(y, dtype=float)
+    score = np.asarray(score, dtype=float)
+    n = len(y)
+    n_pos = y.sum()
+    if n == 0:
+        return float("nan"), float("nan")
+    k = max(1, int(np.ceil(fraction * n)))
+    threshold = np.sort(score)[::-1][k - 1]
+    above = score > threshold
+    tied = score == threshold
+    remaining = k - above.sum()
+    hits = y[above].sum() + remaining * (y[tied].mean() if tied.any() else 0.0)
+    precision = hits / k
+    recall = hits / n_pos if n_pos > 0 else float("nan")
+    return float(precision), float(recall)
+
+
+def evaluate_scores(y: np.ndarray, score: np.ndarray, probability: np.ndarray | None = None) -> dict:
+    y = np.asarray(y, dtype=bool)
+    precision, recall = top_fraction_precision_recall(y, score, 0.1)
+    return {
+        "roc_auc": roc_auc(y, score),
+        "pr_auc": float(average_precision_score(y, score)) if y.any() else float("nan"),
+        "precision_top_decile": precision,
+        "recall_top_decile": recall,
+        "base_rate": float(y.mean()) if len(y) else float("nan"),
+        "mean_predicted_probability": float(np.mean(probability)) if probability is not None and len(y) else float("nan"),
+    }
+
+
+def bootstrap_auc(y: np.ndarray, scores: dict[str, np.ndarray], seed: int, n_boot: int) -> dict[str, np.ndarray]:
+    """ROC AUC of each score on the same bootstrap resamples of the test set (paired)."""
+    y = np.asarray(y, dtype=bool)
+    rng = np.random.default_rng(seed)
+    out = {name: [] for name in scores}
+    if n_boot <= 0 or y.sum() == 0 or (~y).sum() == 0:
+        return {name: np.array([]) for name in scores}
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(y), len(y))
+        yb = y[idx]
+        if yb.all() or not yb.any():
+            continue
+        for name, s in scores.items():
+            out[name].append(roc_auc(yb, s[idx]))
+    return {name: np.array(v) for name, v in out.items()}
+
+
+# ---------------------------------------------------------------------------------------- split
+def time_split(
+    df: pd.DataFrame,
+    horizon_days: int,
+    test_share: float = 0.25,
+    cutoff: str | pd.Timestamp | None = None,
+    embargo: bool = True,
+) -> tuple[np.ndarray, np.ndarray, pd.Timestamp]:
+    """Boolean train and test masks over df and the cutoff used.
+
+    Only customers with horizon_complete are eligible. cutoff None: the first-purchase time that leaves
+    test_share of the eligible customers on or after it.
+    """
+    first = pd.to_datetime(df["first_purchased_at"])
+    eligible = df["horizon_complete"].fillna(False).astype(bool).to_numpy()
+    if cutoff is None:
+        times = np.sort(first[eligible].to_numpy())
+        if len(times) == 0:
+            return np.zeros(len(df), bool), np.zeros(len(df), bool), pd.NaT
+        position = min(len(times) - 1, int(np.floor(len(times) * (1 - test_share))))
+        cutoff = pd.Timestamp(times[position])
+    cutoff = pd.Timestamp(cutoff)
+    test = eligible & (first >= cutoff).to_numpy()
+    if embargo:
+        train = eligible & ((first + pd.Timedelta(days=int(horizon_days))) <= cutoff).to_numpy()
+    else:
+        train = eligible & (first < cutoff).to_numpy()
+    return train, test, cutoff
+
+
+# ---------------------------------------------------------------------------------------- models
+class _Encoder:
+    """Numeric columns as float; categorical columns as codes of the training categories (unseen, rare
+    beyond the 254 most frequent, or missing -> NaN, which the gradient-boosting model treats as missing)."""
+
+    def __init__(self, numeric: list[str], categorical: list[str]):
+        self.numeric, self.categorical = list(numeric), list(categorical)
+        self.categories: dict[str, list[str]] = {}
+
+    def fit(self, df: pd.DataFrame) -> "_Encoder":
+        # a column without a single value in the training data carries nothing (and breaks binning)
+        self.dropped = [c for c in self.numeric + self.categorical if df[c].notna().sum() == 0]
+        self.numeric = [c for c in self.numeric if c not in self.dropped]
+        self.categorical = [c for c in self.categorical if c not in self.dropped]
+        for col in self.categorical:
+            counts = df[col].dropna().astype(str).value_counts()
+            counts = counts.sort_index().sort_values(ascending=False, kind="stable")
+            self.categories[col] = sorted(counts.index[:254])
+        return self
+
+    def transform(self, df: pd.DataFrame) -> np.ndarray:
+        cols = [pd.to_numeric(df[c], errors="coerce").astype("float64").to_numpy() for c in self.numeric]
+        for col in self.categorical:
+            lookup = {v: float(i) for i, v in enumerate(self.categories[col])}
+            values = df[col].astype("object").where(df[col].notna(), None)
+            cols.append(np.array([lookup.get(str(v), np.nan) if v is not None else np.nan for v in values]))
+        return np.column_stack(cols) if cols else np.zeros((len(df), 0))
+
+    @property
+    def categorical_mask(self) -> np.ndarray:
+        return np.array([False] * len(self.numeric) + [True] * len(self.categorical))
+
+
+def _prior_correct(weighted_probability: np.ndarray, n_pos: int, n_neg: int) -> np.ndarray:
+    """Undo balanced class weights: true odds = weighted odds * n_pos / n_neg."""
+    p = np.clip(weighted_probability, 1e-12, 1 - 1e-12)
+    odds = p / (1 - p) * (n_pos / n_neg)
+    return odds / (1 + odds)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    return np.log(p / (1 - p)).reshape(-1, 1)
+
+
+class GradientBoostingRepeatModel:
+    """HistGradientBoostingClassifier with balanced class weights and native categorical splits.
+
+    Probabilities: the class-weighted scores rank well but are far from calibrated (an overfit weighted
+    model pushes most scores to ~0), so they are Platt-scaled on out-of-fold scores of the training set
+    (stratified folds, at most calibration_folds, fixed seed). With fewer than 2 repeat buyers to fold,
+    the prior-shift correction odds * n_pos / n_neg is used instead.
+    """
+
+    def __init__(self, numeric, categorical, seed: int, params: dict | None = None, calibration_folds: int = 3):
+        self.encoder = _Encoder(numeric, categorical)
+        self.seed = seed
+        self.params = {**DEFAULT_MODEL_PARAMS, **(params or {})}
+        self.calibration_folds = calibration_folds
+
+    def _fit_one(self, X: np.ndarray, y: np.ndarray) -> HistGradientBoostingClassifier:
+        # early stopping holds out a stratified validation split: only with enough positives for it
+        early = int(y.sum()) >= 50
+        model = HistGradientBoostingClassifier(
+            categorical_features=self.encoder.categorical_mask,
+            class_weight="balanced",
+            random_state=self.seed,
+            early_stopping=early,
+            validation_fraction=0.15 if early else None,
+            n_iter_no_change=20,
+            **self.params,
+        )
+        with threadpool_limits(limits=1):
+            return model.fit(X, y)
+
+    def fit(self, df: pd.DataFrame, y: np.ndarray) -> "GradientBoostingRepeatModel":
+        from sklearn.model_selection import StratifiedKFold
+
+        y = np.asarray(y, dtype=int)
+        self.n_pos, self.n_neg = int(y.sum()), int((1 - y).sum())
+        X = self.encoder.fit(df).transform(df)
+        self.model = self._fit_one(X, y)
+        self.calibrator = None
+        folds = min(self.calibration_folds, self.n_pos, self.n_neg)
+        if folds >= 2:
+            out_of_fold = np.zeros(len(y))
+            splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed)
+            for train_idx, valid_idx in splitter.split(X, y):
+                fold_model = self._fit_one(X[train_idx], y[train_idx])
+                with threadpool_limits(limits=1):
+                    out_of_fold[valid_idx] = fold_model.predict_proba(X[valid_idx])[:, 1]
+            self.calibrator = LogisticRegression().fit(_logit(out_of_fold), y)
+        self.calibration = "platt_out_of_fold" if self.calibrator is not None else "prior_shift"
+        return self
+
+    def score(self, df: pd.DataFrame) -> np.ndarray:
+        with threadpool_limits(limits=1):
+            return self.model.predict_proba(self.encoder.transform(df))[:, 1]
+
+    def probability(self, df: pd.DataFrame) -> np.ndarray:
+        score = self.score(df)
+        if self.calibrator is None:
+            return _prior_correct(score, self.n_pos, self.n_neg)
+        return self.calibrator.predict_proba(_logit(score))[:, 1]
+
+
+class SingleFeatureLogistic:
+    """Logistic regression on one numeric feature (median-imputed, standardized), balanced weights."""
+
+    def __init__(self, candidates: list[str], feature: str | None = None):
+        self.candidates, self.feature = list(candidates), feature
+
+    def fit(self, df: pd.DataFrame, y: np.ndarray) -> "SingleFeatureLogistic":
+        y = np.asarray(y, dtype=int)
+        self.n_pos, self.n_neg = int(y.sum()), int((1 - y).sum())
+        if self.feature is None:
+            # the candidate that separates the training labels best (|AUC - 0.5|), training data only
+            best, best_gap = self.candidates[0], -1.0
+            for col in self.candidates:
+                values = pd.to_numeric(df[col], errors="coerce").astype("float64")
+                if values.notna().sum() == 0:
+                    continue
+                gap = abs(roc_auc(y, values.fillna(values.median()).to_numpy()) - 0.5)
+                if gap > best_gap + 1e-12:
+                    best, best_gap = col, gap
+            self.feature = best
+        values = pd.to_numeric(df[self.feature], errors="coerce").astype("float64")
+        self.median = float(values.median()) if values.notna().any() else 0.0
+        filled = values.fillna(self.median)
+        self.mean, self.std = float(filled.mean()), float(filled.std(ddof=0)) or 1.0
+        self.model = LogisticRegression(class_weight="balanced").fit(self._x(df), y)
+        return self
+
+    def _x(self, df: pd.DataFrame) -> np.ndarray:
+        values = pd.to_numeric(df[self.feature], errors="coerce").astype("float64").fillna(self.median)
+        return ((values.to_numpy() - self.mean) / self.std).reshape(-1, 1)
+
+    def score(self, df: pd.DataFrame) -> np.ndarray:
+        return self.model.predict_proba(self._x(df))[:, 1]
+
+    def probability(self, df: pd.DataFrame) -> np.ndarray:
+        return _prior_correct(self.score(df), self.n_pos, self.n_neg)
+
+
+def _check_features(numeric: list[str], categorical: list[str]) -> None:
+    leaked = (set(numeric) | set(categorical)) & NOT_FEATURES
+    if leaked:
+        raise ValueError(f"not features (label or computed from later orders): {sorted(leaked)}")
+
+
+def _ordered(df: pd.DataFrame) -> pd.DataFrame:
+    return df.sort_values("customer_unique_id", kind="stable").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------- outputs
+def repeat_model_metrics(
+    df: pd.DataFrame,
+    horizon_days: int,
+    seed: int,
+    numeric: list[str] | None = None,
+    categorical: list[str] | None = None,
+    test_share: float = 0.25,
+    cutoff: str | None = None,
+    embargo: bool = True,
+    baseline_feature: str | None = None,
+    model_params: dict | None = None,
+    n_bootstrap: int = 200,
+) -> pd.DataFrame:
+    """One row per model (gradient boosting, always-no, single-feature logistic) on the time split."""
+    numeric = list(REPEAT_NUMERIC_FEATURES if numeric is None else numeric)
+    categorical = list(REPEAT_CATEGORICAL_FEATURES if categorical is None else categorical)
+    _check_features(numeric, categorical)
+    df = _ordered(df)
+    train_mask, test_mask, used_cutoff = time_split(df, horizon_days, test_share, cutoff, embargo)
+    train, test = df[train_mask], df[test_mask]
+    y_train = train[LABEL].fillna(False).astype(bool).to_numpy()
+    y_test = test[LABEL].fillna(False).astype(bool).to_numpy()
+    first = pd.to_datetime(df["first_purchased_at"])
+
+    common = {
+        "n_train": int(len(train)),
+        "n_train_positive": int(y_train.sum()),
+        "n_test": int(len(test)),
+        "n_test_positive": int(y_test.sum()),
+        "split_cutoff": used_cutoff,
+        "train_first_purchase_from": first[train_mask].min() if train_mask.any() else pd.NaT,
+        "train_first_purchase_to": first[train_mask].max() if train_mask.any() else pd.NaT,
+        "test_first_purchase_from": first[test_mask].min() if test_mask.any() else pd.NaT,
+        "test_first_purchase_to": first[test_mask].max() if test_mask.any() else pd.NaT,
+        "repeat_horizon_days": int(horizon_days),
+    }
+    trainable = len(train) > 0 and 0 < y_train.sum() < len(train)
+    scores: dict[str, np.ndarray] = {}
+    probabilities: dict[str, np.ndarray] = {}
+    features: dict[str, str] = {}
+    notes: dict[str, str] = {}
+    calibration = {ALWAYS_NO: "none", SINGLE_FEATURE: "prior_shift", MODEL_NAME: None}
+
+    scores[ALWAYS_NO] = np.zeros(len(test))
+    probabilities[ALWAYS_NO] = np.zeros(len(test))
+    features[ALWAYS_NO] = ""
+    if trainable:
+        baseline = SingleFeatureLogistic(numeric, baseline_feature).fit(train, y_train)
+        scores[SINGLE_FEATURE] = baseline.score(test)
+        probabilities[SINGLE_FEATURE] = baseline.probability(test)
+        features[SINGLE_FEATURE] = baseline.feature
+        model = GradientBoostingRepeatModel(numeric, categorical, seed, model_params).fit(train, y_train)
+        scores[MODEL_NAME] = model.score(test)
+        probabilities[MODEL_NAME] = model.probability(test)
+        calibration[MODEL_NAME] = model.calibration
+        used = model.encoder.numeric + model.encoder.categorical
+        features[MODEL_NAME] = ", ".join(used) + (
+            f" (dropped, no value in the training set: {', '.join(model.encoder.dropped)})" if model.encoder.dropped else ""
+        )
+    else:
+        reason = "not trained: the training set needs both repeat and non-repeat customers"
+        for name, feats in ((SINGLE_FEATURE, baseline_feature or ""), (MODEL_NAME, ", ".join(numeric + categorical))):
+            scores[name], probabilities[name], features[name], notes[name] = None, None, feats, reason
+
+    boot = bootstrap_auc(y_test, {k: v for k, v in scores.items() if v is not None}, seed, n_bootstrap)
+    rows = []
+    for name in (MODEL_NAME, ALWAYS_NO, SINGLE_FEATURE):
+        row = {
+            "model_name": name,
+            "model_role": "model" if name == MODEL_NAME else "baseline",
+            "features": features[name],
+            "probability_calibration": calibration[name],
+        }
+        if scores[name] is None or len(test) == 0:
+            row.update({m: float("nan") for m in ("roc_auc", "pr_auc", "precision_top_decile", "recall_top_decile", "mean_predicted_probability")})
+            row["base_rate"] = float(y_test.mean()) if len(test) else float("nan")
+        else:
+            row.update(evaluate_scores(y_test, scores[name], probabilities[name]))
+        draws = boot.get(name, np.array([]))
+        row["roc_auc_ci_low"] = float(np.quantile(draws, 0.025)) if len(draws) else float("nan")
+        row["roc_auc_ci_high"] = float(np.quantile(draws, 0.975)) if len(draws) else float("nan")
+        row.update(common)
+        rows.append(row)
+    out = pd.DataFrame(rows)
+
+    # the verdict: does the model beat both baselines on the test period, and is the gain more than noise?
+    model_row = out["model_name"] == MODEL_NAME
+    baselines = out[out["model_role"] == "baseline"]
+    m = out[model_row].iloc[0]
+    out["beats_baselines"] = pd.Series([None] * len(out), dtype="boolean")
+    out["roc_auc_gain_ci_low"] = float("nan")
+    out["roc_auc_gain_ci_high"] = float("nan")
+    if not trainable:
+        verdict = notes[MODEL_NAME]
+    elif len(test) == 0 or y_test.sum() == 0 or y_test.all():
+        verdict = "not evaluable: the test period needs both repeat and non-repeat customers"
+    else:
+        best_roc = baselines["roc_auc"].max()
+        best_pr = baselines["pr_auc"].max()
+        beats = bool(m["roc_auc"] > best_roc and m["pr_auc"] > best_pr)
+        out.loc[model_row, "beats_baselines"] = beats
+        best_name = baselines.loc[baselines["roc_auc"].idxmax(), "model_name"]
+        gain = boot.get(MODEL_NAME, np.array([])) - boot.get(best_name, np.array([]))
+        if len(gain):
+            low, high = float(np.quantile(gain, 0.025)), float(np.quantile(gain, 0.975))
+            out.loc[model_row, "roc_auc_gain_ci_low"] = low
+            out.loc[model_row, "roc_auc_gain_ci_high"] = high
+            ci = f" (95% paired bootstrap CI of the ROC AUC gain {low:+.3f} to {high:+.3f})"
+            significant = low > 0
+        else:
+            ci, significant = "", False
+        if beats and significant:
+            headline = "beats the baselines"
+        elif beats:
+            headline = "beats the baselines on point estimates only, the ROC AUC gain is not distinguishable from noise"
+        else:
+            headline = "does NOT beat the baselines"
+        verdict = (
+            f"{headline}: ROC AUC {m['roc_auc']:.3f} vs {best_roc:.3f} for {best_name}{ci}; PR AUC "
+            f"{m['pr_auc']:.3f} vs {best_pr:.3f} best baseline; base rate {m['base_rate']:.4f}, "
+            f"{int(y_test.sum())} repeat buyers among {len(test)} test customers, "
+            f"{int(y_train.sum())} among {len(train)} training customers"
+        )
+    out["verdict"] = None
+    out.loc[model_row, "verdict"] = verdict
+    for name in (ALWAYS_NO, SINGLE_FEATURE):
+        if name in notes:
+            out.loc[out["model_name"] == name, "verdict"] = notes[name]
+    return out
+
+
+def repeat_scores(
+    df: pd.DataFrame,
+    horizon_days: int,
+    seed: int,
+    numeric: list[str] | None = None,
+    categorical: list[str] | None = None,
+    model_params: dict | None = None,
+) -> pd.DataFrame:
+    """Repeat probability for every customer with exactly one purchase so far.
+
+    The model is refit on every customer whose horizon is complete (the metrics table measures the same
+    recipe on the time split). Without both classes to learn from, every customer gets the observed
+    repeat rate and model_name says so.
+    """
+    numeric = list(REPEAT_NUMERIC_FEATURES if numeric is None else numeric)
+    categorical = list(REPEAT_CATEGORICAL_FEATURES if categorical is None else categorical)
+    _check_features(numeric, categorical)
+    df = _ordered(df)
+    labelled_mask = df["horizon_complete"].fillna(False).astype(bool).to_numpy()
+    labelled = df[labelled_mask]
+    y = labelled[LABEL].fillna(False).astype(bool).to_numpy()
+    scope = df[pd.to_numeric(df["purchase_count"]) == 1].reset_index(drop=True)
+    if len(labelled) and 0 < y.sum() < len(y):
+        model = GradientBoostingRepeatModel(numeric, categorical, seed, model_params).fit(labelled, y)
+        probability = model.probability(scope)
+        name, calibration = MODEL_NAME, model.calibration
+    else:
+        probability = np.full(len(scope), float(y.mean()) if len(y) else 0.0)
+        name, calibration = "constant_observed_rate", "none"
+    out = pd.DataFrame(
+        {
+            "customer_unique_id": scope["customer_unique_id"].to_numpy(),
+            "first_purchased_at": pd.to_datetime(scope["first_purchased_at"]).to_numpy(),
+            "repeat_probability": probability,
+        }
+    )
+    # decile 1 = the 10 % most likely to buy again (ties broken by customer id, deterministic)
+    order = np.lexsort((out["customer_unique_id"].to_numpy(), -out["repeat_probability"].to_numpy()))
+    rank = np.empty(len(out), dtype=np.int64)
+    rank[order] = np.arange(len(out))
+    out["repeat_decile"] = (rank * 10 // max(len(out), 1) + 1).astype("int64")
+    out["horizon_complete"] = scope["horizon_complete"].fillna(False).astype(bool).to_numpy()
+    out["model_name"] = name
+    out["probability_calibration"] = calibration
+    out["n_training_customers"] = int(len(labelled))
+    out["n_training_repeaters"] = int(y.sum())
+    out["repeat_horizon_days"] = int(horizon_days)
+    return out

@@ -1,0 +1,569 @@
+"""KMeans clusters and the first-purchase repeat model (issue 5).
+
+Two halves: unit tests of the importable package scripts/segmentation_ml on synthetic data (planted
+clusters, planted repeat signal, pure noise), then checks of the dbt outputs on the session builds,
+including a leakage test that rewrites later orders in a copy of the warehouse, rebuilds the
+first-purchase features and requires every feature column to stay the same, and a determinism test
+that rebuilds the ML models on a copy and requires identical tables.
+"""
+from __future__ import annotations
+
+import itertools
+import shutil
+import sys
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score, average_precision_score, roc_auc_score, silhouette_score
+
+from conftest import ROOT, query, query_df, run_dbt
+from raw_olist import orders_with_customers, read
+
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from segmentation_ml import pipeline  # noqa: E402
+from segmentation_ml.clustering import cluster_selection, fit_kmeans, silhouette_multi  # noqa: E402
+from segmentation_ml.features import CLUSTER_NUMERIC_FEATURES, ClusterFeatureEncoder  # noqa: E402
+from segmentation_ml.profiles import cluster_profiles  # noqa: E402
+from segmentation_ml.repeat_model import (  # noqa: E402
+    LABEL,
+    REPEAT_CATEGORICAL_FEATURES,
+    REPEAT_NUMERIC_FEATURES,
+    evaluate_scores,
+    repeat_model_metrics,
+    repeat_scores,
+    roc_auc,
+    time_split,
+    top_fraction_precision_recall,
+)
+
+ML_TABLES = [
+    "ml_customer_features",
+    "ml_first_purchase_features",
+    "cluster_selection",
+    "customer_clusters",
+    "cluster_profiles",
+    "repeat_model_metrics",
+    "customer_repeat_scores",
+]
+FIRST_PURCHASE_FEATURES = [
+    "first_order_id",
+    "first_purchased_at",
+    *REPEAT_NUMERIC_FEATURES,
+    *REPEAT_CATEGORICAL_FEATURES,
+]
+
+
+# ------------------------------------------------------------------------------------ synthetic data
+def customers_from_blobs(n: int, centers: int, seed: int, regions=("North", "South", "Southeast"), std: float = 0.6):
+    """An ml_customer_features-like table whose numeric features hold planted blobs."""
+    rng = np.random.default_rng(seed)
+    # planted centers: distinct corners of the hypercube {-3, 3}^4, so every pair is at least 6 apart
+    corners = np.array(list(itertools.product([-3.0, 3.0], repeat=4)))
+    planted = corners[rng.permutation(len(corners))[:centers]]
+    X, y = make_blobs(n_samples=n, centers=planted, cluster_std=std, random_state=seed)
+    df = pd.DataFrame(
+        {
+            "customer_unique_id": [f"c{i:06d}" for i in range(n)],
+            "recency_days": np.expm1(np.clip(X[:, 0] + 6, 0, None)),
+            "frequency": np.ones(n),
+            "monetary": np.expm1(np.clip(X[:, 1] + 6, 0, None)),
+            "mean_review_score": X[:, 2],
+            "mean_delivery_days": X[:, 3],
+            "mean_installments": np.full(n, 2.0),
+            "boleto_share": np.zeros(n),
+            "credit_card_share": np.ones(n),
+            "customer_region": rng.choice(list(regions), n),
+        }
+    )
+    return df, y
+
+
+def synthetic_first_purchases(n: int, seed: int, signal: bool) -> pd.DataFrame:
+    """An ml_first_purchase_features-like table; with signal, category and review drive repeats."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2017-01-01")
+    first = start + pd.to_timedelta(rng.uniform(0, 700, n), unit="D")
+    category = rng.choice(["toys", "books", "garden", "auto", "health"], n)
+    review = rng.integers(1, 6, n).astype(float)
+    review[rng.random(n) < 0.1] = np.nan
+    logit = -3.2 + (2.2 * (category == "toys") + 1.2 * (review == 5) if signal else 0.0)
+    repeated = rng.random(n) < 1 / (1 + np.exp(-logit))
+    end = start + pd.Timedelta(days=700)
+    complete = (first + pd.Timedelta(days=180)) <= end
+    label = pd.array(np.where(complete, repeated, np.where(repeated, True, None)), dtype="boolean")
+    return pd.DataFrame(
+        {
+            "customer_unique_id": [f"u{i:06d}" for i in range(n)],
+            "first_order_id": [f"o{i:06d}" for i in range(n)],
+            "first_purchased_at": first,
+            "first_order_payment_value": rng.lognormal(4.5, 0.8, n),
+            "first_order_freight_value": rng.lognormal(2.8, 0.5, n),
+            "first_order_item_count": rng.integers(1, 4, n),
+            "first_order_installments": rng.integers(1, 11, n),
+            "first_order_hour": rng.integers(0, 24, n),
+            "first_order_estimated_delivery_days": rng.integers(5, 40, n),
+            "first_order_delivery_days": rng.integers(2, 30, n).astype(float),
+            "first_order_review_score": review,
+            "first_order_category": category,
+            "first_order_payment_type": rng.choice(["credit_card", "boleto", "voucher"], n),
+            "first_order_state": rng.choice(["SP", "RJ", "MG", "RS"], n),
+            "first_order_region": rng.choice(["Southeast", "South"], n),
+            "first_order_weekday": rng.integers(1, 8, n),
+            "horizon_complete": complete,
+            LABEL: label,
+            "purchase_count": np.where(repeated, 2, 1),
+        }
+    )
+
+
+# ------------------------------------------------------------------------------------ features
+def test_encoder_imputes_flags_and_keeps_every_row():
+    df, _ = customers_from_blobs(300, 3, seed=1)
+    df.loc[[0, 5, 9], "mean_review_score"] = np.nan
+    df.loc[[3], "monetary"] = np.nan
+    encoder = ClusterFeatureEncoder()
+    out = encoder.fit_transform(df)
+    assert len(out) == len(df) and out.index.equals(df.index)
+    assert not out.isna().any().any()
+    assert out["mean_review_score_missing"].sum() == 3
+    assert out.loc[[0, 5, 9], "mean_review_score_missing"].eq(1).all()
+    assert out["log_monetary_missing"].sum() == 1
+    # imputed rows carry the median of the observed values (after the transform, before scaling)
+    median = df["mean_review_score"].median()
+    expected = (median - encoder.means_["mean_review_score"]) / encoder.stds_["mean_review_score"]
+    assert out.loc[0, "mean_review_score"] == pytest.approx(expected)
+    # numeric features are z-scored on the fit data, indicators stay 0/1
+    for name in CLUSTER_NUMERIC_FEATURES:
+        if encoder.stds_[name] != 1.0:
+            assert out[name].mean() == pytest.approx(0, abs=1e-9)
+            assert out[name].std(ddof=0) == pytest.approx(1)
+    indicators = [c for c in out.columns if c.endswith("_missing") or c.startswith("region_")]
+    assert set(np.unique(out[indicators].to_numpy())) <= {0.0, 1.0}
+
+
+def test_encoder_log_transforms_recency_frequency_monetary():
+    df, _ = customers_from_blobs(50, 2, seed=2)
+    encoder = ClusterFeatureEncoder().fit(df)
+    assert encoder.means_["log_monetary"] == pytest.approx(np.log1p(df["monetary"]).mean())
+    assert encoder.means_["log_recency"] == pytest.approx(np.log1p(df["recency_days"]).mean())
+
+
+def test_region_is_one_hot_and_unseen_regions_map_to_unknown():
+    train, _ = customers_from_blobs(200, 2, seed=3, regions=("North", "South"))
+    encoder = ClusterFeatureEncoder().fit(train)
+    region_columns = [c for c in encoder.columns if c.startswith("region_")]
+    assert region_columns == ["region_north", "region_south", "region_unknown"]
+    fitted = encoder.transform(train)
+    assert (fitted[region_columns].sum(axis=1) == 1).all()  # exactly one hot per row
+    assert fitted["region_unknown"].sum() == 0
+    other = train.head(4).copy()
+    other["customer_region"] = ["Southeast", None, "North", "Center-West"]
+    out = encoder.transform(other)
+    assert list(out.columns) == encoder.columns  # unseen values add no column
+    assert out["region_unknown"].tolist() == [1.0, 1.0, 0.0, 1.0]
+    assert out["region_north"].tolist() == [0.0, 0.0, 1.0, 0.0]
+    assert out["region_south"].sum() == 0
+
+
+def test_fixed_region_list_gives_stable_columns():
+    df, _ = customers_from_blobs(100, 2, seed=4, regions=("South",))
+    regions = ["Center-West", "North", "Northeast", "South", "Southeast"]
+    out = ClusterFeatureEncoder(regions=regions).fit_transform(df)
+    assert [c for c in out.columns if c.startswith("region_")] == [
+        "region_center_west", "region_north", "region_northeast", "region_south", "region_southeast", "region_unknown",
+    ]
+    assert out["region_south"].eq(1).all()
+
+
+# ------------------------------------------------------------------------------------ clustering
+def test_silhouette_multi_matches_sklearn():
+    X, y = make_blobs(n_samples=700, n_features=5, centers=4, random_state=0)
+    rng = np.random.default_rng(0)
+    singleton = y.copy()
+    singleton[0] = 99  # a cluster of one scores 0 for that point
+    labelings = [y, rng.integers(0, 3, len(X)), singleton]
+    got = silhouette_multi(X, labelings, chunk_size=128)
+    expected = [silhouette_score(X, labels) for labels in labelings]
+    assert got == pytest.approx(expected, abs=1e-10)
+    assert np.isnan(silhouette_multi(X, [np.zeros(len(X), int)])[0])
+
+
+@pytest.mark.parametrize("minibatch_threshold", [10**9, 100])
+def test_kmeans_recovers_planted_clusters(minibatch_threshold):
+    df, planted = customers_from_blobs(2000, 4, seed=5)
+    X = ClusterFeatureEncoder().fit_transform(df).to_numpy()
+    fit = fit_kmeans(X, 4, seed=42, minibatch_threshold=minibatch_threshold)
+    assert fit.algorithm == ("kmeans" if minibatch_threshold > len(X) else "minibatch_kmeans")
+    assert adjusted_rand_score(planted, fit.labels) >= 0.9
+    sizes = np.bincount(fit.labels)
+    assert list(sizes) == sorted(sizes, reverse=True)  # canonical ids: 0 = largest
+    assert fit.inertia == pytest.approx((fit.distances**2).sum())
+    assert np.allclose(fit.distances, np.linalg.norm(X - fit.centers[fit.labels], axis=1))
+
+
+@pytest.mark.parametrize("planted_k", [3, 5, 7])
+def test_selection_picks_the_planted_k(planted_k):
+    # one region: a random region one-hot would be structure of its own
+    df, _ = customers_from_blobs(1500, planted_k, seed=planted_k, regions=("Southeast",))
+    X = ClusterFeatureEncoder().fit_transform(df).to_numpy()
+    selection = cluster_selection(X, range(2, 9), seed=42, silhouette_sample_size=800)
+    assert selection["chosen"].sum() == 1
+    assert int(selection.loc[selection["chosen"], "k"].iloc[0]) == planted_k
+    assert selection["silhouette_sample_size"].eq(800).all()
+    assert selection["inertia"].is_monotonic_decreasing  # more clusters never fit worse here
+
+
+def test_fixed_k_overrides_the_silhouette_choice():
+    df, _ = customers_from_blobs(600, 3, seed=6)
+    X = ClusterFeatureEncoder().fit_transform(df).to_numpy()
+    selection = cluster_selection(X, range(2, 5), seed=42, fixed_k=7)
+    assert selection.loc[selection["chosen"], "k"].tolist() == [7]
+    assert set(selection["chosen_by"]) == {"fixed_k"}
+
+
+def test_clustering_is_deterministic_and_seeded():
+    df, _ = customers_from_blobs(1200, 6, seed=7)
+    config = {"random_seed": 11, "k_range": "2,8", "silhouette_sample_size": 500}
+    a = pipeline.cluster_selection_table(df, config)
+    b = pipeline.cluster_selection_table(df.sample(frac=1, random_state=3), config)  # input order does not matter
+    pd.testing.assert_frame_equal(a, b)
+    clusters_a = pipeline.customer_clusters_table(df, a, config)
+    clusters_b = pipeline.customer_clusters_table(df.iloc[::-1], a, config)
+    pd.testing.assert_frame_equal(clusters_a, clusters_b)
+
+
+def test_cluster_profiles_name_the_planted_groups():
+    rng = np.random.default_rng(8)
+    n = 600
+    loyal = np.arange(n) < 100
+    df = pd.DataFrame(
+        {
+            "customer_unique_id": [f"p{i:04d}" for i in range(n)],
+            "recency_days": np.where(loyal, rng.integers(5, 40, n), rng.integers(200, 600, n)),
+            "frequency": np.where(loyal, rng.integers(2, 5, n), 1),
+            "monetary": np.where(loyal, rng.uniform(800, 2000, n), rng.uniform(20, 120, n)),
+            "mean_review_score": rng.uniform(3.5, 5, n),
+            "mean_delivery_days": rng.uniform(5, 15, n),
+            "mean_installments": rng.uniform(1, 4, n),
+            "boleto_share": np.where(np.arange(n) % 2 == 0, 1.0, 0.0),
+            "credit_card_share": np.where(np.arange(n) % 2 == 0, 0.0, 1.0),
+            "customer_region": "Southeast",
+        }
+    )
+    clusters = pd.DataFrame(
+        {"customer_unique_id": df["customer_unique_id"], "cluster": np.where(loyal, 1, 0), "distance_to_centroid": 1.0}
+    )
+    rfm = pd.DataFrame(
+        {"customer_unique_id": df["customer_unique_id"], "churn_risk": np.where(loyal, "low", "high"),
+         "rfm_segment": np.where(loyal, "Champions", "Hibernating")}
+    )
+    abc = pd.DataFrame({"customer_unique_id": df["customer_unique_id"], "segment": np.where(loyal, "A_Z", "C_Single")})
+    profiles = cluster_profiles(df, clusters, rfm, abc).set_index("cluster")
+    assert profiles.loc[1, "cluster_name"] == "recent high-value multi-buyers"
+    assert profiles.loc[0, "cluster_name"] == "lapsed low-value one-time buyers"
+    assert profiles.loc[1, "dominant_churn_risk"] == "low" and profiles.loc[1, "dominant_churn_risk_share"] == 1.0
+    assert profiles.loc[0, "dominant_rfm_segment"] == "Hibernating"
+    assert profiles.loc[1, "dominant_abc_xyz_segment"] == "A_Z"
+    assert profiles["size"].tolist() == [500, 100]
+    assert profiles.loc[1, "mean_monetary"] == pytest.approx(df.loc[loyal, "monetary"].mean())
+    assert profiles["share"].sum() == pytest.approx(1.0)
+
+
+def test_cluster_names_stay_unique_when_base_names_collide():
+    df, planted = customers_from_blobs(400, 2, seed=9)
+    df["frequency"], df["recency_days"], df["monetary"] = 1, 100.0, 50.0  # identical base words
+    df["boleto_share"] = np.where(planted == 0, 1.0, 0.0)
+    clusters = pd.DataFrame({"customer_unique_id": df["customer_unique_id"], "cluster": planted, "distance_to_centroid": 0.0})
+    profiles = cluster_profiles(df, clusters)
+    assert profiles["cluster_name"].is_unique
+    assert all(name.startswith("one-time buyers") for name in profiles["cluster_name"])
+
+
+# ------------------------------------------------------------------------------------ repeat model
+def test_metric_helpers_agree_with_sklearn_and_handle_ties():
+    rng = np.random.default_rng(0)
+    y = rng.random(500) < 0.1
+    score = np.round(rng.random(500), 1)  # many ties
+    assert roc_auc(y, score) == pytest.approx(roc_auc_score(y, score))
+    constant = np.zeros(500)
+    precision, recall = top_fraction_precision_recall(y, constant, 0.1)
+    assert precision == pytest.approx(y.mean()) and recall == pytest.approx(0.1)
+    metrics = evaluate_scores(y, constant, constant)
+    assert metrics["roc_auc"] == 0.5 and metrics["pr_auc"] == pytest.approx(y.mean())
+    perfect = y.astype(float)
+    hits = min(50, int(y.sum()))  # a perfect score puts every repeat buyer first
+    assert top_fraction_precision_recall(y, perfect, 0.1) == (pytest.approx(hits / 50), pytest.approx(hits / y.sum()))
+    assert evaluate_scores(y, perfect)["pr_auc"] == pytest.approx(average_precision_score(y, perfect))
+
+
+def test_time_split_trains_only_on_labels_known_at_the_cutoff():
+    df = synthetic_first_purchases(2000, seed=1, signal=True)
+    train, test, cutoff = time_split(df, horizon_days=180, test_share=0.25)
+    first = df["first_purchased_at"]
+    assert not (train & test).any()
+    assert df.loc[train | test, "horizon_complete"].all()
+    assert (first[test] >= cutoff).all()
+    assert ((first[train] + pd.Timedelta(days=180)) <= cutoff).all()
+    eligible = df["horizon_complete"].sum()
+    assert test.sum() == pytest.approx(0.25 * eligible, abs=2)
+    fixed_train, fixed_test, fixed = time_split(df, 180, cutoff="2018-03-01", embargo=False)
+    assert fixed == pd.Timestamp("2018-03-01")
+    assert (first[fixed_train] < fixed).all() and (first[fixed_test] >= fixed).all()
+
+
+def test_model_beats_baselines_on_a_planted_signal():
+    df = synthetic_first_purchases(4000, seed=2, signal=True)
+    metrics = repeat_model_metrics(df, horizon_days=180, seed=42, n_bootstrap=100).set_index("model_name")
+    assert list(metrics.index) == ["hist_gradient_boosting", "baseline_always_no", "baseline_single_feature_logistic"]
+    for column in ["roc_auc", "pr_auc", "precision_top_decile", "recall_top_decile", "base_rate"]:
+        assert metrics[column].between(0, 1).all(), column
+    model = metrics.loc["hist_gradient_boosting"]
+    assert model["roc_auc"] > 0.7
+    assert bool(model["beats_baselines"]) and model["roc_auc_gain_ci_low"] > 0
+    assert model["verdict"].startswith("beats the baselines:")
+    always_no = metrics.loc["baseline_always_no"]
+    assert always_no["roc_auc"] == 0.5 and always_no["pr_auc"] == pytest.approx(always_no["base_rate"])
+    # calibrated probabilities: the mean prediction is near the observed rate, not near 0 or 0.5
+    assert model["mean_predicted_probability"] == pytest.approx(model["base_rate"], rel=0.5)
+    assert metrics["n_test"].nunique() == 1 and model["n_test_positive"] > 0
+
+
+def test_metrics_say_so_when_the_model_does_not_beat_the_baselines():
+    df = synthetic_first_purchases(3000, seed=3, signal=False)
+    metrics = repeat_model_metrics(df, horizon_days=180, seed=42, n_bootstrap=100).set_index("model_name")
+    model = metrics.loc["hist_gradient_boosting"]
+    assert not model["verdict"].startswith("beats the baselines:")
+    assert model["roc_auc_gain_ci_low"] <= 0
+    assert metrics.loc["baseline_always_no", "verdict"] is None or pd.isna(metrics.loc["baseline_always_no", "verdict"])
+
+
+def test_metrics_without_positives_in_training_are_reported_not_raised():
+    df = synthetic_first_purchases(800, seed=4, signal=True)
+    df[LABEL] = pd.array(np.where(df["horizon_complete"], False, None), dtype="boolean")
+    metrics = repeat_model_metrics(df, horizon_days=180, seed=42).set_index("model_name")
+    assert metrics.loc["hist_gradient_boosting", "verdict"].startswith("not trained")
+    assert pd.isna(metrics.loc["hist_gradient_boosting", "roc_auc"])
+    scores = repeat_scores(df, horizon_days=180, seed=42)
+    assert scores["model_name"].eq("constant_observed_rate").all() and scores["repeat_probability"].eq(0).all()
+
+
+def test_label_and_later_order_columns_never_reach_the_model():
+    df = synthetic_first_purchases(2500, seed=5, signal=True)
+    with pytest.raises(ValueError, match="not features"):
+        repeat_model_metrics(df, 180, 42, numeric=[*REPEAT_NUMERIC_FEATURES, "purchase_count"])
+    with pytest.raises(ValueError, match="not features"):
+        repeat_scores(df, 180, 42, categorical=[*REPEAT_CATEGORICAL_FEATURES, LABEL])
+    # columns built from later orders (or the label itself) sitting in the input change nothing
+    leaky = df.copy()
+    leaky["frequency"] = leaky["purchase_count"]
+    leaky["monetary"] = np.where(leaky[LABEL].fillna(False), 1000.0, 10.0)
+    leaky["purchase_count"] = np.where(leaky["purchase_count"] > 1, 9, 1)
+    a = repeat_model_metrics(df, 180, 42, n_bootstrap=50)
+    b = repeat_model_metrics(leaky, 180, 42, n_bootstrap=50)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_repeat_scores_cover_single_purchase_customers_deterministically():
+    df = synthetic_first_purchases(2500, seed=6, signal=True)
+    a = repeat_scores(df, horizon_days=180, seed=42)
+    b = repeat_scores(df.sample(frac=1, random_state=1), horizon_days=180, seed=42)
+    pd.testing.assert_frame_equal(
+        a.sort_values("customer_unique_id").reset_index(drop=True),
+        b.sort_values("customer_unique_id").reset_index(drop=True),
+    )
+    assert set(a["customer_unique_id"]) == set(df.loc[df["purchase_count"] == 1, "customer_unique_id"])
+    assert a["repeat_probability"].between(0, 1).all()
+    assert sorted(a["repeat_decile"].unique()) == list(range(1, 11))
+    # decile 1 holds the highest probabilities
+    assert a.loc[a["repeat_decile"] == 1, "repeat_probability"].min() >= a.loc[a["repeat_decile"] == 10, "repeat_probability"].max()
+
+
+def test_config_parsers_accept_what_dbt_renders():
+    assert pipeline.as_list("2,10") == [2, 10]
+    assert pipeline.as_list("log_recency,log_frequency") == ["log_recency", "log_frequency"]
+    assert pipeline.as_list("[2, 10]") == [2, 10]
+    assert pipeline.as_list(["a"]) == ["a"]
+    assert pipeline.as_int("None") is None and pipeline.as_int(None, 5) == 5 and pipeline.as_int("7") == 7
+    assert pipeline.as_bool("true") is True and pipeline.as_bool("false") is False
+    assert pipeline.k_values({"k_range": "2,4"}) == [2, 3, 4]
+
+
+# ------------------------------------------------------------------------------------ dbt outputs
+def test_ml_models_built_and_passed_their_tests(any_build):
+    run, _ = any_build
+    statuses = run.statuses()
+    for name in ML_TABLES:
+        uid = f"model.customer_segmentation.{name}"
+        assert statuses.get(uid) == "success", (uid, statuses.get(uid))
+    ml_tests = [uid for uid in statuses if uid.startswith("test.") and any(t in uid for t in ML_TABLES)]
+    assert len(ml_tests) > 40
+    assert all(statuses[uid] == "pass" for uid in ml_tests)
+
+
+def test_one_cluster_row_per_customer_and_consistent_selection(any_build):
+    run, _ = any_build
+    db = run.db_path
+    n_rfm = query(db, "select count(*) from customer_rfm")[0][0]
+    assert query(db, "select count(*), count(distinct customer_unique_id) from customer_clusters")[0] == (n_rfm, n_rfm)
+    assert query(db, "select count(*) from ml_customer_features")[0][0] == n_rfm
+    selection = query_df(db, "select * from cluster_selection order by k")
+    assert selection["chosen"].sum() == 1
+    chosen = selection[selection["chosen"]].iloc[0]
+    assert chosen["silhouette"] == selection["silhouette"].max()  # default: best silhouette
+    assert list(selection["k"]) == list(range(2, 11))
+    profiles = query_df(db, "select * from cluster_profiles order by cluster")
+    assert list(profiles["cluster"]) == list(range(int(chosen["k"])))
+    assert profiles["size"].sum() == n_rfm
+    assert profiles["cluster_name"].is_unique
+    counted = query_df(db, "select cluster, count(*) as n from customer_clusters group by cluster order by cluster")
+    assert counted["n"].tolist() == profiles["size"].tolist()
+
+
+def test_repeat_scores_cover_every_single_purchase_customer(any_build):
+    run, _ = any_build
+    db = run.db_path
+    expected = query(db, "select count(*) from dim_customers where purchase_count = 1")[0][0]
+    missing = query(
+        db,
+        """select count(*) from dim_customers
+           where purchase_count = 1
+             and customer_unique_id not in (select customer_unique_id from customer_repeat_scores)""",
+    )[0][0]
+    assert query(db, "select count(*) from customer_repeat_scores")[0][0] == expected
+    assert missing == 0
+    metrics = query_df(db, "select * from repeat_model_metrics")
+    assert sorted(metrics["model_name"]) == ["baseline_always_no", "baseline_single_feature_logistic", "hist_gradient_boosting"]
+    assert metrics.loc[metrics["model_role"] == "model", "verdict"].notna().all()
+
+
+def test_first_purchase_features_and_label_match_pandas_on_raw(sample_build):
+    """Independent recomputation from the raw CSVs: first purchase, its money, and the label."""
+    raw_dir = ROOT / "data" / "sample"
+    orders = orders_with_customers(raw_dir)
+    items = read(raw_dir, "order_items")
+    items["price"] = items["price"].astype(float)
+    items["freight_value"] = items["freight_value"].astype(float)
+    per_order = items.groupby("order_id").agg(item_count=("order_item_id", "count"), freight=("freight_value", "sum"))
+    purchases = orders[orders["is_purchase"]].sort_values(["customer_unique_id", "purchased_at", "order_id"])
+    purchases = purchases.join(per_order, on="order_id")
+    first = purchases.groupby("customer_unique_id").head(1).set_index("customer_unique_id")
+    end = (purchases["purchased_at"].dt.normalize().max() + pd.Timedelta(days=1))
+    horizon = pd.Timedelta(days=180)
+    merged = purchases.join(first[["purchased_at"]].rename(columns={"purchased_at": "first_at"}), on="customer_unique_id")
+    returns = merged[
+        (merged["purchased_at"].dt.normalize() >= merged["first_at"].dt.normalize() + pd.Timedelta(days=1))
+        & (merged["purchased_at"] <= merged["first_at"] + horizon)
+    ]
+    repeaters = set(returns["customer_unique_id"])
+
+    got = query_df(sample_build.db_path, "select * from ml_first_purchase_features").set_index("customer_unique_id")
+    assert set(got.index) == set(first.index)
+    got = got.loc[first.index]
+    assert (got["first_order_id"] == first["order_id"]).all()
+    assert np.allclose(got["first_order_payment_value"].astype(float), first["payment_value"], atol=0.005)
+    assert np.allclose(got["first_order_freight_value"].astype(float), first["freight"].fillna(0), atol=0.005)
+    assert (got["first_order_item_count"] == first["item_count"].fillna(0)).all()
+    assert (got["purchase_count"] == purchases.groupby("customer_unique_id").size().loc[first.index]).all()
+    complete = (first["purchased_at"] + horizon) <= end
+    assert (got["horizon_complete"] == complete).all()
+    label = got.loc[complete, "repeated_within_horizon"].astype(bool)
+    assert label.sum() == len(repeaters & set(label.index))
+    assert set(label[label].index) == repeaters & set(label.index)
+
+
+def _copy_warehouse(run, tmp_path, name):
+    """A copy of a session warehouse, same file name (hence same DuckDB catalog name) in its own folder."""
+    folder = tmp_path / name
+    folder.mkdir()
+    copy = folder / run.db_path.name
+    shutil.copy(run.db_path, copy)
+    return copy
+
+
+def test_first_purchase_features_ignore_later_orders(sample_build, tmp_path):
+    """Leakage test: rewrite, add and delete purchases after each customer's first one (and the reviews
+    of those later orders) in a copy of the warehouse, rerun the model's compiled SQL, and require
+    identical feature columns while the labels and purchase counts do change."""
+    compiled = sample_build.db_path.parent / "target" / "compiled"
+    model_sql = next(compiled.rglob("ml_first_purchase_features.sql")).read_text()
+    dim_customers_sql = next(compiled.rglob("dim_customers.sql")).read_text()
+    db = _copy_warehouse(sample_build, tmp_path, "mutated")
+    before = query_df(db, "select * from ml_first_purchase_features order by customer_unique_id")
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            """
+            create temp table first_orders as
+            select customer_unique_id, first_order_id, first_purchased_at from ml_first_purchase_features
+            """
+        )
+        max_date = con.execute("select max(purchase_date) from fct_orders where is_purchase").fetchone()[0]
+        later = """(select o.order_id from fct_orders o join first_orders f using (customer_unique_id)
+                    where o.purchased_at > f.first_purchased_at
+                        or (o.purchased_at = f.first_purchased_at and o.order_id > f.first_order_id))"""
+        n_later = con.execute(f"select count(*) from {later}").fetchone()[0]
+        assert n_later > 0, "the sample needs repeat buyers for this test to mean anything"
+        # 1) change everything about the later orders
+        con.execute(
+            f"""
+            update fct_orders set
+                payment_value = payment_value * 7 + 3, freight_value = freight_value + 11,
+                item_count = item_count + 5, payment_installments = 12, main_payment_type = 'voucher',
+                main_product_category = 'mutated_category', customer_state = 'AC', customer_region = 'North',
+                delivery_days = 1, delivered_customer_at = purchased_at + interval 1 day,
+                review_score = 1, mean_review_score = 1
+            where order_id in {later}
+            """
+        )
+        con.execute(f"update stg_olist__order_reviews set review_score = 1 where order_id in {later}")
+        # 2) drop the later orders of every other repeat buyer
+        con.execute(
+            f"""
+            delete from fct_orders where order_id in {later}
+                and hash(customer_unique_id) % 2 = 0
+            """
+        )
+        # 3) give 200 one-time buyers a new purchase 30 days after their first (inside the data range)
+        con.execute(
+            f"""
+            insert into fct_orders by name
+            select o.* replace (
+                o.order_id || '_later' as order_id,
+                o.purchased_at + interval 30 day as purchased_at,
+                cast(o.purchased_at + interval 30 day as date) as purchase_date,
+                o.payment_value + 500 as payment_value
+            )
+            from fct_orders o
+            join first_orders f on o.order_id = f.first_order_id
+            join ml_first_purchase_features m on m.customer_unique_id = f.customer_unique_id
+            where m.purchase_count = 1 and cast(o.purchased_at + interval 30 day as date) <= date '{max_date}'
+            order by o.order_id
+            limit 200
+            """
+        )
+        # downstream customer table refreshed too, so reading it instead of the first order would show
+        con.execute(f"create or replace table dim_customers as {dim_customers_sql}")
+        # the model, exactly as dbt compiled it for this warehouse, rebuilt on the mutated orders
+        con.execute(f"create or replace table ml_first_purchase_features as {model_sql}")
+    after = query_df(db, "select * from ml_first_purchase_features order by customer_unique_id")
+    assert list(after["customer_unique_id"]) == list(before["customer_unique_id"])
+    pd.testing.assert_frame_equal(after[FIRST_PURCHASE_FEATURES], before[FIRST_PURCHASE_FEATURES])
+    # the mutation did reach what later orders are allowed to drive: labels and purchase counts
+    assert (after["purchase_count"] != before["purchase_count"]).sum() >= 200
+    def coded(label):  # true 1, false 0, open horizon -1
+        return label.astype("boolean").astype("Int64").fillna(-1)
+
+    assert (coded(after["repeated_within_horizon"]) != coded(before["repeated_within_horizon"])).sum() > 0
+
+
+def test_ml_models_are_deterministic(sample_build, tmp_path):
+    """A second build of the ML models on the same inputs gives identical tables."""
+    db = _copy_warehouse(sample_build, tmp_path, "again")
+    again = run_dbt(["run", "--select", "path:models/marts/ml"], db, tmp_path / "again")
+    assert again.returncode == 0, again.output[-3000:]
+    for table in ML_TABLES:
+        sql = f"select * from {table} order by all"
+        pd.testing.assert_frame_equal(query_df(db, sql), query_df(sample_build.db_path, sql), check_exact=True, obj=table)
