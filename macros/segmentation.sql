@@ -5,20 +5,6 @@
 -#}
 
 
-{#- A double-precision float type (dbt.type_float() is a 4-byte REAL on DuckDB). -#}
-{% macro segmentation_type_double() -%}
-    {{ return(adapter.dispatch('segmentation_type_double')()) }}
-{%- endmacro %}
-
-{% macro default__segmentation_type_double() -%}
-    double precision
-{%- endmacro %}
-
-{% macro spark__segmentation_type_double() -%}
-    double
-{%- endmacro %}
-
-
 {#- var rfm_bins, validated: the number of quantile bins of every RFM score. -#}
 {% macro segmentation_rfm_bins() -%}
     {%- set bins = var('rfm_bins') | int -%}
@@ -48,7 +34,7 @@
     {%- set bins = segmentation_rfm_bins() -%}
     {%- for k in range(1, bins) %}
         percentile_cont({{ k / bins }}) within group (
-            order by cast({{ metric }} as {{ segmentation_type_double() }})
+            order by cast({{ metric }} as {{ type_double() }})
         ) as {{ prefix }}_{{ k }}{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
@@ -88,10 +74,10 @@
         {{ exceptions.raise_compiler_error("var churn_risk_percentiles must be two ascending fractions, got " ~ pct) }}
     {%- endif -%}
         percentile_cont({{ pct[0] }}) within group (
-            order by cast({{ weighted }} as {{ segmentation_type_double() }})
+            order by cast({{ weighted }} as {{ type_double() }})
         ) as churn_cutoff_high_risk,
         percentile_cont({{ pct[1] }}) within group (
-            order by cast({{ weighted }} as {{ segmentation_type_double() }})
+            order by cast({{ weighted }} as {{ type_double() }})
         ) as churn_cutoff_low_risk
 {%- endmacro %}
 
@@ -142,8 +128,8 @@
 {% macro segmentation_cv(n_periods, total, sum_sq) -%}
     case
         when {{ n_periods }} > 1 and {{ total }} > 0
-            then sqrt(cast({{ n_periods }} * {{ sum_sq }} - {{ total }} * {{ total }} as {{ segmentation_type_double() }}))
-                / cast({{ total }} as {{ segmentation_type_double() }})
+            then sqrt(cast({{ n_periods }} * {{ sum_sq }} - {{ total }} * {{ total }} as {{ type_double() }}))
+                / cast({{ total }} as {{ type_double() }})
     end
 {%- endmacro %}
 

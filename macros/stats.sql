@@ -18,24 +18,6 @@
 -#}
 
 
-{#- A double-precision float. (dbt.type_float() renders "float", a 4-byte REAL on DuckDB.) -#}
-{% macro type_double() -%}
-    {{ return(adapter.dispatch('type_double')()) }}
-{%- endmacro %}
-
-{% macro default__type_double() -%}
-    {{ return('double precision') }}
-{%- endmacro %}
-
-{% macro spark__type_double() -%}
-    {{ return('double') }}
-{%- endmacro %}
-
-{% macro bigquery__type_double() -%}
-    {{ return('float64') }}
-{%- endmacro %}
-
-
 {#- z such that P(Z > z) = tail_p for a standard normal Z, for 0 < tail_p <= 0.5, from three columns of the
     same row: tail_p, tail_q = sqrt(-2 ln tail_p) and central_r = (tail_p - 0.5)^2 (see critical_ctes).
     Acklam's rational approximation (relative error < 1.2e-9): tail region below 0.02425, central region above. -#}

@@ -1,5 +1,5 @@
 -- The wide BI-facing row per customer (every person in dim_customers): address and purchase history,
--- RFM scores and churn risk, ABC-XYZ segment. RFM and ABC-XYZ columns are null for customers with no
+-- RFM scores and churn risk, ABC-XYZ segment, KMeans cluster. RFM and ABC-XYZ columns are null for customers with no
 -- purchase before the analysis date. Column types are pinned by an enforced model contract.
 
 with
@@ -22,6 +22,18 @@ abc_xyz as (
 
 ),
 
+clusters as (
+
+    select * from {{ ref('customer_clusters') }}
+
+),
+
+cluster_profiles as (
+
+    select * from {{ ref('cluster_profiles') }}
+
+),
+
 final as (
 
     select
@@ -30,8 +42,8 @@ final as (
         cast(customers.customer_region as {{ dbt.type_string() }}) as customer_region,
         cast(customers.customer_city as {{ dbt.type_string() }}) as customer_city,
         cast(customers.customer_zip_code_prefix as {{ dbt.type_string() }}) as customer_zip_code_prefix,
-        cast(customers.customer_lat as {{ segmentation_type_double() }}) as customer_lat,
-        cast(customers.customer_lng as {{ segmentation_type_double() }}) as customer_lng,
+        cast(customers.customer_lat as {{ type_double() }}) as customer_lat,
+        cast(customers.customer_lng as {{ type_double() }}) as customer_lng,
         cast(customers.order_count as {{ dbt.type_bigint() }}) as order_count,
         cast(customers.purchase_count as {{ dbt.type_bigint() }}) as purchase_count,
         cast(customers.purchase_value as decimal(38, 2)) as purchase_value,
@@ -50,20 +62,26 @@ final as (
         cast(rfm.churn_risk as {{ dbt.type_string() }}) as churn_risk,
         cast(rfm.rfm_segment as {{ dbt.type_string() }}) as rfm_segment,
         cast(abc_xyz.abc_class as {{ dbt.type_string() }}) as abc_class,
-        cast(abc_xyz.monetary_share as {{ segmentation_type_double() }}) as monetary_share,
-        cast(abc_xyz.share_before as {{ segmentation_type_double() }}) as share_before,
+        cast(abc_xyz.monetary_share as {{ type_double() }}) as monetary_share,
+        cast(abc_xyz.share_before as {{ type_double() }}) as share_before,
         cast(abc_xyz.xyz_class as {{ dbt.type_string() }}) as xyz_class,
-        cast(abc_xyz.cv as {{ segmentation_type_double() }}) as cv,
+        cast(abc_xyz.cv as {{ type_double() }}) as cv,
         cast(abc_xyz.periods_active as {{ dbt.type_bigint() }}) as periods_active,
         cast(abc_xyz.periods_in_span as {{ dbt.type_bigint() }}) as periods_in_span,
         cast(abc_xyz.segment as {{ dbt.type_string() }}) as segment,
         cast(abc_xyz.segment_description_en as {{ dbt.type_string() }}) as segment_description_en,
-        cast(abc_xyz.segment_description_ru as {{ dbt.type_string() }}) as segment_description_ru
+        cast(abc_xyz.segment_description_ru as {{ dbt.type_string() }}) as segment_description_ru,
+        cast(clusters.cluster as {{ dbt.type_int() }}) as cluster,
+        cast(cluster_profiles.cluster_name as {{ dbt.type_string() }}) as cluster_name
     from customers
     left join rfm
         on customers.customer_unique_id = rfm.customer_unique_id
     left join abc_xyz
         on customers.customer_unique_id = abc_xyz.customer_unique_id
+    left join clusters
+        on customers.customer_unique_id = clusters.customer_unique_id
+    left join cluster_profiles
+        on clusters.cluster = cluster_profiles.cluster
 
 )
 

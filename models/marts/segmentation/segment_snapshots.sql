@@ -175,7 +175,7 @@ shares as (
         abc_ranked.*,
         cast(
             case when monetary_total > 0 then monetary_before / monetary_total else 0 end
-            as {{ segmentation_type_double() }}
+            as {{ type_double() }}
         ) as share_before,
         {{ segmentation_cv('periods_in_span', 'monetary', 'monetary_sum_sq') }} as cv
     from abc_ranked
