@@ -3,12 +3,8 @@
 Pure functions on pandas DataFrames, unit-tested in tests/python/test_ml.py. The dbt model files only
 fetch their inputs with dbt.ref(...), call these functions and return a DataFrame.
 
-How the models import this package (models/marts/ml/*.py, function _import_ml): dbt-duckdb runs a
-Python model in-process from a temporary file, so the model cannot locate itself. It puts the folder
-named by var ml_package_dir (default "scripts") on sys.path, a relative value resolving from the project
-root: the --project-dir of the running dbt command, else env DBT_PROJECT_DIR, else the current directory
-(dbt is normally run from the project root). Failing that, it looks for scripts/segmentation_ml at and
-above those roots, and raises ImportError naming the folders it tried.
+How the models import it: profiles.yml lists scripts/ in dbt-duckdb's module_paths, so
+`import segmentation_ml` works inside dbt's process.
 """
 from segmentation_ml.clustering import (
     ClusterFit,
