@@ -1,0 +1,96 @@
+"""scripts/benchmark.py and its two contenders (no timings asserted: only that what is timed is right).
+
+- the hand-written DuckDB script and the pandas pipeline compute the same core outputs as the dbt
+  marts on the sample and the real subset (the benchmark's agreement check, on every compared total);
+- the measuring helper sees the memory of a child process and its exit code;
+- the table and the growth ratios are computed from the runs as documented.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+benchmark = _load("benchmark")
+bench_pandas = _load("bench_pandas")
+
+COMPARED = {"orders", "customers", "revenue", "abc", "xyz", "churn_risk",
+            "cohort_customers", "cohort_revenue", "cohort_rows"}
+
+
+def _marts_totals(db_path: Path) -> dict:
+    return benchmark.totals_from_db(db_path, "customer_rfm", "customer_abc_xyz", "cohort_retention", "fct_orders")
+
+
+def test_duckdb_script_and_pandas_agree_with_the_marts(any_build, tmp_path):
+    run, raw_dir = any_build
+    marts = _marts_totals(run.db_path)
+    assert COMPARED <= set(marts), f"marts the benchmark compares are missing: {COMPARED - set(marts)}"
+
+    script_db = tmp_path / "script.duckdb"
+    benchmark.run_duckdb_script(raw_dir, script_db)
+    script = benchmark.totals_from_db(script_db, "bench_customer_rfm", "bench_customer_abc_xyz",
+                                      "bench_cohort_retention", "bench_orders")
+    pandas = bench_pandas.run(raw_dir, bench_pandas.project_vars())
+
+    assert benchmark.compare(marts, script) == []
+    assert benchmark.compare(marts, pandas) == []
+    assert COMPARED <= set(script) and COMPARED <= set(pandas)
+
+
+def test_compare_reports_a_difference():
+    reference = {"customers": 10, "revenue": 100.0, "abc": {"A": 2, "B": 3, "C": 5}}
+    assert benchmark.compare(reference, dict(reference)) == []
+    assert benchmark.compare(reference, {**reference, "revenue": 100.005}) == []
+    problems = benchmark.compare(reference, {**reference, "revenue": 100.5, "abc": {"A": 3, "B": 2, "C": 5}})
+    assert len(problems) == 2 and problems[0].startswith("abc") and problems[1].startswith("revenue")
+
+
+def test_measure_sees_the_memory_and_exit_code_of_the_child():
+    allocate = "import sys; block = bytearray(300 * 2**20); block[::4096] = b'x' * len(block[::4096]); sys.exit(3)"
+    run = benchmark.measure([sys.executable, "-c", allocate])
+    assert run["returncode"] == 3
+    assert run["peak_rss_mb"] >= 300
+    assert run["max_single_process_rss_mb"] >= 300
+    assert run["wall_s"] > 0
+
+
+def test_summary_ratios_and_growth():
+    runs = {
+        "big": {"orders": 1000, "dbt": {"wall_s": 30.0, "returncode": 0, "peak_rss_mb": 900},
+                "duckdb": {"wall_s": 10.0, "returncode": 0}, "pandas": {"wall_s": 60.0, "returncode": 0},
+                "checks": {"duckdb": {"agree": True}, "pandas": {"agree": False}}},
+        "small": {"orders": 100, "dbt": {"wall_s": 5.0, "returncode": 0},
+                  "duckdb": {"wall_s": 1.0, "returncode": 0}, "pandas": {"wall_s": 2.0, "returncode": 0},
+                  "checks": {}},
+    }
+    small, big = benchmark.summarize(runs)
+    assert (small["scale"], big["scale"]) == ("small", "big")
+    assert small["growth_dbt"] is None
+    assert big["growth_dbt"] == 6.0 and big["growth_orders"] == 10.0
+    assert big["dbt_over_duckdb"] == 3.0 and big["pandas_over_dbt"] == 2.0
+    assert small["checks_agree"] and not big["checks_agree"]
+    table = benchmark.format_table([small, big])
+    assert "| big | 1,000 |" in table and "| 900 /" in table and "MISMATCH" in table and "6.0× (10×)" in table
+
+
+@pytest.mark.parametrize("bins", [2, 4, 5])
+def test_duckdb_script_follows_the_vars(bins):
+    rules = {**bench_pandas.project_vars(), "rfm_bins": bins}
+    sql = benchmark.render_duckdb_sql(Path("/data"), rules)
+    assert "${" not in sql.split("-- 1.")[1], "a placeholder was left unfilled"
+    assert f"{bins} - len(list_filter" in sql
+    assert sql.count("/data/olist_") == 5
