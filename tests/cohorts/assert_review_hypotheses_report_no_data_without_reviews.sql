@@ -1,6 +1,7 @@
 -- Hypotheses that need reviews (hypothesis_catalog.requires = 'reviews') report n = 0 and "no data" when
 -- the data hold no review; with reviews they must be computed on at least one unit. Those that need only
--- purchases must have data whenever there are purchases (H06 also needs a whole season window: not checked).
+-- purchases (or paid purchases, for 'payments') must have data whenever there are some (H06 also needs a
+-- whole season window: not checked).
 
 with
 
@@ -26,7 +27,8 @@ coverage as (
 
     select
         coalesce(sum(case when is_purchase and review_count > 0 then 1 else 0 end), 0) as reviewed_purchases,
-        coalesce(sum(case when is_purchase then 1 else 0 end), 0) as purchases
+        coalesce(sum(case when is_purchase then 1 else 0 end), 0) as purchases,
+        coalesce(sum(case when is_purchase and payment_count > 0 then 1 else 0 end), 0) as paid_purchases
     from orders
 
 )
@@ -48,3 +50,4 @@ where (
     )
     or (catalog.requires = 'reviews' and coverage.reviewed_purchases > 0 and results.n = 0)
     or (catalog.requires = 'purchases' and coverage.purchases > 0 and results.n = 0)
+    or (catalog.requires = 'payments' and coverage.paid_purchases > 0 and results.n = 0)
