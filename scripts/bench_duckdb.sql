@@ -170,6 +170,7 @@ cross join churn_cuts as c;
 -- 4. ABC (cumulative share before the customer) and XYZ (monthly cv, zero months included).
 --    The monthly variance is taken in closed form from the sums over months with purchases:
 --    zero months add nothing to the sums, only to the count of periods, so no month spine is needed.
+--    As in the mart, n * sum_sq - total^2 is exact (decimals): a cv exactly on a threshold classes the same.
 create or replace table bench_customer_abc_xyz as
 with monthly as (
     select customer_unique_id, date_trunc('month', purchased_at) as period, sum(payment_value) as spend
@@ -181,7 +182,7 @@ per_customer as (
         customer_unique_id,
         date_diff('month', min(period), max(period)) + 1 as periods_active,
         sum(spend) as total_spend,
-        sum(cast(spend as double) * cast(spend as double)) as spend_squared
+        sum(spend * spend) as spend_squared
     from monthly
     group by 1
 ),
@@ -191,8 +192,9 @@ xyz as (
         periods_active,
         case
             when periods_active > 1 and total_spend > 0
-                then sqrt(greatest(spend_squared / periods_active - pow(total_spend / periods_active, 2), 0))
-                    / (total_spend / periods_active)
+                -- stddev_pop / mean = sqrt(n * sum_sq - total^2) / total, the difference taken in exact decimals
+                then sqrt(cast(periods_active * spend_squared - total_spend * total_spend as double))
+                    / cast(total_spend as double)
         end as cv
     from per_customer
 ),

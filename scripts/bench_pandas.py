@@ -161,16 +161,20 @@ def customer_abc_xyz(purchases: pd.DataFrame, rfm: pd.DataFrame, rules: dict) ->
         .groupby(["customer_unique_id", "month"])["payment_cents"].sum()
         .reset_index()
     )
-    monthly["spend"] = monthly["payment_cents"] / 100
-    monthly["spend_sq"] = monthly["spend"] ** 2
+    # In integer cents, n * sum_sq - total^2 is exact (as the mart's decimals): stddev_pop / mean equals
+    # sqrt(n * sum_sq - total^2) / total, so a cv exactly on a threshold classes the same.
+    monthly["cents_sq"] = monthly["payment_cents"] ** 2
     xyz = monthly.groupby("customer_unique_id").agg(
         first_month=("month", "min"), last_month=("month", "max"),
-        total=("spend", "sum"), total_sq=("spend_sq", "sum"),
+        total=("payment_cents", "sum"), total_sq=("cents_sq", "sum"),
     )
     xyz["periods_active"] = xyz["last_month"] - xyz["first_month"] + 1
-    mean = xyz["total"] / xyz["periods_active"]
-    variance = (xyz["total_sq"] / xyz["periods_active"] - mean**2).clip(lower=0)
-    xyz["cv"] = np.where((xyz["periods_active"] > 1) & (mean > 0), np.sqrt(variance) / mean.where(mean > 0), np.nan)
+    spread = (xyz["periods_active"] * xyz["total_sq"] - xyz["total"] ** 2).astype("float64")
+    xyz["cv"] = np.where(
+        (xyz["periods_active"] > 1) & (xyz["total"] > 0),
+        np.sqrt(spread.clip(lower=0)) / xyz["total"].where(xyz["total"] > 0).astype("float64"),
+        np.nan,
+    )
     xyz["xyz_class"] = np.select(
         [xyz["periods_active"] == 1, xyz["cv"] <= x_cut, xyz["cv"] <= y_cut],
         ["Single Purchase", "X", "Y"], "Z",

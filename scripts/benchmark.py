@@ -137,6 +137,7 @@ def measure(cmd: list[str], env: dict | None = None, log_file: Path | None = Non
         "system_s": round(usage.ru_stime, 2),
         "returncode": proc.returncode,
         "loadavg_before_after": [load_before, loadavg()],
+        "measured_at": dt.datetime.now().isoformat(timespec="seconds"),
         "_timeline": timeline,
     }
 
@@ -294,6 +295,32 @@ def totals_from_db(db_path: Path, rfm: str, abc_xyz: str, cohorts: str, orders: 
             from {cohorts}""")[0]
         out["cohort_customers"], out["cohort_revenue"], out["cohort_rows"] = size, float(revenue), rows
     return out
+
+
+def check_entry(entry: dict) -> dict:
+    """Agreement of the DuckDB script and of pandas with the dbt marts, on the totals both have."""
+    reference = entry.get("dbt", {}).get("totals")
+    checks = {}
+    if reference:
+        for name in ("duckdb", "pandas"):
+            if entry.get(name, {}).get("totals"):
+                problems = compare(reference, entry[name]["totals"])
+                checks[name] = {"agree": not problems, "compared": sorted(set(reference) & set(entry[name]["totals"])),
+                                "differences": problems}
+    return checks
+
+
+def merge_runs(saved: dict, runs: dict) -> dict:
+    """New runs replace saved ones scale by scale; a contender skipped now (--skip) keeps its saved
+    measurement (each carries its own measured_at), and the checks are recomputed."""
+    merged = dict(saved)
+    for label, entry in runs.items():
+        old = saved.get(label)
+        if old and old.get("generator_args") == entry.get("generator_args"):
+            entry = {**entry, **{k: old[k] for k in ("dbt", "duckdb", "pandas") if k in old and k not in entry}}
+            entry["checks"] = check_entry(entry)
+        merged[label] = entry
+    return merged
 
 
 def compare(reference: dict, other: dict) -> list[str]:
@@ -467,15 +494,7 @@ def bench_scale(label: str, data: dict, work_root: Path, threads: int | None,
         entry["pandas"] = run
         print(f"[{label}] pandas {run['wall_s']:.1f} s, peak {run['peak_rss_mb']:.0f} MB", flush=True)
 
-    reference = entry.get("dbt", {}).get("totals")
-    checks = {}
-    if reference:
-        for name in ("duckdb", "pandas"):
-            if entry.get(name, {}).get("totals"):
-                problems = compare(reference, entry[name]["totals"])
-                checks[name] = {"agree": not problems, "compared": sorted(set(reference) & set(entry[name]["totals"])),
-                                "differences": problems}
-    entry["checks"] = checks
+    entry["checks"] = check_entry(entry)
     for name in ("dbt", "duckdb", "pandas"):
         entry.get(name, {}).pop("_timeline", None)
     if not keep_work:
@@ -643,7 +662,7 @@ def main(argv: list[str] | None = None) -> int:
     table_runs = runs
     if not args.no_save:
         saved = json.loads(args.results.read_text()) if args.results.exists() else {}
-        merged = {**saved.get("runs", {}), **runs}
+        merged = merge_runs(saved.get("runs", {}), runs)
         document = {
             "description": "scripts/benchmark.py: whole dbt build vs hand-written DuckDB script vs pandas, "
                            "per scale of generated Olist-shaped orders. Times are wall seconds of the whole "

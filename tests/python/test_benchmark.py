@@ -94,3 +94,21 @@ def test_duckdb_script_follows_the_vars(bins):
     assert "${" not in sql.split("-- 1.")[1], "a placeholder was left unfilled"
     assert f"{bins} - len(list_filter" in sql
     assert sql.count("/data/olist_") == 5
+
+
+def test_merge_keeps_a_skipped_contender_and_rechecks():
+    dbt_run = {"wall_s": 9.0, "returncode": 0, "totals": {"customers": 5, "revenue": 10.0}}
+    saved = {"1m": {"orders": 10, "generator_args": ["--orders", "10"], "dbt": dbt_run,
+                    "duckdb": {"wall_s": 2.0, "returncode": 0, "totals": {"customers": 4}},
+                    "checks": {"duckdb": {"agree": False}}},
+             "10k": {"orders": 1, "generator_args": ["--orders", "1"]}}
+    new = {"1m": {"orders": 10, "generator_args": ["--orders", "10"],
+                  "duckdb": {"wall_s": 1.5, "returncode": 0, "totals": {"customers": 5, "revenue": 10.0}},
+                  "checks": {}}}
+    merged = benchmark.merge_runs(saved, new)
+    assert merged["10k"] == saved["10k"]
+    assert merged["1m"]["dbt"] == dbt_run and merged["1m"]["duckdb"]["wall_s"] == 1.5
+    assert merged["1m"]["checks"]["duckdb"]["agree"] is True
+    # other data (different generator arguments): nothing of the old entry survives
+    other = benchmark.merge_runs(saved, {"1m": {**new["1m"], "generator_args": ["--orders", "11"]}})
+    assert "dbt" not in other["1m"]
