@@ -74,6 +74,34 @@ critical as (
 {%- endmacro %}
 
 
+{#- critical_ctes on `source_cte`, then `tested`: the two-sided interval estimate ± z_critical * std_error.
+    `source_cte` has group_a, value_a, n_a, group_b, value_b, n_b, n, estimate, std_error and comparisons.
+    The caller writes the comma after the last CTE. -#}
+{% macro interval_ctes(source_cte) -%}
+{{ critical_ctes(source_cte) }},
+
+tested as (
+
+    select
+        group_a,
+        value_a,
+        n_a,
+        group_b,
+        value_b,
+        n_b,
+        estimate,
+        std_error,
+        z_critical,
+        comparisons,
+        estimate - z_critical * std_error as ci_low,
+        estimate + z_critical * std_error as ci_high,
+        n
+    from critical
+
+)
+{%- endmacro %}
+
+
 {#- Fisher's z of a correlation, and back. -#}
 {% macro atanh_sql(r) -%}
     (0.5 * ln((1 + ({{ r }})) / (1 - ({{ r }}))))
@@ -374,27 +402,7 @@ with_error as (
 
 ),
 
-{{ critical_ctes('with_error') }},
-
-tested as (
-
-    select
-        group_a,
-        value_a,
-        n_a,
-        group_b,
-        value_b,
-        n_b,
-        estimate,
-        std_error,
-        z_critical,
-        comparisons,
-        estimate - z_critical * std_error as ci_low,
-        estimate + z_critical * std_error as ci_high,
-        n
-    from critical
-
-),
+{{ interval_ctes('with_error') }},
 {%- endif %}
 
 {%- elif kind == 'extreme_shares' %}
@@ -484,27 +492,7 @@ with_error as (
 
 ),
 
-{{ critical_ctes('with_error') }},
-
-tested as (
-
-    select
-        group_a,
-        value_a,
-        n_a,
-        group_b,
-        value_b,
-        n_b,
-        estimate,
-        std_error,
-        z_critical,
-        comparisons,
-        estimate - z_critical * std_error as ci_low,
-        estimate + z_critical * std_error as ci_high,
-        n
-    from critical
-
-),
+{{ interval_ctes('with_error') }},
 {%- endif %}
 
 {%- elif kind == 'share_vs_expected' %}
@@ -551,8 +539,13 @@ observed as (
 with_error as (
 
     select
-        observed.*,
-        cast({{ expected }} as {{ dbl }}) as expected_share,
+        '{{ group_a }}' as group_a,
+        share as value_a,
+        n_in as n_a,
+        '{{ group_b }}' as group_b,
+        cast({{ expected }} as {{ dbl }}) as value_b,
+        n as n_b,
+        n,
         share - cast({{ expected }} as {{ dbl }}) as estimate,
         case when n >= 2 then sqrt(share * (1 - share) / n) end as std_error,
         1 as comparisons
@@ -560,27 +553,7 @@ with_error as (
 
 ),
 
-{{ critical_ctes('with_error') }},
-
-tested as (
-
-    select
-        '{{ group_a }}' as group_a,
-        share as value_a,
-        n_in as n_a,
-        '{{ group_b }}' as group_b,
-        expected_share as value_b,
-        n as n_b,
-        estimate,
-        std_error,
-        z_critical,
-        comparisons,
-        estimate - z_critical * std_error as ci_low,
-        estimate + z_critical * std_error as ci_high,
-        n
-    from critical
-
-),
+{{ interval_ctes('with_error') }},
 {%- endif %}
 
 {%- endif %}
