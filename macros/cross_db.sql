@@ -17,3 +17,25 @@
 {% macro bigquery__type_double() -%}
     {{ return('float64') }}
 {%- endmacro %}
+
+
+{#- Placed between a CTE's name and "as (": asks the engine to inline the CTE into each query that reads it
+    instead of materializing it once. DuckDB materializes a CTE read more than once; for segment_snapshots'
+    ~90 M customer-months that meant spilling ~39 GB to disk at a 4 GB cap (117-181 s at 10 M orders) where
+    recomputing the cheap range join in each reader took 59 s without spilling. PostgreSQL 12+ has the same
+    syntax; elsewhere it renders nothing and the engine decides. -#}
+{% macro cte_inlined() -%}
+    {{ return(adapter.dispatch('cte_inlined')()) }}
+{%- endmacro %}
+
+{% macro default__cte_inlined() -%}
+    {{ return('') }}
+{%- endmacro %}
+
+{% macro duckdb__cte_inlined() -%}
+    {{ return('not materialized') }}
+{%- endmacro %}
+
+{% macro postgres__cte_inlined() -%}
+    {{ return('not materialized') }}
+{%- endmacro %}

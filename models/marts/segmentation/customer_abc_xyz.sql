@@ -71,10 +71,7 @@ shares as (
             case when monetary_total > 0 then monetary / monetary_total else 0 end
             as {{ type_double() }}
         ) as monetary_share,
-        cast(
-            case when monetary_total > 0 then monetary_before / monetary_total else 0 end
-            as {{ type_double() }}
-        ) as share_before,
+        {{ segmentation_abc_share('monetary_before', 'monetary_total') }} as share_before,
         -- stddev_pop / mean over every period from the first to the last purchase, zeros included
         {{ segmentation_cv('periods_in_span', 'monetary', 'monetary_sum_sq') }} as cv
     from abc_ranked

@@ -1,5 +1,3 @@
-{{ config(materialized='view') }}
-
 -- One row per customer and calendar month in which they purchased, carrying the customer's running
 -- totals as of the end of that month. segment_snapshots joins each row to every month end from this
 -- month up to (not including) next_purchase_month, so it never loops over snapshots.

@@ -66,7 +66,7 @@ snapshot_dates as (
 
 ),
 
-customer_states as (
+customer_states as {{ cte_inlined() }} (
 
     select
         snapshot_dates.snapshot_month,
@@ -88,7 +88,7 @@ customer_states as (
 
 ),
 
-customer_metrics as (
+customer_metrics as {{ cte_inlined() }} (
 
     select
         snapshot_month,
@@ -105,32 +105,36 @@ customer_metrics as (
 
 ),
 
-score_thresholds as (
+{{ segmentation_grouped_quantile_threshold_ctes(
+    'recency_thresholds', 'customer_metrics', 'snapshot_month', 'recency_days', 'recency_cutoff'
+) }},
 
-    select
-        snapshot_month,
-        {{ segmentation_quantile_thresholds('recency_days', 'recency_cutoff') }},
-        {{ segmentation_quantile_thresholds('frequency', 'frequency_cutoff') }},
-        {{ segmentation_quantile_thresholds('monetary', 'monetary_cutoff') }}
-    from customer_metrics
-    group by snapshot_month
+{{ segmentation_grouped_quantile_threshold_ctes(
+    'frequency_thresholds', 'customer_metrics', 'snapshot_month', 'frequency', 'frequency_cutoff'
+) }},
 
-),
+{{ segmentation_grouped_quantile_threshold_ctes(
+    'monetary_thresholds', 'customer_metrics', 'snapshot_month', 'monetary', 'monetary_cutoff'
+) }},
 
-scored as (
+scored as {{ cte_inlined() }} (
 
     select
         customer_metrics.*,
-        {{ segmentation_quantile_score('customer_metrics.recency_days', 'score_thresholds.recency_cutoff', reverse=true) }} as r_score,
-        {{ segmentation_quantile_score('customer_metrics.frequency', 'score_thresholds.frequency_cutoff') }} as f_score,
-        {{ segmentation_quantile_score('customer_metrics.monetary', 'score_thresholds.monetary_cutoff') }} as m_score
+        {{ segmentation_quantile_score('customer_metrics.recency_days', 'recency_thresholds.recency_cutoff', reverse=true) }} as r_score,
+        {{ segmentation_quantile_score('customer_metrics.frequency', 'frequency_thresholds.frequency_cutoff') }} as f_score,
+        {{ segmentation_quantile_score('customer_metrics.monetary', 'monetary_thresholds.monetary_cutoff') }} as m_score
     from customer_metrics
-    inner join score_thresholds
-        on customer_metrics.snapshot_month = score_thresholds.snapshot_month
+    inner join recency_thresholds
+        on customer_metrics.snapshot_month = recency_thresholds.snapshot_month
+    inner join frequency_thresholds
+        on customer_metrics.snapshot_month = frequency_thresholds.snapshot_month
+    inner join monetary_thresholds
+        on customer_metrics.snapshot_month = monetary_thresholds.snapshot_month
 
 ),
 
-weighted as (
+weighted as {{ cte_inlined() }} (
 
     select
         scored.*,
@@ -139,56 +143,101 @@ weighted as (
 
 ),
 
-churn_thresholds as (
+{{ segmentation_grouped_churn_threshold_ctes('churn_thresholds', 'weighted', 'snapshot_month', 'rfm_weighted') }},
+
+monetary_groups as (
+
+    -- ABC ranks customers by monetary (desc, ties by customer_unique_id). Instead of a running sum over every
+    -- customer-month (a window sorting ~90 M rows at 10 M orders), sum per distinct monetary value: every
+    -- customer of a value group has the money of all larger values before them, plus that of the equal values
+    -- ranked before them in the tie. monetary is a decimal, so these sums are exact and equal the running sum.
+    select
+        snapshot_month,
+        monetary,
+        count(*) as customer_count
+    from customer_metrics
+    group by
+        snapshot_month,
+        monetary
+
+),
+
+monetary_group_positions as (
 
     select
         snapshot_month,
-        {{ segmentation_churn_thresholds('rfm_weighted') }}
-    from weighted
-    group by snapshot_month
-
-),
-
-abc_ranked as (
-
-    select
-        weighted.*,
-        {{ segmentation_churn_risk('weighted.rfm_weighted') }} as churn_risk,
+        monetary,
+        customer_count,
         coalesce(
-            sum(weighted.monetary) over (
-                partition by weighted.snapshot_month
-                order by weighted.monetary desc, weighted.customer_unique_id
+            sum(monetary * customer_count) over (
+                partition by snapshot_month
+                order by monetary desc
                 rows between unbounded preceding and 1 preceding
             ),
             0
-        ) as monetary_before,
-        sum(weighted.monetary) over (partition by weighted.snapshot_month) as monetary_total
-    from weighted
-    inner join churn_thresholds
-        on weighted.snapshot_month = churn_thresholds.snapshot_month
+        ) as group_monetary_before,
+        sum(monetary * customer_count) over (partition by snapshot_month) as monetary_total
+    from monetary_groups
 
 ),
 
-shares as (
+monetary_group_classes as (
+
+    -- the class of the first and of the last customer of the tie: where they differ the tie straddles an
+    -- ABC threshold and each customer's place in it (by customer_unique_id) decides
+    select
+        monetary_group_positions.*,
+        {{ segmentation_abc_class(segmentation_abc_share('group_monetary_before', 'monetary_total')) }} as first_abc_class,
+        {{ segmentation_abc_class(
+            segmentation_abc_share('group_monetary_before + (customer_count - 1) * monetary', 'monetary_total')
+        ) }} as last_abc_class
+    from monetary_group_positions
+
+),
+
+straddling_tie_ranks as (
 
     select
-        abc_ranked.*,
-        cast(
-            case when monetary_total > 0 then monetary_before / monetary_total else 0 end
-            as {{ type_double() }}
-        ) as share_before,
-        {{ segmentation_cv('periods_in_span', 'monetary', 'monetary_sum_sq') }} as cv
-    from abc_ranked
+        customer_metrics.snapshot_month,
+        customer_metrics.customer_unique_id,
+        row_number() over (
+            partition by customer_metrics.snapshot_month, customer_metrics.monetary
+            order by customer_metrics.customer_unique_id
+        ) - 1 as tie_rank
+    from customer_metrics
+    inner join monetary_group_classes
+        on customer_metrics.snapshot_month = monetary_group_classes.snapshot_month
+        and customer_metrics.monetary = monetary_group_classes.monetary
+    where monetary_group_classes.first_abc_class <> monetary_group_classes.last_abc_class
 
 ),
 
 classified as (
 
     select
-        shares.*,
-        {{ segmentation_abc_class('shares.share_before') }} as abc_class,
-        {{ segmentation_xyz_class('shares.cv', 'shares.periods_in_span') }} as xyz_class
-    from shares
+        weighted.*,
+        {{ segmentation_churn_risk('weighted.rfm_weighted') }} as churn_risk,
+        case
+            when monetary_group_classes.first_abc_class = monetary_group_classes.last_abc_class
+                then monetary_group_classes.first_abc_class
+            else {{ segmentation_abc_class(segmentation_abc_share(
+                'monetary_group_classes.group_monetary_before + straddling_tie_ranks.tie_rank * weighted.monetary',
+                'monetary_group_classes.monetary_total'
+            )) }}
+        end as abc_class,
+        {{ segmentation_xyz_class(
+            segmentation_cv('weighted.periods_in_span', 'weighted.monetary', 'weighted.monetary_sum_sq'),
+            'weighted.periods_in_span'
+        ) }} as xyz_class
+    from weighted
+    inner join churn_thresholds
+        on weighted.snapshot_month = churn_thresholds.snapshot_month
+    inner join monetary_group_classes
+        on weighted.snapshot_month = monetary_group_classes.snapshot_month
+        and weighted.monetary = monetary_group_classes.monetary
+    left join straddling_tie_ranks
+        on weighted.snapshot_month = straddling_tie_ranks.snapshot_month
+        and weighted.customer_unique_id = straddling_tie_ranks.customer_unique_id
 
 ),
 
