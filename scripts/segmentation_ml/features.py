@@ -39,6 +39,17 @@ def _slug(value: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", str(value).strip().lower()).strip("_") or "blank"
 
 
+def category_codes(values: pd.Series, categories: list[str]) -> np.ndarray:
+    """Position of str(value) in categories for every row; -1 when missing or not a category.
+
+    Factorizes the column once and looks up only its distinct values (no Python loop over rows).
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    lookup = pd.Index(list(categories), dtype=object).get_indexer([str(u) for u in uniques])
+    # a trailing -1 so that the missing-value code -1 maps to -1
+    return np.append(lookup, -1).astype(np.int64)[codes]
+
+
 def raw_feature_values(df: pd.DataFrame, features: list[str]) -> pd.DataFrame:
     """The numeric features after their transform, before imputation (NaN where missing)."""
     out = {}
@@ -76,7 +87,7 @@ class ClusterFeatureEncoder:
             self.means_[name] = float(filled.mean())
             self.stds_[name] = std if std > 0 else 1.0
         if self.regions is not None:
-            self.regions_ = [str(r) for r in self.regions]
+            self.regions_ = list(dict.fromkeys(str(r) for r in self.regions))
         else:
             self.regions_ = sorted(str(r) for r in df[REGION_COLUMN].dropna().unique())
         return self
@@ -91,25 +102,34 @@ class ClusterFeatureEncoder:
         )
 
     def transform(self, df: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame(self.transform_array(df), index=df.index, columns=self.columns)
+
+    def transform_array(self, df: pd.DataFrame, dtype=np.float64) -> np.ndarray:
+        """The encoded matrix (rows of df, columns in self.columns order) written into one array.
+
+        Same values as transform() (float64), without the intermediate frames: at millions of customers
+        each extra copy of the matrix costs 1-2 GB. dtype=np.float32 halves the storage (callers upcast
+        the rows they compute on).
+        """
         if not self.means_:
             raise RuntimeError("ClusterFeatureEncoder.transform called before fit")
-        raw = raw_feature_values(df, self.features)
-        out: dict[str, np.ndarray] = {}
-        for name in self.features:
-            col = raw[name].to_numpy()
-            filled = np.where(np.isnan(col), self.medians_[name], col)
-            out[name] = (filled - self.means_[name]) / self.stds_[name]
-        for name in self.features:
-            out[f"{name}_missing"] = raw[name].isna().to_numpy().astype("float64")
-        region = df[REGION_COLUMN].astype("object").where(df[REGION_COLUMN].notna(), None)
-        region = np.array([None if r is None else str(r) for r in region], dtype=object)
-        known = np.zeros(len(df), dtype=bool)
-        for r in self.regions_:
-            hit = region == r
-            known |= hit
-            out[f"region_{_slug(r)}"] = hit.astype("float64")
-        out["region_unknown"] = (~known).astype("float64")
-        return pd.DataFrame(out, index=df.index)[self.columns]
+        n, p = len(df), len(self.features)
+        out = np.empty((n, len(self.columns)), dtype=dtype)
+        for j, name in enumerate(self.features):
+            column, transform = CLUSTER_NUMERIC_FEATURES[name]
+            col = pd.to_numeric(df[column], errors="coerce").astype("float64").to_numpy()
+            if transform == "log1p":
+                col = np.log1p(np.clip(col, 0, None))
+            missing = np.isnan(col)
+            filled = np.where(missing, self.medians_[name], col)
+            out[:, j] = (filled - self.means_[name]) / self.stds_[name]
+            out[:, p + j] = missing
+        # region: one vectorized category lookup (-1 = missing or not a known region -> region_unknown)
+        codes = category_codes(df[REGION_COLUMN], self.regions_)
+        for i in range(len(self.regions_)):
+            out[:, 2 * p + i] = codes == i
+        out[:, 2 * p + len(self.regions_)] = codes < 0
+        return out
 
     def fit_transform(self, df: pd.DataFrame) -> pd.DataFrame:
         return self.fit(df).transform(df)

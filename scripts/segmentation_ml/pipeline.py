@@ -8,13 +8,16 @@ from __future__ import annotations
 import ast
 import json
 import math
+import sys
+import time
 
 import numpy as np
 import pandas as pd
 
-from segmentation_ml.clustering import cluster_selection, fit_clusters
-from segmentation_ml.features import CLUSTER_NUMERIC_FEATURES, ClusterFeatureEncoder
-from segmentation_ml.profiles import cluster_profiles
+from segmentation_ml.clustering import cluster_selection, fit_clusters, fit_sample_rows
+from segmentation_ml.features import CLUSTER_NUMERIC_FEATURES, REGION_COLUMN, ClusterFeatureEncoder
+from segmentation_ml.ordering import ROW_KEY, by_customer, is_key_ordered, row_keys
+from segmentation_ml.profiles import PROFILE_MEANS, cluster_profiles, profiles_from_frame
 from segmentation_ml.repeat_model import (
     REPEAT_CATEGORICAL_FEATURES,
     REPEAT_NUMERIC_FEATURES,
@@ -74,12 +77,95 @@ def k_values(config: dict) -> list[int]:
     return list(range(low, high + 1))
 
 
+# ---------------------------------------------------------------------------------------- inputs
+# columns of ml_customer_features the cluster models read (numeric ones fetched as double)
+CLUSTER_INPUT_NUMERIC = sorted({column for column, _ in CLUSTER_NUMERIC_FEATURES.values()})
+CLUSTER_INPUT_COLUMNS = ["customer_unique_id", *CLUSTER_INPUT_NUMERIC, REGION_COLUMN]
+# columns of ml_first_purchase_features the repeat models read besides the feature lists
+REPEAT_BOOKKEEPING_COLUMNS = ["customer_unique_id", "first_purchased_at", "horizon_complete", "repeated_within_horizon", "purchase_count"]
+
+
+def _arrow_types() -> dict:
+    import pyarrow as pa
+
+    # nullable integers and booleans keep their type (no float / object fallback when a value is null)
+    return {
+        pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
+        pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(),
+    }
+
+
+try:
+    _ARROW_TO_PANDAS = _arrow_types()
+except ImportError:  # pragma: no cover - pyarrow ships with the project's duckdb/pandas
+    _ARROW_TO_PANDAS = {}
+
+
+def fetch(relation, columns: list[str], double: list[str] | tuple = (), row_key: bool = True) -> pd.DataFrame:
+    """Only the named columns of a DuckDB relation (dbt.ref(...)) as a pandas DataFrame, in table order.
+
+    Cheaper than relation.df() on the whole table: unused columns (ids, strings) are never converted,
+    the columns in `double` are cast in DuckDB (a DECIMAL would otherwise arrive as Python objects), and
+    the conversion goes through Arrow (relation.df() took 7-40 s and up to 9 GB at 9 M rows, Arrow ->
+    pandas about 2-4 s). row_key adds DuckDB's hash(customer_unique_id) as column ordering.ROW_KEY (the
+    order-free key of large inputs, see ordering.py).
+    """
+    double = set(double)
+    exprs = [f'cast("{c}" as double) as "{c}"' if c in double else f'"{c}"' for c in columns]
+    if row_key:
+        exprs.append(f"hash(customer_unique_id) as {ROW_KEY}")
+    table = relation.select(", ".join(exprs)).to_arrow_table()
+    # label columns (region, category, state, ...) dictionary-encoded: pandas categoricals of small
+    # integer codes instead of millions of strings (less memory, cheap factorizing)
+    for position, field in enumerate(table.schema):
+        if field.name != "customer_unique_id" and _is_string(field.type):
+            table = table.set_column(position, field.name, table.column(position).dictionary_encode())
+    return table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get, self_destruct=True)
+
+
+def _is_string(arrow_type) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type) or pa.types.is_string_view(arrow_type)
+
+
+def repeat_input_columns(config: dict) -> tuple[list[str], list[str]]:
+    """(all columns, numeric columns) of ml_first_purchase_features the repeat models need."""
+    kwargs = _repeat_kwargs(config)
+    columns = list(dict.fromkeys(REPEAT_BOOKKEEPING_COLUMNS + kwargs["numeric"] + kwargs["categorical"]))
+    return columns, list(kwargs["numeric"])
+
+
+def log(model: str, message: str) -> None:
+    """One line in dbt's console output (stdout of the dbt process) for a Python model."""
+    print(f"{time.strftime('%H:%M:%S')}  [{model}] {message}", file=sys.stdout, flush=True)
+
+
+def _by_customer(df: pd.DataFrame) -> pd.DataFrame:
+    return by_customer(df)
+
+
 # ---------------------------------------------------------------------------------------- clusters
-def _cluster_matrix(features: pd.DataFrame, config: dict, regions: list[str] | None) -> tuple[pd.DataFrame, np.ndarray]:
-    features = features.sort_values("customer_unique_id", kind="stable").reset_index(drop=True)
+def _cluster_matrix(features: pd.DataFrame, config: dict, regions: list[str] | None):
+    """Customers (sorted by id when small, else in table order), their encoded matrix, and the
+    order-free row keys of a large input (None when small; see ordering.py).
+
+    The encoder (medians, means, standard deviations) always learns from every customer. A large or
+    capped input is stored as float32 (half the memory; the KMeans code upcasts the rows it computes
+    on); otherwise float64, exactly as before.
+    """
+    features = _by_customer(features)
     names = as_list(config.get("cluster_features"), list(CLUSTER_NUMERIC_FEATURES))
-    encoder = ClusterFeatureEncoder(features=names, regions=regions)
-    return features, encoder.fit_transform(features).to_numpy()
+    encoder = ClusterFeatureEncoder(features=names, regions=regions).fit(features)
+    keys = row_keys(features) if is_key_ordered(features) else None
+    cap = _fit_cap(config)
+    compact = keys is not None or (cap is not None and len(features) > cap)
+    return features, encoder.transform_array(features, np.float32 if compact else np.float64), keys
+
+
+def _fit_cap(config: dict) -> int | None:
+    cap = as_int(config.get("fit_sample_size"))
+    return cap if cap is not None and cap > 0 else None
 
 
 def _cluster_kwargs(config: dict) -> dict:
@@ -87,38 +173,57 @@ def _cluster_kwargs(config: dict) -> dict:
         "seed": as_int(config.get("random_seed"), 42),
         "minibatch_threshold": as_int(config.get("minibatch_threshold"), 200_000),
         "n_init": as_int(config.get("n_init"), 4),
+        "fit_sample_size": _fit_cap(config),
     }
 
 
 def cluster_selection_table(features: pd.DataFrame, config: dict, regions: list[str] | None = None) -> pd.DataFrame:
-    _, X = _cluster_matrix(features, config, regions)
-    return cluster_selection(
+    started = time.perf_counter()
+    features, X, keys = _cluster_matrix(features, config, regions)
+    del features
+    out = cluster_selection(
         X,
         k_values(config),
+        keys=keys,
         silhouette_sample_size=as_int(config.get("silhouette_sample_size"), 20_000),
         fixed_k=as_int(config.get("fixed_k")),
         **_cluster_kwargs(config),
     )
+    log(
+        "cluster_selection",
+        f"KMeans fit on {int(out['n_fit_customers'].iloc[0]):,} of {len(X):,} customers, every customer "
+        f"assigned for the inertia; silhouette on {int(out['silhouette_sample_size'].iloc[0]):,}; "
+        f"k = {int(out.loc[out['chosen'], 'k'].iloc[0])} chosen in {time.perf_counter() - started:.1f} s",
+    )
+    return out
 
 
 def customer_clusters_table(
     features: pd.DataFrame, selection: pd.DataFrame, config: dict, regions: list[str] | None = None
 ) -> pd.DataFrame:
+    started = time.perf_counter()
     chosen = selection[selection["chosen"].astype(bool)]
     if len(chosen) != 1:
         raise ValueError(f"cluster_selection must mark exactly one chosen k, found {len(chosen)}")
     k = int(chosen["k"].iloc[0])
-    features, X = _cluster_matrix(features, config, regions)
-    fit = fit_clusters(X, k, **_cluster_kwargs(config))
+    features, X, keys = _cluster_matrix(features, config, regions)
+    ids = features["customer_unique_id"]  # kept as is (Arrow strings): no 9 M Python string objects
+    del features
+    fit = fit_clusters(X, k, keys=keys, **_cluster_kwargs(config))
     expected = float(chosen["inertia"].iloc[0])
     if not math.isclose(fit.inertia, expected, rel_tol=1e-9, abs_tol=1e-9):
         raise RuntimeError(
             f"refit for k={k} gave inertia {fit.inertia} but cluster_selection scored {expected}: "
             "inputs or parameters differ between the two models"
         )
+    log(
+        "customer_clusters",
+        f"KMeans k={k} fit on {fit.n_fit:,} customers, {len(X):,} customers labelled "
+        f"in {time.perf_counter() - started:.1f} s",
+    )
     return pd.DataFrame(
         {
-            "customer_unique_id": features["customer_unique_id"].to_numpy(),
+            "customer_unique_id": ids,
             "cluster": fit.labels.astype("int64"),
             "distance_to_centroid": fit.distances,
         }
@@ -131,7 +236,55 @@ def cluster_profiles_table(
     rfm: pd.DataFrame | None,
     abc_xyz: pd.DataFrame | None,
 ) -> pd.DataFrame:
+    """cluster_profiles on pandas frames (joined with pandas merges: fine for small data and tests)."""
     return cluster_profiles(features, clusters, rfm, abc_xyz).sort_values("cluster").reset_index(drop=True)
+
+
+def profile_input(clusters, features, rfm=None, abc_xyz=None) -> pd.DataFrame:
+    """The joined per-customer frame of cluster_profiles, built by DuckDB from the dbt relations.
+
+    Same left joins as cluster_profiles (customer_clusters -> ml_customer_features, customer_rfm,
+    customer_abc_xyz on customer_unique_id), but the string-key joins run in DuckDB (pandas merges on 9 M
+    string keys took about 95 of the 158 s) and only the needed columns come back. Rows are put in a
+    canonical order (DuckDB's hash of the id) so that the grouped float means do not depend on the join's
+    output order.
+    """
+    numeric = sorted(set(PROFILE_MEANS.values()) | {"frequency", "recency_days", "monetary"})
+    rel = clusters.select("customer_unique_id, cluster, distance_to_centroid").join(
+        features.select(", ".join(["customer_unique_id", *[f'cast("{c}" as double) as "{c}"' for c in numeric], REGION_COLUMN])),
+        "customer_unique_id",
+        how="left",
+    )
+    extra = []
+    if rfm is not None:
+        rel = rel.join(rfm.select("customer_unique_id, churn_risk, rfm_segment"), "customer_unique_id", how="left")
+        extra += ["churn_risk", "rfm_segment"]
+    if abc_xyz is not None:
+        rel = rel.join(abc_xyz.select("customer_unique_id, segment as abc_xyz_segment"), "customer_unique_id", how="left")
+        extra += ["abc_xyz_segment"]
+    columns = [f"hash(customer_unique_id) as {ROW_KEY}", "cluster", "distance_to_centroid", *numeric, REGION_COLUMN, *extra]
+    table = rel.select(", ".join(columns)).to_arrow_table()
+    # the label columns dictionary-encoded (pandas categoricals): reordering and counting them moves
+    # integer codes, not millions of strings
+    for name in (REGION_COLUMN, *extra):
+        position = table.schema.get_field_index(name)
+        table = table.set_column(position, name, table.column(name).dictionary_encode())
+    frame = table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get, self_destruct=True)
+    del table
+    order = np.argsort(frame[ROW_KEY].to_numpy(), kind="stable")
+    return frame.drop(columns=ROW_KEY).take(order).reset_index(drop=True)
+
+
+def cluster_profiles_from_relations(clusters, features, rfm=None, abc_xyz=None) -> pd.DataFrame:
+    """cluster_profiles for the dbt model: DuckDB joins (profile_input), then grouped aggregates."""
+    started = time.perf_counter()
+    frame = profile_input(clusters, features, rfm, abc_xyz)
+    out = profiles_from_frame(frame, rfm is not None, abc_xyz is not None).sort_values("cluster").reset_index(drop=True)
+    log(
+        "cluster_profiles",
+        f"{len(frame):,} customers profiled in {len(out)} clusters in {time.perf_counter() - started:.1f} s",
+    )
+    return out
 
 
 # ---------------------------------------------------------------------------------------- repeat model
@@ -144,17 +297,44 @@ def _repeat_kwargs(config: dict) -> dict:
     }
 
 
+def _positive_or_none(value) -> int | None:
+    value = as_int(value)
+    return value if value is not None and value > 0 else None
+
+
 def repeat_model_metrics_table(first_purchases: pd.DataFrame, config: dict) -> pd.DataFrame:
-    return repeat_model_metrics(
+    started = time.perf_counter()
+    out = repeat_model_metrics(
         first_purchases,
         test_share=as_float(config.get("test_share"), 0.25),
         cutoff=as_str(config.get("test_cutoff_date")),
         embargo=as_bool(config.get("train_embargo"), True),
         baseline_feature=as_str(config.get("baseline_feature")),
         n_bootstrap=as_int(config.get("bootstrap_samples"), 200),
+        train_sample_size=_positive_or_none(config.get("train_sample_size")),
+        bootstrap_sample_size=_positive_or_none(config.get("bootstrap_sample_size")),
         **_repeat_kwargs(config),
     )
+    row = out.iloc[0]
+    log(
+        "repeat_model_metrics",
+        f"models fit on {int(row['n_train_fit']):,} of {int(row['n_train']):,} training customers, scored on "
+        f"{int(row['n_test']):,} test customers (bootstrap on {int(row['n_test_bootstrap']):,}) "
+        f"in {time.perf_counter() - started:.1f} s",
+    )
+    return out
 
 
 def customer_repeat_scores_table(first_purchases: pd.DataFrame, config: dict) -> pd.DataFrame:
-    return repeat_scores(first_purchases, **_repeat_kwargs(config)).sort_values("customer_unique_id").reset_index(drop=True)
+    started = time.perf_counter()
+    out = repeat_scores(
+        first_purchases, train_sample_size=_positive_or_none(config.get("train_sample_size")), **_repeat_kwargs(config)
+    )
+    out = _by_customer(out)
+    if len(out):
+        log(
+            "customer_repeat_scores",
+            f"model fit on {int(out['n_training_customers'].iloc[0]):,} of {int(out['n_labelled_customers'].iloc[0]):,} "
+            f"labelled customers, {len(out):,} customers scored in {time.perf_counter() - started:.1f} s",
+        )
+    return out

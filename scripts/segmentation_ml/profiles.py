@@ -33,23 +33,50 @@ TRAITS = {
 }
 
 
+def _cluster_codes(labels) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct cluster ids, index of each row's cluster among them) - np.unique without the
+    O(n log n) sort when the ids are small non-negative integers (they are: 0..k-1)."""
+    labels = np.asarray(labels)
+    if labels.dtype.kind in "iu" and len(labels) and labels.min() >= 0 and labels.max() < 1_000_000:
+        present = np.bincount(labels) > 0
+        ids = np.flatnonzero(present)
+        lookup = np.cumsum(present) - 1
+        return ids.astype(labels.dtype), lookup[labels]
+    return np.unique(labels, return_inverse=True)
+
+
+def _factorize_sorted(values) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes (-1 = missing) and the distinct values in alphabetical order, for plain, Arrow
+    string or categorical columns alike (a categorical's own category order is ignored)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    uniques = np.asarray(uniques, dtype=object)
+    order = np.argsort(np.array([str(u) for u in uniques], dtype=object), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return np.append(rank, -1)[codes], uniques[order]
+
+
 def _dominant(values: pd.Series, clusters: pd.Series, prefix: str) -> pd.DataFrame:
-    """Most frequent non-null value per cluster (ties: alphabetical) and its share of the cluster."""
-    frame = pd.DataFrame({"cluster": clusters.to_numpy(), "value": values.to_numpy()})
-    sizes = frame.groupby("cluster").size()
-    counts = (
-        frame.dropna(subset=["value"])
-        .groupby(["cluster", "value"])
-        .size()
-        .rename("n")
-        .reset_index()
-        .sort_values(["cluster", "n", "value"], ascending=[True, False, True])
-        .drop_duplicates("cluster")
-        .set_index("cluster")
-    )
-    out = pd.DataFrame(index=sizes.index)
-    out[prefix] = counts["value"].reindex(sizes.index)
-    out[f"{prefix}_share"] = (counts["n"].reindex(sizes.index) / sizes).astype("float64")
+    """Most frequent non-null value per cluster (ties: alphabetical) and its share of the cluster.
+
+    Counted on integer codes (the column is factorized once, codes in alphabetical order) with one
+    bincount: no groupby on strings, which costs tens of seconds at millions of customers.
+    """
+    cluster_ids, cluster_codes = _cluster_codes(clusters)
+    codes, uniques = _factorize_sorted(values)
+    k, m = len(cluster_ids), len(uniques)
+    sizes = np.bincount(cluster_codes, minlength=k)
+    present = codes >= 0
+    counts = np.bincount(cluster_codes[present] * m + codes[present], minlength=k * m).reshape(k, m)
+    out = pd.DataFrame(index=pd.Index(cluster_ids, name="cluster"))
+    if m == 0:
+        out[prefix] = pd.Series([None] * k, index=out.index, dtype=object)
+        out[f"{prefix}_share"] = np.nan
+        return out
+    best = counts.argmax(axis=1)  # the first maximum = the alphabetically smallest among tied values
+    best_n = counts[np.arange(k), best]
+    out[prefix] = np.where(best_n > 0, uniques[best], None)
+    out[f"{prefix}_share"] = np.where(best_n > 0, best_n / np.maximum(sizes, 1), np.nan).astype("float64")
     return out
 
 
@@ -69,36 +96,55 @@ def name_clusters(customers: pd.DataFrame, labels: np.ndarray) -> dict[int, str]
     more, then the most distinctive other trait (|z| >= TRAIT_Z), region included.
     """
     labels = np.asarray(labels)
-    log_recency = np.log1p(pd.to_numeric(customers["recency_days"], errors="coerce").clip(lower=0))
-    log_monetary = np.log1p(pd.to_numeric(customers["monetary"], errors="coerce").clip(lower=0))
-    frequency = pd.to_numeric(customers["frequency"], errors="coerce")
-    stats = {c: pd.to_numeric(customers[c], errors="coerce") for c in TRAITS}
-    region = customers[REGION_COLUMN].astype("object")
+    cluster_ids, cluster_codes = _cluster_codes(labels)
+    k = len(cluster_ids)
 
-    def z(series: pd.Series, mask: np.ndarray) -> float:
-        std = series.std(ddof=0)
+    def numeric(values) -> np.ndarray:
+        return pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
+
+    def z_scores(values: np.ndarray) -> np.ndarray:
+        """Per cluster: (cluster mean - population mean) / population std (ddof 0), missing ignored."""
+        present = ~np.isnan(values)
+        if not present.any():
+            return np.full(k, np.nan)
+        std = values[present].std()
         if not std or np.isnan(std):
-            return float("nan")
-        return float((series[mask].mean() - series.mean()) / std)
+            return np.full(k, np.nan)
+        sums = np.bincount(cluster_codes[present], weights=values[present], minlength=k)
+        counts = np.bincount(cluster_codes[present], minlength=k)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = sums / counts
+        return (means - values[present].mean()) / std
+
+    z_recency = z_scores(np.log1p(np.clip(numeric(customers["recency_days"]), 0, None)))
+    z_value = z_scores(np.log1p(np.clip(numeric(customers["monetary"]), 0, None)))
+    sizes = np.bincount(cluster_codes, minlength=k)
+    multi = np.bincount(cluster_codes, weights=(numeric(customers["frequency"]) >= 2), minlength=k) / sizes
+    trait_z = {column: z_scores(numeric(customers[column])) for column in TRAITS}
+    region_codes, region_values = _factorize_sorted(customers[REGION_COLUMN])
+    r = len(region_values)
+    present = region_codes >= 0
+    region_counts = np.bincount(cluster_codes[present] * r + region_codes[present], minlength=k * r).reshape(k, r)
+    population_counts = np.bincount(region_codes[present], minlength=r)
 
     names: dict[int, list[str]] = {}
-    for cluster in sorted(np.unique(labels)):
-        mask = labels == cluster
-        recency = _level(-z(log_recency, mask), "recent", "lapsed")
-        value = _level(z(log_monetary, mask), "high-value", "low-value")
-        buyers = "multi-buyers" if (frequency[mask] >= 2).mean() >= 0.5 else "one-time buyers"
+    for i, cluster in enumerate(cluster_ids):
+        recency = _level(-z_recency[i], "recent", "lapsed")
+        value = _level(z_value[i], "high-value", "low-value")
+        buyers = "multi-buyers" if multi[i] >= 0.5 else "one-time buyers"
         traits = []
         for column, (high, low) in TRAITS.items():
-            score = z(stats[column], mask)
+            score = trait_z[column][i]
             if np.isnan(score) or abs(score) < TRAIT_Z:
                 continue
             phrase = high if score > 0 else low
             if phrase:
                 traits.append((abs(score), phrase))
-        region_counts = region[mask].value_counts(normalize=True)
-        if len(region_counts):
-            top_region, top_share = region_counts.index[0], region_counts.iloc[0]
-            population_share = (region == top_region).mean()
+        known = region_counts[i].sum()
+        if r and known:
+            top = int(region_counts[i].argmax())  # ties: alphabetical
+            top_region, top_share = str(region_values[top]), region_counts[i, top] / known
+            population_share = population_counts[top] / len(labels)
             if top_share >= 0.8 and population_share <= 0.6:
                 # express the concentration on the same footing as the numeric traits
                 traits.append((max(TRAIT_Z, (top_share - population_share) / 0.2), f"in the {top_region}"))
@@ -161,21 +207,31 @@ def cluster_profiles(
             on="customer_unique_id", how="left", validate="one_to_one",
         )
     frame = frame.sort_values("customer_unique_id", kind="stable").reset_index(drop=True)
-    grouped = frame.groupby("cluster")
+    return profiles_from_frame(frame, rfm is not None, abc_xyz is not None)
+
+
+def profiles_from_frame(frame: pd.DataFrame, with_rfm: bool = True, with_abc_xyz: bool = True) -> pd.DataFrame:
+    """cluster_profiles on an already joined frame: one row per clustered customer with cluster,
+    distance_to_centroid, the ml_customer_features columns, and churn_risk / rfm_segment (with_rfm) and
+    abc_xyz_segment (with_abc_xyz). Only grouped sums and integer counts: no string groupby or merge.
+    """
+    clusters = frame["cluster"].astype("int64")
+    grouped = frame.groupby(clusters)
     out = pd.DataFrame({"size": grouped.size()})
     out["share"] = out["size"] / out["size"].sum()
     out["mean_distance_to_centroid"] = grouped["distance_to_centroid"].mean()
     for name, column in PROFILE_MEANS.items():
-        out[name] = pd.to_numeric(frame[column], errors="coerce").groupby(frame["cluster"]).mean()
-    out["multi_buyer_share"] = (pd.to_numeric(frame["frequency"]) >= 2).groupby(frame["cluster"]).mean()
-    parts = [out, _dominant(frame[REGION_COLUMN], frame["cluster"], "dominant_region")]
-    if rfm is not None:
-        parts.append(_dominant(frame["churn_risk"], frame["cluster"], "dominant_churn_risk"))
-        parts.append(_dominant(frame["rfm_segment"], frame["cluster"], "dominant_rfm_segment"))
-    if abc_xyz is not None:
-        parts.append(_dominant(frame["abc_xyz_segment"], frame["cluster"], "dominant_abc_xyz_segment"))
+        out[name] = pd.to_numeric(frame[column], errors="coerce").groupby(clusters).mean()
+    out["multi_buyer_share"] = (pd.to_numeric(frame["frequency"]) >= 2).groupby(clusters).mean()
+    out.index.name = "cluster"
+    parts = [out, _dominant(frame[REGION_COLUMN], clusters, "dominant_region")]
+    if with_rfm:
+        parts.append(_dominant(frame["churn_risk"], clusters, "dominant_churn_risk"))
+        parts.append(_dominant(frame["rfm_segment"], clusters, "dominant_rfm_segment"))
+    if with_abc_xyz:
+        parts.append(_dominant(frame["abc_xyz_segment"], clusters, "dominant_abc_xyz_segment"))
     out = pd.concat(parts, axis=1)
-    names = name_clusters(frame, frame["cluster"].to_numpy())
+    names = name_clusters(frame, clusters.to_numpy())
     out.insert(0, "cluster_name", [names[int(c)] for c in out.index])
     out.index.name = "cluster"
     return out.reset_index()

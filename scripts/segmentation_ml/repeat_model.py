@@ -23,6 +23,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score
 from threadpoolctl import threadpool_limits
 
+from segmentation_ml.features import category_codes
+from segmentation_ml.ordering import by_customer, is_key_ordered, mixed, row_keys, smallest
+
 REPEAT_NUMERIC_FEATURES = [
     "first_order_payment_value",
     "first_order_freight_value",
@@ -105,21 +108,90 @@ def evaluate_scores(y: np.ndarray, score: np.ndarray, probability: np.ndarray | 
     }
 
 
-def bootstrap_auc(y: np.ndarray, scores: dict[str, np.ndarray], seed: int, n_boot: int) -> dict[str, np.ndarray]:
-    """ROC AUC of each score on the same bootstrap resamples of the test set (paired)."""
+def bootstrap_auc(
+    y: np.ndarray,
+    scores: dict[str, np.ndarray],
+    seed: int,
+    n_boot: int,
+    sample_size: int | None = None,
+    keys: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """ROC AUC of each score on the same bootstrap resamples of the test set (paired).
+
+    Each resample is drawn as before (rng.integers(0, n, n) from default_rng(seed)), but its AUC comes
+    from how often every row was drawn: the scores are sorted and tie-grouped once, and each resample
+    only sums its row counts per tie group (O(n) instead of re-ranking). Same AUC as ranking the
+    resampled rows (midranks for ties). sample_size: with a larger test set the resamples are drawn
+    from a fixed-seed sample of that many test rows (a wider, conservative interval; point metrics
+    always use the whole test set). keys (large input in table order, see ordering.py): the sample is
+    the rows with the smallest seed-mixed keys, in key order (all test rows in key order below the cap).
+    """
     y = np.asarray(y, dtype=bool)
-    rng = np.random.default_rng(seed)
     out = {name: [] for name in scores}
     if n_boot <= 0 or y.sum() == 0 or (~y).sum() == 0:
         return {name: np.array([]) for name in scores}
+    rows = bootstrap_rows(len(y), sample_size, seed, keys)
+    if rows is not None:
+        y = y[rows]
+        scores = {name: np.asarray(s)[rows] for name, s in scores.items()}
+    n = len(y)
+    groups = {name: np.unique(np.asarray(s, dtype=float), return_inverse=True) for name, s in scores.items()}
+    yf = y.astype(float)
+    rng = np.random.default_rng(seed)
     for _ in range(n_boot):
-        idx = rng.integers(0, len(y), len(y))
-        yb = y[idx]
-        if yb.all() or not yb.any():
+        counts = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
+        pos_counts = counts * yf
+        n_pos = pos_counts.sum()
+        if n_pos == 0 or n_pos == n:
             continue
-        for name, s in scores.items():
-            out[name].append(roc_auc(yb, s[idx]))
+        neg_counts = counts - pos_counts
+        n_neg = n - n_pos
+        for name, (uniq, inverse) in groups.items():
+            pos_w = np.bincount(inverse, weights=pos_counts, minlength=len(uniq))
+            neg_w = np.bincount(inverse, weights=neg_counts, minlength=len(uniq))
+            neg_below = np.cumsum(neg_w) - neg_w
+            out[name].append(float((pos_w * (neg_below + 0.5 * neg_w)).sum() / (n_pos * n_neg)))
     return {name: np.array(v) for name, v in out.items()}
+
+
+def bootstrap_rows(n: int, sample_size: int | None, seed: int, keys: np.ndarray | None = None) -> np.ndarray | None:
+    """Positions of the test rows the bootstrap resamples, in order; None = all rows as they are."""
+    cap = None if sample_size is None or int(sample_size) <= 0 else int(sample_size)
+    if keys is not None:
+        return smallest(mixed(keys, seed, 3), n if cap is None else min(n, cap))
+    if cap is None or n <= cap:
+        return None
+    return np.sort(np.random.default_rng([int(seed), 3]).choice(n, size=cap, replace=False))
+
+
+def training_sample(
+    y: np.ndarray, sample_size: int | None, seed: int, keys: np.ndarray | None = None
+) -> np.ndarray | None:
+    """Positions of the rows a model is trained on, in order; None = every row as it is.
+
+    Above sample_size rows: a fixed-seed stratified sample of exactly sample_size rows (the class shares
+    of y kept, at least one row of each class present). keys None (small input sorted by customer id):
+    drawn with default_rng((seed, 2)), returned sorted. keys given (large input in table order, see
+    ordering.py): per class the rows with the smallest seed-mixed keys, all returned in key order (every
+    row in key order when there is no cap to apply).
+    """
+    y = np.asarray(y, dtype=bool)
+    n = len(y)
+    cap = None if sample_size is None or int(sample_size) <= 0 else int(sample_size)
+    if cap is None or n <= cap:
+        return None if keys is None else smallest(mixed(keys, seed, 2), n)
+    positives, negatives = np.flatnonzero(y), np.flatnonzero(~y)
+    n_pos = int(round(cap * len(positives) / n))
+    n_pos = min(len(positives), max(n_pos, 1 if len(positives) else 0), cap - (1 if len(negatives) else 0))
+    if keys is not None:
+        key = mixed(keys, seed, 2)
+        take = np.concatenate([positives[smallest(key[positives], n_pos)], negatives[smallest(key[negatives], cap - n_pos)]])
+        return take[np.argsort(key[take], kind="stable")]
+    rng = np.random.default_rng([int(seed), 2])
+    take = np.concatenate(
+        [rng.choice(positives, size=n_pos, replace=False), rng.choice(negatives, size=cap - n_pos, replace=False)]
+    )
+    return np.sort(take)
 
 
 # ---------------------------------------------------------------------------------------- split
@@ -175,9 +247,10 @@ class _Encoder:
     def transform(self, df: pd.DataFrame) -> np.ndarray:
         cols = [pd.to_numeric(df[c], errors="coerce").astype("float64").to_numpy() for c in self.numeric]
         for col in self.categorical:
-            lookup = {v: float(i) for i, v in enumerate(self.categories[col])}
-            values = df[col].astype("object").where(df[col].notna(), None)
-            cols.append(np.array([lookup.get(str(v), np.nan) if v is not None else np.nan for v in values]))
+            # code of str(value) among the training categories; unseen or missing -> NaN
+            codes = category_codes(df[col], self.categories[col]).astype("float64")
+            codes[codes < 0] = np.nan
+            cols.append(codes)
         return np.column_stack(cols) if cols else np.zeros((len(df), 0))
 
     @property
@@ -247,12 +320,36 @@ class GradientBoostingRepeatModel:
         self.calibration = "platt_out_of_fold" if self.calibrator is not None else "prior_shift"
         return self
 
-    def score(self, df: pd.DataFrame) -> np.ndarray:
-        with threadpool_limits(limits=1):
-            return self.model.predict_proba(self.encoder.transform(df))[:, 1]
+    def score(self, df: pd.DataFrame, rows: np.ndarray | None = None, chunk_rows: int = 1_000_000) -> np.ndarray:
+        """Class-weighted score of every row of df, or of df's rows at the sorted positions `rows`.
 
-    def probability(self, df: pd.DataFrame) -> np.ndarray:
-        score = self.score(df)
+        Encoded and predicted block by block over df (bounded memory, no copy of the selected rows at
+        millions of customers). Prediction is row by row, so it may use every core: the result does not
+        depend on the threads or the blocks.
+        """
+        if rows is None:
+            rows = np.arange(len(df))
+        rows = np.asarray(rows)
+        if len(rows) == 0:
+            return np.zeros(0)
+        parts = []
+        for start in range(0, len(df), chunk_rows):
+            lo, hi = np.searchsorted(rows, [start, start + chunk_rows])
+            if hi == lo:
+                continue
+            block = df.iloc[start : start + chunk_rows]
+            if hi - lo < len(block) // 2:  # few rows wanted here: predict only those
+                block, wanted = block.iloc[rows[lo:hi] - start], slice(None)
+            else:
+                wanted = rows[lo:hi] - start
+            parts.append(self.model.predict_proba(self.encoder.transform(block))[:, 1][wanted])
+        return np.concatenate(parts)
+
+    def probability(self, df: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
+        return self.calibrate(self.score(df, rows))
+
+    def calibrate(self, score: np.ndarray) -> np.ndarray:
+        """Probabilities from scores of score() (Platt scaling, or the prior-shift correction)."""
         if self.calibrator is None:
             return _prior_correct(score, self.n_pos, self.n_neg)
         return self.calibrator.predict_proba(_logit(score))[:, 1]
@@ -303,7 +400,8 @@ def _check_features(numeric: list[str], categorical: list[str]) -> None:
 
 
 def _ordered(df: pd.DataFrame) -> pd.DataFrame:
-    return df.sort_values("customer_unique_id", kind="stable").reset_index(drop=True)
+    """Sorted by customer id when small, table order when large (ordering.py)."""
+    return by_customer(df)
 
 
 # ---------------------------------------------------------------------------------------- outputs
@@ -319,8 +417,15 @@ def repeat_model_metrics(
     baseline_feature: str | None = None,
     model_params: dict | None = None,
     n_bootstrap: int = 200,
+    train_sample_size: int | None = None,
+    bootstrap_sample_size: int | None = None,
 ) -> pd.DataFrame:
-    """One row per model (gradient boosting, always-no, single-feature logistic) on the time split."""
+    """One row per model (gradient boosting, always-no, single-feature logistic) on the time split.
+
+    train_sample_size: with more training customers, both trained models are fit on a fixed-seed
+    stratified sample of that many (training_sample); they are always evaluated on the whole test set.
+    bootstrap_sample_size: the bootstrap CIs resample a fixed-seed sample of at most that many test rows.
+    """
     numeric = list(REPEAT_NUMERIC_FEATURES if numeric is None else numeric)
     categorical = list(REPEAT_CATEGORICAL_FEATURES if categorical is None else categorical)
     _check_features(numeric, categorical)
@@ -344,6 +449,15 @@ def repeat_model_metrics(
         "repeat_horizon_days": int(horizon_days),
     }
     trainable = len(train) > 0 and 0 < y_train.sum() < len(train)
+    keys = row_keys(df) if is_key_ordered(df) else None
+    fit_rows = training_sample(y_train, train_sample_size, seed, None if keys is None else keys[train_mask])
+    train_fit = train if fit_rows is None else train.iloc[fit_rows]
+    y_fit = y_train if fit_rows is None else y_train[fit_rows]
+    test_keys = None if keys is None else keys[test_mask]
+    boot_rows = bootstrap_rows(len(test), bootstrap_sample_size, seed, test_keys)
+    n_boot_rows = len(test) if boot_rows is None else len(boot_rows)
+    common["n_train_fit"] = int(len(train_fit)) if trainable else 0
+    common["n_test_bootstrap"] = int(n_boot_rows) if n_bootstrap > 0 else 0
     scores: dict[str, np.ndarray] = {}
     probabilities: dict[str, np.ndarray] = {}
     features: dict[str, str] = {}
@@ -354,13 +468,13 @@ def repeat_model_metrics(
     probabilities[ALWAYS_NO] = np.zeros(len(test))
     features[ALWAYS_NO] = ""
     if trainable:
-        baseline = SingleFeatureLogistic(numeric, baseline_feature).fit(train, y_train)
+        baseline = SingleFeatureLogistic(numeric, baseline_feature).fit(train_fit, y_fit)
         scores[SINGLE_FEATURE] = baseline.score(test)
         probabilities[SINGLE_FEATURE] = baseline.probability(test)
         features[SINGLE_FEATURE] = baseline.feature
-        model = GradientBoostingRepeatModel(numeric, categorical, seed, model_params).fit(train, y_train)
+        model = GradientBoostingRepeatModel(numeric, categorical, seed, model_params).fit(train_fit, y_fit)
         scores[MODEL_NAME] = model.score(test)
-        probabilities[MODEL_NAME] = model.probability(test)
+        probabilities[MODEL_NAME] = model.calibrate(scores[MODEL_NAME])
         calibration[MODEL_NAME] = model.calibration
         used = model.encoder.numeric + model.encoder.categorical
         features[MODEL_NAME] = ", ".join(used) + (
@@ -371,7 +485,9 @@ def repeat_model_metrics(
         for name, feats in ((SINGLE_FEATURE, baseline_feature or ""), (MODEL_NAME, ", ".join(numeric + categorical))):
             scores[name], probabilities[name], features[name], notes[name] = None, None, feats, reason
 
-    boot = bootstrap_auc(y_test, {k: v for k, v in scores.items() if v is not None}, seed, n_bootstrap)
+    boot = bootstrap_auc(
+        y_test, {k: v for k, v in scores.items() if v is not None}, seed, n_bootstrap, bootstrap_sample_size, test_keys
+    )
     rows = []
     for name in (MODEL_NAME, ALWAYS_NO, SINGLE_FEATURE):
         row = {
@@ -445,8 +561,12 @@ def repeat_scores(
     numeric: list[str] | None = None,
     categorical: list[str] | None = None,
     model_params: dict | None = None,
+    train_sample_size: int | None = None,
 ) -> pd.DataFrame:
     """Repeat probability for every customer with exactly one purchase so far.
+
+    train_sample_size: with more labelled customers, the model is fit on a fixed-seed stratified sample
+    of that many (training_sample); every single-purchase customer is scored.
 
     The model is refit on every customer whose horizon is complete (the metrics table measures the same
     recipe on the time split). Without both classes to learn from, every customer gets the observed
@@ -456,33 +576,45 @@ def repeat_scores(
     categorical = list(REPEAT_CATEGORICAL_FEATURES if categorical is None else categorical)
     _check_features(numeric, categorical)
     df = _ordered(df)
-    labelled_mask = df["horizon_complete"].fillna(False).astype(bool).to_numpy()
-    labelled = df[labelled_mask]
-    y = labelled[LABEL].fillna(False).astype(bool).to_numpy()
-    scope = df[pd.to_numeric(df["purchase_count"]) == 1].reset_index(drop=True)
-    if len(labelled) and 0 < y.sum() < len(y):
-        model = GradientBoostingRepeatModel(numeric, categorical, seed, model_params).fit(labelled, y)
-        probability = model.probability(scope)
+    # positions instead of boolean-mask copies of the whole frame (millions of rows, string columns)
+    labelled_pos = np.flatnonzero(df["horizon_complete"].fillna(False).astype(bool).to_numpy())
+    y_all = df[LABEL].fillna(False).astype(bool).to_numpy()[labelled_pos]
+    scope_mask = (pd.to_numeric(df["purchase_count"]).fillna(0) == 1).to_numpy(dtype=bool)
+    scope_pos = np.flatnonzero(scope_mask)
+    keys = row_keys(df) if is_key_ordered(df) else None
+    fit_rows = training_sample(y_all, train_sample_size, seed, None if keys is None else keys[labelled_pos])
+    train_pos = labelled_pos if fit_rows is None else labelled_pos[fit_rows]
+    y = y_all if fit_rows is None else y_all[fit_rows]
+    if len(train_pos) and 0 < y.sum() < len(y):
+        model = GradientBoostingRepeatModel(numeric, categorical, seed, model_params).fit(df.iloc[train_pos], y)
+        probability = model.probability(df, rows=scope_pos)
         name, calibration = MODEL_NAME, model.calibration
     else:
-        probability = np.full(len(scope), float(y.mean()) if len(y) else 0.0)
+        probability = np.full(len(scope_pos), float(y.mean()) if len(y) else 0.0)
         name, calibration = "constant_observed_rate", "none"
+    scope = df[["customer_unique_id", "first_purchased_at", "horizon_complete"]].iloc[scope_pos].reset_index(drop=True)
     out = pd.DataFrame(
         {
-            "customer_unique_id": scope["customer_unique_id"].to_numpy(),
-            "first_purchased_at": pd.to_datetime(scope["first_purchased_at"]).to_numpy(),
+            # the columns themselves (scope has a fresh RangeIndex): no round trip of 9 M ids through Python strings
+            "customer_unique_id": scope["customer_unique_id"],
+            "first_purchased_at": pd.to_datetime(scope["first_purchased_at"]),
             "repeat_probability": probability,
         }
     )
     # decile 1 = the 10 % most likely to buy again (ties broken by customer id, deterministic)
-    order = np.lexsort((out["customer_unique_id"].to_numpy(), -out["repeat_probability"].to_numpy()))
+    # small input: rows are in customer id order (_ordered), so the position breaks ties like the id (no
+    # string sort); large input: the order-free row key breaks them (ordering.py)
+    tie_break = np.arange(len(out)) if keys is None else keys[scope_mask]
+    order = np.lexsort((tie_break, -out["repeat_probability"].to_numpy()))
     rank = np.empty(len(out), dtype=np.int64)
     rank[order] = np.arange(len(out))
     out["repeat_decile"] = (rank * 10 // max(len(out), 1) + 1).astype("int64")
     out["horizon_complete"] = scope["horizon_complete"].fillna(False).astype(bool).to_numpy()
     out["model_name"] = name
     out["probability_calibration"] = calibration
-    out["n_training_customers"] = int(len(labelled))
+    out["n_training_customers"] = int(len(train_pos))
     out["n_training_repeaters"] = int(y.sum())
+    out["n_labelled_customers"] = int(len(y_all))
+    out["n_labelled_repeaters"] = int(y_all.sum())
     out["repeat_horizon_days"] = int(horizon_days)
     return out

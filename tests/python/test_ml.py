@@ -392,6 +392,149 @@ def test_config_parsers_accept_what_dbt_renders():
     assert pipeline.k_values({"k_range": "2,4"}) == [2, 3, 4]
 
 
+# ------------------------------------------------------------------------------------ scale: fit caps (issue 8)
+def _blob_matrix(n: int, centers: int, seed: int):
+    df, planted = customers_from_blobs(n, centers, seed=seed, regions=("Southeast",))
+    return df, ClusterFeatureEncoder().fit_transform(df).to_numpy(), planted
+
+
+class _FitSizeSpy:
+    """Records how many rows every KMeans / gradient-boosting fit received."""
+
+    def __init__(self, monkeypatch, module, name):
+        self.sizes = []
+        original = getattr(module, name)
+        spy = self
+
+        class Recording(original):
+            def fit(self, X, *args, **kwargs):
+                spy.sizes.append(len(X))
+                return super().fit(X, *args, **kwargs)
+
+        monkeypatch.setattr(module, name, Recording)
+
+
+@pytest.mark.parametrize("with_keys", [False, True])
+def test_kmeans_fit_cap_fits_on_exactly_the_cap_and_labels_every_row(monkeypatch, with_keys):
+    import segmentation_ml.clustering as clustering
+
+    df, X, planted = _blob_matrix(3000, 4, seed=21)
+    keys = pd.util.hash_pandas_object(df["customer_unique_id"], index=False).to_numpy() if with_keys else None
+    spy = _FitSizeSpy(monkeypatch, clustering, "KMeans")
+    selection = cluster_selection(X, range(2, 7), seed=42, silhouette_sample_size=600, fit_sample_size=500, keys=keys)
+    assert spy.sizes and set(spy.sizes) == {500}  # every candidate trained on exactly the cap
+    assert selection["n_fit_customers"].eq(500).all() and selection["n_customers"].eq(3000).all()
+    assert int(selection.loc[selection["chosen"], "k"].iloc[0]) == 4  # still finds the planted k
+    spy.sizes.clear()
+    fit = clustering.fit_clusters(X, 4, seed=42, fit_sample_size=500, keys=keys)
+    assert spy.sizes == [500] and fit.n_fit == 500
+    assert len(fit.labels) == len(X) and set(np.unique(fit.labels)) == {0, 1, 2, 3}  # every row labelled
+    assert adjusted_rand_score(planted, fit.labels) >= 0.95
+    assert np.allclose(fit.distances, np.linalg.norm(X - fit.centers[fit.labels], axis=1))
+    assert list(np.bincount(fit.labels)) == sorted(np.bincount(fit.labels), reverse=True)
+    # the final fit reproduces the inertia cluster_selection reported for that k (customer_clusters checks this)
+    assert fit.inertia == pytest.approx(float(selection.loc[selection["k"] == 4, "inertia"].iloc[0]), rel=1e-9)
+
+
+def test_capped_kmeans_is_deterministic_and_seeded():
+    _, X, _ = _blob_matrix(2500, 5, seed=22)
+    a = cluster_selection(X, range(2, 7), seed=7, silhouette_sample_size=400, fit_sample_size=300)
+    b = cluster_selection(X, range(2, 7), seed=7, silhouette_sample_size=400, fit_sample_size=300)
+    pd.testing.assert_frame_equal(a, b)
+    from segmentation_ml.clustering import fit_clusters, fit_sample_rows
+
+    fa, fb = fit_clusters(X, 5, seed=7, fit_sample_size=300), fit_clusters(X, 5, seed=7, fit_sample_size=300)
+    assert np.array_equal(fa.labels, fb.labels) and np.array_equal(fa.distances, fb.distances)
+    # the seed picks the sample
+    assert not np.array_equal(fit_sample_rows(len(X), 300, 7), fit_sample_rows(len(X), 300, 8))
+
+
+def test_kmeans_at_or_below_the_cap_is_identical_to_the_uncapped_path():
+    _, X, _ = _blob_matrix(1200, 3, seed=23)
+    uncapped = cluster_selection(X, range(2, 6), seed=42, silhouette_sample_size=500)
+    for cap in (len(X), 10 * len(X)):
+        capped = cluster_selection(X, range(2, 6), seed=42, silhouette_sample_size=500, fit_sample_size=cap)
+        pd.testing.assert_frame_equal(capped, uncapped)
+        assert capped["n_fit_customers"].eq(len(X)).all()
+    from segmentation_ml.clustering import fit_clusters
+
+    a, b = fit_clusters(X, 3, seed=42), fit_clusters(X, 3, seed=42, fit_sample_size=len(X))
+    assert np.array_equal(a.labels, b.labels) and np.array_equal(a.distances, b.distances) and a.inertia == b.inertia
+
+
+def test_large_input_path_does_not_depend_on_row_order(monkeypatch):
+    """Above ordering.SORT_LIMIT rows nothing is sorted: samples and model input order come from keys."""
+    import segmentation_ml.ordering as ordering
+
+    monkeypatch.setattr(ordering, "SORT_LIMIT", 100)
+    df, _ = customers_from_blobs(1500, 4, seed=24)
+    config = {"random_seed": 5, "k_range": "2,6", "silhouette_sample_size": 400, "fit_sample_size": 600}
+    shuffled = df.sample(frac=1, random_state=2)
+    a, b = pipeline.cluster_selection_table(df, config), pipeline.cluster_selection_table(shuffled, config)
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
+    assert a["n_fit_customers"].eq(600).all()
+    key = ["customer_unique_id"]
+    ca = pipeline.customer_clusters_table(df, a, config).sort_values(key).reset_index(drop=True)
+    cb = pipeline.customer_clusters_table(shuffled, a, config).sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(ca, cb)
+    fp = synthetic_first_purchases(3000, seed=25, signal=True)
+    ra = repeat_scores(fp, horizon_days=180, seed=42, train_sample_size=800)
+    rb = repeat_scores(fp.sample(frac=1, random_state=4), horizon_days=180, seed=42, train_sample_size=800)
+    pd.testing.assert_frame_equal(
+        ra.sort_values(key).reset_index(drop=True), rb.sort_values(key).reset_index(drop=True)
+    )
+
+
+def test_repeat_training_cap_fits_on_exactly_the_cap_and_scores_everyone(monkeypatch):
+    import segmentation_ml.repeat_model as repeat_model
+
+    df = synthetic_first_purchases(4000, seed=26, signal=True)
+    labelled = df[df["horizon_complete"]]
+    spy = _FitSizeSpy(monkeypatch, repeat_model, "HistGradientBoostingClassifier")
+    scores = repeat_scores(df, horizon_days=180, seed=42, train_sample_size=1000)
+    assert spy.sizes[0] == 1000 and max(spy.sizes) == 1000  # the model (and its calibration folds) saw the sample
+    assert scores["n_training_customers"].eq(1000).all()
+    assert scores["n_labelled_customers"].eq(len(labelled)).all()
+    repeat_share = labelled[LABEL].fillna(False).astype(bool).mean()
+    assert scores["n_training_repeaters"].iloc[0] == round(1000 * repeat_share)  # stratified
+    assert set(scores["customer_unique_id"]) == set(df.loc[df["purchase_count"] == 1, "customer_unique_id"])
+    assert scores["repeat_probability"].between(0, 1).all()
+    again = repeat_scores(df, horizon_days=180, seed=42, train_sample_size=1000)
+    pd.testing.assert_frame_equal(scores, again)  # deterministic
+    # at or below the cap: identical to the uncapped path
+    uncapped = repeat_scores(df, horizon_days=180, seed=42)
+    pd.testing.assert_frame_equal(repeat_scores(df, horizon_days=180, seed=42, train_sample_size=len(labelled)), uncapped)
+
+    spy.sizes.clear()
+    metrics = repeat_model_metrics(df, 180, 42, n_bootstrap=50, train_sample_size=500, bootstrap_sample_size=300)
+    assert spy.sizes[0] == 500 and metrics["n_train_fit"].eq(500).all()
+    assert metrics["n_test_bootstrap"].eq(300).all() and (metrics["n_test"] > 300).all()
+    assert metrics["roc_auc"].notna().iloc[0]
+    base = repeat_model_metrics(df, 180, 42, n_bootstrap=50)
+    big = repeat_model_metrics(df, 180, 42, n_bootstrap=50, train_sample_size=10**9, bootstrap_sample_size=10**9)
+    pd.testing.assert_frame_equal(big, base)
+    assert (base["n_train_fit"] == base["n_train"]).all() and (base["n_test_bootstrap"] == base["n_test"]).all()
+
+
+def test_fast_bootstrap_auc_equals_ranking_every_resample():
+    from segmentation_ml.repeat_model import bootstrap_auc
+
+    rng = np.random.default_rng(3)
+    y = rng.random(400) < 0.2
+    scores = {"tied": np.round(rng.random(400), 1), "smooth": rng.random(400) + y}
+    got = bootstrap_auc(y, scores, seed=9, n_boot=40)
+    reference = {name: [] for name in scores}
+    draw = np.random.default_rng(9)
+    for _ in range(40):
+        idx = draw.integers(0, len(y), len(y))
+        if y[idx].all() or not y[idx].any():
+            continue
+        for name, s in scores.items():
+            reference[name].append(roc_auc_score(y[idx], s[idx]))
+    for name in scores:
+        assert got[name] == pytest.approx(np.array(reference[name]), abs=1e-12)
+
+
 # ------------------------------------------------------------------------------------ dbt outputs
 def test_ml_models_built_and_passed_their_tests(any_build):
     run, _ = any_build

@@ -1,7 +1,8 @@
 """KMeans model selection: inertia and silhouette for every candidate k, the chosen k flagged.
 
 Logic: scripts/segmentation_ml (pipeline.cluster_selection_table); parameters: model config in
-_ml__models.yml, rendered from the kmeans_* vars and random_seed.
+_ml__models.yml, rendered from the kmeans_* vars and random_seed. Above var kmeans_fit_sample_size
+customers every candidate is fit on a fixed-seed sample of that size and evaluated on all customers.
 """
 import segmentation_ml as ml
 
@@ -15,9 +16,12 @@ def model(dbt, session):
         "silhouette_sample_size": dbt.config.get("silhouette_sample_size"),
         "minibatch_threshold": dbt.config.get("minibatch_threshold"),
         "n_init": dbt.config.get("n_init"),
+        "fit_sample_size": dbt.config.get("fit_sample_size"),
         "cluster_features": dbt.config.get("cluster_features"),
     }
-    features = dbt.ref("ml_customer_features").df()
+    features = ml.pipeline.fetch(
+        dbt.ref("ml_customer_features"), ml.pipeline.CLUSTER_INPUT_COLUMNS, ml.pipeline.CLUSTER_INPUT_NUMERIC
+    )
     states = dbt.ref("brazil_states").df()
     regions = sorted(states["region"].dropna().astype(str).unique())
     return ml.pipeline.cluster_selection_table(features, config, regions)

@@ -2,7 +2,8 @@
 distance to its centroid in the standardized feature space.
 
 Logic: scripts/segmentation_ml (pipeline.customer_clusters_table); the refit for the chosen k must
-reproduce cluster_selection's inertia or the model fails.
+reproduce cluster_selection's inertia or the model fails. Above var kmeans_fit_sample_size customers the
+centroids come from the same fixed-seed sample as in cluster_selection and every customer is assigned.
 """
 import segmentation_ml as ml
 
@@ -13,9 +14,12 @@ def model(dbt, session):
         "random_seed": dbt.config.get("random_seed"),
         "minibatch_threshold": dbt.config.get("minibatch_threshold"),
         "n_init": dbt.config.get("n_init"),
+        "fit_sample_size": dbt.config.get("fit_sample_size"),
         "cluster_features": dbt.config.get("cluster_features"),
     }
-    features = dbt.ref("ml_customer_features").df()
+    features = ml.pipeline.fetch(
+        dbt.ref("ml_customer_features"), ml.pipeline.CLUSTER_INPUT_COLUMNS, ml.pipeline.CLUSTER_INPUT_NUMERIC
+    )
     selection = dbt.ref("cluster_selection").df()
     states = dbt.ref("brazil_states").df()
     regions = sorted(states["region"].dropna().astype(str).unique())

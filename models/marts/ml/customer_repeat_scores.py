@@ -13,6 +13,8 @@ def model(dbt, session):
         "repeat_horizon_days": dbt.config.get("repeat_horizon_days"),
         "numeric_features": dbt.config.get("numeric_features"),
         "categorical_features": dbt.config.get("categorical_features"),
+        "train_sample_size": dbt.config.get("train_sample_size"),
     }
-    first_purchases = dbt.ref("ml_first_purchase_features").df()
+    columns, numeric = ml.pipeline.repeat_input_columns(config)
+    first_purchases = ml.pipeline.fetch(dbt.ref("ml_first_purchase_features"), columns, numeric)
     return ml.pipeline.customer_repeat_scores_table(first_purchases, config)

@@ -20,6 +20,9 @@ def model(dbt, session):
         "bootstrap_samples": dbt.config.get("bootstrap_samples"),
         "numeric_features": dbt.config.get("numeric_features"),
         "categorical_features": dbt.config.get("categorical_features"),
+        "train_sample_size": dbt.config.get("train_sample_size"),
+        "bootstrap_sample_size": dbt.config.get("bootstrap_sample_size"),
     }
-    first_purchases = dbt.ref("ml_first_purchase_features").df()
+    columns, numeric = ml.pipeline.repeat_input_columns(config)
+    first_purchases = ml.pipeline.fetch(dbt.ref("ml_first_purchase_features"), columns, numeric)
     return ml.pipeline.repeat_model_metrics_table(first_purchases, config)
