@@ -378,6 +378,31 @@ def _seconds_by_folder(results: dict, manifest_file: Path) -> dict:
             for k, e in sorted(out.items(), key=lambda kv: -sum(kv[1].values()))}
 
 
+# The dbt marts holding what the DuckDB script and the pandas pipeline compute: their models and every model
+# and seed upstream of them (staging, order grain, ...), without the data tests, the rest of the DAG (snapshots,
+# hypotheses, ML) or dbt's start-up. Their summed execution time is the like-for-like figure against the script.
+CORE_MARTS = ("fct_orders", "customer_rfm", "customer_abc_xyz", "cohort_retention")
+
+
+def core_model_seconds(results: dict, manifest_file: Path) -> dict:
+    """Summed execution time of CORE_MARTS and all models and seeds upstream of them (manifest parent_map)."""
+    if not manifest_file.exists():
+        return {}
+    manifest = json.loads(manifest_file.read_text())
+    parents = manifest.get("parent_map", {})
+    stack = [uid for uid in manifest.get("nodes", {})
+             if uid.startswith("model.") and uid.rsplit(".", 1)[-1] in CORE_MARTS]
+    seen: set[str] = set()
+    while stack:
+        uid = stack.pop()
+        if uid not in seen:
+            seen.add(uid)
+            stack.extend(p for p in parents.get(uid, []) if p.startswith(("model.", "seed.")))
+    seconds = sum(float(r.get("execution_time") or 0) for r in results.get("results", []) if r["unique_id"] in seen)
+    return {"seconds": round(seconds, 1), "node_count": len(seen),
+            "marts": [m for m in CORE_MARTS if any(uid.endswith("." + m) for uid in seen)]}
+
+
 def node_timings(run_results: Path, timeline: list[tuple[float, int]] | None = None) -> dict:
     """Per-node timings of a dbt run, slowest first, plus totals by resource type. With the RSS
     timeline of the run, each node also gets the highest RSS sampled while it executed (DuckDB keeps
@@ -403,6 +428,7 @@ def node_timings(run_results: Path, timeline: list[tuple[float, int]] | None = N
                 node["rss_mb"] = round(max(during) / 2**20)
         nodes.append(node)
     by_folder = _seconds_by_folder(results, run_results.with_name("manifest.json"))
+    core = core_model_seconds(results, run_results.with_name("manifest.json"))
     peak_node = None
     if timeline:
         peak = max(rss for _, rss in timeline) / 2**20
@@ -414,6 +440,7 @@ def node_timings(run_results: Path, timeline: list[tuple[float, int]] | None = N
     return {
         "peak_rss_first_reached_in": peak_node,
         "seconds_by_folder": by_folder,
+        "core_models": core,
         "elapsed_s": round(float(results.get("elapsed_time") or 0), 3),
         "seconds_by_type": {k: round(v, 3) for k, v in sorted(by_type.items())},
         "node_count": len(nodes),
@@ -548,6 +575,7 @@ def summarize(runs: dict) -> list[dict]:
         dbt_s = entry.get("dbt", {}).get("wall_s")
         duck_s = entry.get("duckdb", {}).get("wall_s")
         pandas_s = entry.get("pandas", {}).get("wall_s")
+        core_s = entry.get("dbt", {}).get("timings", {}).get("core_models", {}).get("seconds")
         ok = [entry[n].get("returncode") == 0 for n in ("dbt", "duckdb", "pandas")
               if n in entry and "skipped" not in entry[n]]
         row = {
@@ -557,6 +585,7 @@ def summarize(runs: dict) -> list[dict]:
             "dbt_cpu_s": (round(entry["dbt"]["user_s"] + entry["dbt"]["system_s"], 1)
                           if "user_s" in entry.get("dbt", {}) else None),
             "dbt_over_duckdb": _ratio(dbt_s, duck_s), "pandas_over_dbt": _ratio(pandas_s, dbt_s),
+            "core_s": core_s, "core_over_duckdb": _ratio(core_s, duck_s),
             "dbt_peak_mb": entry.get("dbt", {}).get("peak_rss_mb"),
             "duckdb_peak_mb": entry.get("duckdb", {}).get("peak_rss_mb"),
             "pandas_peak_mb": entry.get("pandas", {}).get("peak_rss_mb"),
@@ -575,17 +604,19 @@ def format_table(rows: list[dict]) -> str:
     def cell(value, fmt="{:.1f}") -> str:
         return "—" if value is None else fmt.format(value)
 
-    header = ("| scale | orders | customers | dbt build s | dbt CPU s | DuckDB script s | pandas s | dbt/DuckDB "
-              "| pandas/dbt | peak RSS dbt / DuckDB / pandas MB | growth dbt (orders) | checks |")
-    lines = [header, "|" + "|".join(["---"] * 12) + "|"]
+    header = ("| scale | orders | customers | dbt build s | dbt CPU s | dbt core marts s | DuckDB script s "
+              "| pandas s | dbt/DuckDB | core/DuckDB | pandas/dbt | peak RSS dbt / DuckDB / pandas MB "
+              "| growth dbt (orders) | checks |")
+    lines = [header, "|" + "|".join(["---"] * 14) + "|"]
     for r in rows:
         growth = "—" if r["growth_dbt"] is None else f"{r['growth_dbt']:.1f}× ({r['growth_orders']:.0f}×)"
         peaks = " / ".join(cell(r[k], "{:.0f}") for k in ("dbt_peak_mb", "duckdb_peak_mb", "pandas_peak_mb"))
         status = ("ok" if r["checks_agree"] else "MISMATCH") if r["all_ok"] else "FAILED"
         lines.append(
             f"| {r['scale']} | {r['orders']:,} | {cell(r['customers'], '{:,}')} | {cell(r['dbt_s'])} "
-            f"| {cell(r['dbt_cpu_s'], '{:.0f}')} "
+            f"| {cell(r['dbt_cpu_s'], '{:.0f}')} | {cell(r.get('core_s'))} "
             f"| {cell(r['duckdb_s'])} | {cell(r['pandas_s'])} | {cell(r['dbt_over_duckdb'], '{:.2f}')} "
+            f"| {cell(r.get('core_over_duckdb'), '{:.2f}')} "
             f"| {cell(r['pandas_over_dbt'], '{:.2f}')} | {peaks} | {growth} | {status} |"
         )
     return "\n".join(lines)

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -112,3 +113,28 @@ def test_merge_keeps_a_skipped_contender_and_rechecks():
     # other data (different generator arguments): nothing of the old entry survives
     other = benchmark.merge_runs(saved, {"1m": {**new["1m"], "generator_args": ["--orders", "11"]}})
     assert "dbt" not in other["1m"]
+
+
+def test_core_model_seconds_sums_the_core_marts_and_their_upstream_only(tmp_path):
+    def uid(kind, name):
+        return f"{kind}.customer_segmentation.{name}"
+    manifest = {
+        "nodes": {uid("model", n): {} for n in ("stg_orders", "fct_orders", "customer_rfm", "segment_snapshots")}
+        | {uid("seed", "brazil_states"): {}, uid("test", "unique_fct_orders_order_id"): {}},
+        "parent_map": {
+            uid("model", "fct_orders"): [uid("model", "stg_orders"), uid("seed", "brazil_states")],
+            uid("model", "customer_rfm"): [uid("model", "fct_orders")],
+            uid("model", "segment_snapshots"): [uid("model", "customer_rfm")],
+            uid("test", "unique_fct_orders_order_id"): [uid("model", "fct_orders")],
+        },
+    }
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    seconds = {"stg_orders": 1.0, "brazil_states": 0.5, "fct_orders": 2.0, "customer_rfm": 4.0,
+               "segment_snapshots": 100.0, "unique_fct_orders_order_id": 50.0}
+    results = {"results": [
+        {"unique_id": next(u for u in manifest["nodes"] if u.endswith("." + name)), "execution_time": s}
+        for name, s in seconds.items()
+    ]}
+    core = benchmark.core_model_seconds(results, tmp_path / "manifest.json")
+    assert core["seconds"] == 7.5  # not the snapshot downstream, not the data test
+    assert core["node_count"] == 4 and core["marts"] == ["fct_orders", "customer_rfm"]
