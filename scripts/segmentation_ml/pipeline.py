@@ -141,10 +141,6 @@ def log(model: str, message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')}  [{model}] {message}", file=sys.stdout, flush=True)
 
 
-def _by_customer(df: pd.DataFrame) -> pd.DataFrame:
-    return by_customer(df)
-
-
 # ---------------------------------------------------------------------------------------- clusters
 def _cluster_matrix(features: pd.DataFrame, config: dict, regions: list[str] | None):
     """Customers (sorted by id when small, else in table order), their encoded matrix, and the
@@ -154,7 +150,7 @@ def _cluster_matrix(features: pd.DataFrame, config: dict, regions: list[str] | N
     capped input is stored as float32 (half the memory; the KMeans code upcasts the rows it computes
     on); otherwise float64, exactly as before.
     """
-    features = _by_customer(features)
+    features = by_customer(features)
     names = as_list(config.get("cluster_features"), list(CLUSTER_NUMERIC_FEATURES))
     encoder = ClusterFeatureEncoder(features=names, regions=regions).fit(features)
     keys = row_keys(features) if is_key_ordered(features) else None
@@ -330,7 +326,7 @@ def customer_repeat_scores_table(first_purchases: pd.DataFrame, config: dict) ->
     out = repeat_scores(
         first_purchases, train_sample_size=_positive_or_none(config.get("train_sample_size")), **_repeat_kwargs(config)
     )
-    out = _by_customer(out)
+    out = by_customer(out)
     if len(out):
         log(
             "customer_repeat_scores",

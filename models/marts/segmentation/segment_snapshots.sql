@@ -1,7 +1,10 @@
 -- Every customer who had bought by each month end, with RFM, churn risk and ABC-XYZ segment computed
 -- as of that date: thresholds, ranks and shares are recomputed within each snapshot. Built in one
 -- set-based pass: a month spine range-joined to per-customer running totals (int_segmentation__customer_months).
--- Size: (customers who had bought by then) summed over months, i.e. at most customers x months.
+-- Size: (customers who had bought by then) summed over months, i.e. at most customers x months (90 M rows at
+-- 10 M orders). So that this fits a 4 GB DuckDB cap, no step holds a whole snapshot in one sort or ordered
+-- aggregate: quantile thresholds come from counts of distinct values, ABC shares from sums per distinct
+-- monetary value, and the wide customer-month CTEs are recomputed by each reader instead of materialized.
 -- The last snapshot (reference date = analysis_date) reproduces customer_rfm and customer_abc_xyz.
 
 with
