@@ -390,11 +390,13 @@ def _write_csv(path: Path, columns: dict, text_columns: set, *, quote_header=Tru
     header = ",".join(f'"{n}"' if quote_header else n for n in names) + eol
     with open(path, "wb") as fh:
         fh.write(("\ufeff" if bom else "").encode() + header.encode())
-        if n_rows:
-            # The data buffer of the joined lines already is the file body: write it in one go.
-            offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset:lines.offset + n_rows + 1]
-            end = offsets[-1] - (0 if final_eol else len(eol.encode()))
-            fh.write(memoryview(lines.buffers()[2])[offsets[0]:end])
+        # The data buffer of the joined lines already is the file body: write it chunk by chunk
+        # (pyarrow returns a ChunkedArray where an input was one, e.g. 10 M numpy strings).
+        chunks = [c for c in (lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]) if len(c)]
+        for i, chunk in enumerate(chunks):
+            offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
+            end = offsets[-1] - (0 if final_eol or i < len(chunks) - 1 else len(eol.encode()))
+            fh.write(memoryview(chunk.buffers()[2])[offsets[0]:end])
     return n_rows
 
 
