@@ -2,7 +2,7 @@
 #   make demo   set up .venv, dbt build on the bundled sample, render the HTML reports
 #   make test   set up .venv, run every test (pytest drives dbt builds on the sample and the real subset)
 SHELL := /bin/bash
-PYTHON ?= python3.11
+PYTHON ?= python3.12
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
