@@ -1,7 +1,8 @@
-"""Logic of the dbt Python models in models/marts/ml/ (KMeans clusters, first-purchase repeat model).
+"""Logic of the dbt Python models in models/marts/ml/ (KMeans clusters, first-purchase repeat model,
+buy-till-you-die lifetime value).
 
-Pure functions on pandas DataFrames, unit-tested in tests/python/test_ml.py. The dbt model files only
-fetch their inputs with dbt.ref(...), call these functions and return a DataFrame.
+Pure functions on pandas DataFrames, unit-tested in tests/python/test_ml.py and tests/python/test_clv.py.
+The dbt model files only fetch their inputs with dbt.ref(...), call these functions and return a DataFrame.
 
 How the models import it: profiles.yml lists scripts/ in dbt-duckdb's module_paths, so
 `import segmentation_ml` works inside dbt's process.
@@ -12,6 +13,15 @@ from segmentation_ml.clustering import (
     fit_clusters,
     fit_kmeans,
     silhouette_multi,
+)
+from segmentation_ml.clv import (
+    ClvConfig,
+    customer_lifetime_value,
+    expected_purchases,
+    fit_model,
+    gamma_gamma_spend,
+    probability_alive,
+    score_customers,
 )
 from segmentation_ml.features import (
     CLUSTER_NUMERIC_FEATURES,
@@ -32,17 +42,24 @@ __all__ = [
     "CLUSTER_NUMERIC_FEATURES",
     "ClusterFeatureEncoder",
     "ClusterFit",
+    "ClvConfig",
     "REPEAT_CATEGORICAL_FEATURES",
     "REPEAT_NUMERIC_FEATURES",
     "cluster_profiles",
     "cluster_selection",
+    "customer_lifetime_value",
     "evaluate_scores",
+    "expected_purchases",
     "fit_clusters",
     "fit_kmeans",
+    "fit_model",
+    "gamma_gamma_spend",
     "name_clusters",
     "pipeline",
+    "probability_alive",
     "repeat_model_metrics",
     "repeat_scores",
+    "score_customers",
     "silhouette_multi",
     "time_split",
 ]

@@ -1,0 +1,557 @@
+"""Buy-till-you-die customer lifetime value: BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma (issue 13).
+
+Pure functions, pandas in / pandas out, called by the dbt Python models of the CLV marts and by
+scripts/validate_clv.py. The input is a customer summary in pymc-marketing's column names:
+customer_id, frequency (repeat purchase days), recency (first to last purchase), T (first purchase to
+the analysis date; recency and T in one time unit) and monetary_value (mean value of the repeat
+purchase days, 0 or null for one-time buyers).
+
+Fitting (fit_model) is maximum likelihood: the pymc-marketing model is built with flat priors
+(HalfFlat on every parameter, so its log-density is the log-likelihood) and scipy's L-BFGS-B (what
+pymc's find_MAP runs for `fit(method="map")`) maximises the library's compiled logp with the library's
+gradient, in the log-parameter space pymc uses for positive parameters. Driving the optimizer here,
+instead of calling `fit()`, is what lets a fit be stopped at a deadline (the cost function raises once
+the time limit has passed, so a stopped fit returns within one likelihood evaluation), gives the
+optimizer's convergence flag (find_MAP drops it) and gives the gradient for the Hessian.
+
+Scoring (score_customers) is closed-form numpy/scipy from the fitted parameters, vectorised and
+chunked so it scales to millions of customers; tests compare it with the library's own methods.
+Only the Pareto/NBD needs each customer's likelihood, which is the library's ParetoNBD logp compiled
+once. pymc-marketing takes ~3 s to import, so it is imported inside the functions that need it.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special
+
+from segmentation_ml.ordering import mixed, smallest
+from segmentation_ml.pipeline import as_float, as_int, as_list
+
+MODEL_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "bg_nbd": ("r", "alpha", "a", "b"),
+    "mbg_nbd": ("r", "alpha", "a", "b"),
+    "pareto_nbd": ("r", "alpha", "s", "beta"),
+    "gamma_gamma": ("p", "q", "v"),
+}
+TRANSACTION_MODELS = ("bg_nbd", "mbg_nbd", "pareto_nbd")
+# shape parameters: outside a plausible range the mixing distribution degenerates (scale parameters
+# alpha, beta, v only carry the time or money unit, so they are not range-checked)
+SHAPE_PARAMETERS = frozenset({"r", "a", "b", "s", "p", "q"})
+VERDICTS = (
+    "identified",
+    "no_data",
+    "too_few_repeat_customers",
+    "not_converged",
+    "timed_out",
+    "parameter_at_bound",
+    "not_identified",
+    "gamma_gamma_dependence",
+)
+# pymc-marketing's month (365.25 / 12 days), so clv agrees with its customer_lifetime_value
+DAYS_PER_MONTH = 365.25 / 12
+# rows scored at once: bounds the temporaries of the vectorised formulas at ~10 M customers
+SCORE_CHUNK_ROWS = 1_000_000
+# finite-difference step of the Hessian, in log-parameter units (relative step of 1e-4 in the parameter)
+HESSIAN_STEP = 1e-4
+
+
+# ---------------------------------------------------------------------------------------- config
+@dataclass(frozen=True)
+class ClvConfig:
+    """Every threshold of fitting and scoring. No defaults here: the project keeps them in
+    dbt_project.yml vars only, so a forgotten var fails loudly instead of silently using a second default.
+    """
+
+    time_limit_seconds: float
+    min_repeat_customers: int
+    shape_parameter_range: tuple[float, float]
+    max_log_se: float
+    gamma_gamma_max_abs_correlation: float
+    sample_size: int | None
+    random_seed: int
+    horizons: tuple[int, ...]
+    clv_horizon: int
+    annual_discount_rate: float
+    time_unit_days: float
+
+    @classmethod
+    def from_dict(cls, config: Mapping[str, Any]) -> ClvConfig:
+        """From a dbt model config, whose values may arrive as strings, numbers or lists.
+
+        sample_size may be null (no sample). Any other missing key raises a ValueError naming it.
+        """
+        missing = [name for name in cls.__dataclass_fields__ if name not in config]
+        if missing:
+            raise ValueError(f"CLV config is missing key(s): {', '.join(missing)}")
+
+        def required(name: str, parse):
+            value = parse(config[name])
+            if value is None:
+                raise ValueError(f"CLV config key {name} is empty")
+            return value
+
+        low, high = (float(v) for v in required("shape_parameter_range", as_list))
+        sample_size = as_int(config["sample_size"])
+        return cls(
+            time_limit_seconds=required("time_limit_seconds", as_float),
+            min_repeat_customers=required("min_repeat_customers", as_int),
+            shape_parameter_range=(low, high),
+            max_log_se=required("max_log_se", as_float),
+            gamma_gamma_max_abs_correlation=required("gamma_gamma_max_abs_correlation", as_float),
+            sample_size=sample_size if sample_size and sample_size > 0 else None,
+            random_seed=required("random_seed", as_int),
+            horizons=tuple(int(float(h)) for h in required("horizons", as_list)),
+            clv_horizon=required("clv_horizon", as_int),
+            annual_discount_rate=required("annual_discount_rate", as_float),
+            time_unit_days=required("time_unit_days", as_float),
+        )
+
+    def fit_arguments(self) -> dict[str, Any]:
+        """Keyword arguments of fit_model."""
+        return {
+            "time_limit_seconds": self.time_limit_seconds,
+            "min_repeat_customers": self.min_repeat_customers,
+            "shape_parameter_range": self.shape_parameter_range,
+            "max_log_se": self.max_log_se,
+            "gamma_gamma_max_abs_correlation": self.gamma_gamma_max_abs_correlation,
+            "sample_size": self.sample_size,
+            "random_seed": self.random_seed,
+        }
+
+    def score_arguments(self) -> dict[str, Any]:
+        """Keyword arguments of score_customers."""
+        return {
+            "horizons": self.horizons,
+            "clv_horizon": self.clv_horizon,
+            "annual_discount_rate": self.annual_discount_rate,
+            "time_unit_days": self.time_unit_days,
+        }
+
+
+# ---------------------------------------------------------------------------------------- fitting
+class _TimeLimitReached(Exception):
+    """Raised inside the optimizer's cost function to stop a fit at its deadline."""
+
+
+def _library_model(name: str, parameters: Iterable[str]):
+    """An unfitted pymc-marketing model with a flat (HalfFlat) prior on every parameter."""
+    from pymc_extras.prior import Prior
+    from pymc_marketing.clv import BetaGeoModel, GammaGammaModel, ModifiedBetaGeoModel, ParetoNBDModel
+
+    model_class = {
+        "bg_nbd": BetaGeoModel,
+        "mbg_nbd": ModifiedBetaGeoModel,
+        "pareto_nbd": ParetoNBDModel,
+        "gamma_gamma": GammaGammaModel,
+    }[name]
+    return model_class(model_config={parameter: Prior("HalfFlat") for parameter in parameters})
+
+
+def fit_input(name: str, summary: pd.DataFrame) -> pd.DataFrame:
+    """The rows and columns a model is fit on: every customer for the transaction models, the repeat
+    customers with a positive mean repeat value for Gamma-Gamma (its likelihood is of repeat spend)."""
+    if name == "gamma_gamma":
+        value = summary["monetary_value"].fillna(0.0)
+        rows = summary[(summary["frequency"] > 0) & (value > 0)]
+        return rows[["customer_id", "frequency", "monetary_value"]].astype({"monetary_value": float})
+    return summary[["customer_id", "frequency", "recency", "T"]]
+
+
+def sample_customers(summary: pd.DataFrame, sample_size: int | None, random_seed: int) -> pd.DataFrame:
+    """At most sample_size customers, chosen by a seed-mixed hash of customer_id (ordering.py), so the
+    sample does not depend on the order rows arrive in; all customers when there are not more."""
+    if sample_size is None or len(summary) <= sample_size:
+        return summary
+    keys = pd.util.hash_pandas_object(summary["customer_id"].astype(str), index=False).to_numpy(dtype=np.uint64)
+    return summary.iloc[smallest(mixed(keys, random_seed, stream=13), sample_size)]
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}" if abs(value) < 1e5 else f"{value:,.0f}"
+
+
+def _row(name: str, **fields: Any) -> dict[str, Any]:
+    row = {
+        "model": name,
+        "parameters": None,
+        "log_likelihood": None,
+        "n_customers": 0,
+        "n_repeat_customers": 0,
+        "converged": False,
+        "is_identified": False,
+        "verdict": None,
+        "verdict_reason": None,
+        "fit_seconds": 0.0,
+    }
+    row.update(fields)
+    row["is_identified"] = row["verdict"] == "identified"
+    return row
+
+
+def _degenerate_reason(name: str, parameters: dict[str, float]) -> str:
+    """What an out-of-range shape parameter means for the predictions, in words."""
+    shown = " and ".join(f"{k} = {_fmt(v)}" for k, v in parameters.items() if k in SHAPE_PARAMETERS)
+    if name in ("bg_nbd", "mbg_nbd"):
+        a, b = parameters["a"], parameters["b"]
+        mean_dropout = a / (a + b)
+        return (
+            f"{shown}: the dropout probability after a purchase is pinned near {mean_dropout:.3g} for every"
+            " customer, so P(alive) is fixed by the data pattern instead of estimated (near 1 for every"
+            " one-time buyer, near 0 or 1 for every repeater)"
+        )
+    if name == "pareto_nbd":
+        return f"{shown}: the purchase or dropout rate distribution collapses to a point or spreads without bound"
+    return f"{shown}: the spend distribution collapses to a point or spreads without bound"
+
+
+def fit_model(
+    name: str,
+    summary: pd.DataFrame,
+    *,
+    time_limit_seconds: float,
+    min_repeat_customers: int,
+    shape_parameter_range: tuple[float, float],
+    max_log_se: float,
+    gamma_gamma_max_abs_correlation: float,
+    sample_size: int | None,
+    random_seed: int,
+) -> dict[str, Any]:
+    """Maximum-likelihood fit of one model ("bg_nbd", "mbg_nbd", "pareto_nbd", "gamma_gamma") and
+    whether its parameters are identified by the data. Never raises on degenerate data: the row says why.
+
+    Verdicts, checked in this order (the first that applies):
+    - no_data: no customers (Gamma-Gamma: no repeat customer with a positive value), or every T is 0
+      (everybody bought on the analysis date: no time was observed).
+    - too_few_repeat_customers: fewer than min_repeat_customers repeat customers (Gamma-Gamma: with a
+      positive repeat value); repeat purchases are what identify the purchase and dropout processes.
+    - timed_out: the fit was stopped at time_limit_seconds (wall clock, including model compilation).
+    - parameter_at_bound: a shape parameter (r, a, b, s, p, q) is outside shape_parameter_range, the
+      degenerate fits of data where almost everybody buys once (BG/NBD a = 226, b = 0.004).
+    - not_converged: the optimizer did not report convergence, or the estimate is not finite.
+    - not_identified: the log-likelihood is flat at the estimate: the Hessian of the negative
+      log-likelihood in log-parameter space is not positive definite, or a standard error of a
+      log-parameter (about the relative standard error of the parameter) exceeds max_log_se.
+    - gamma_gamma_dependence: Gamma-Gamma assumes spend independent of purchase frequency;
+      |Pearson corr(frequency, monetary_value)| among its customers exceeds gamma_gamma_max_abs_correlation.
+
+    Above sample_size customers (Gamma-Gamma: repeat customers) the fit uses a fixed-seed sample of that
+    many (n_customers). parameters is None unless an estimate exists (it is kept for
+    parameter_at_bound, not_converged, not_identified and gamma_gamma_dependence, for diagnosis).
+    Malformed input (recency > T, negative values) is a bug upstream and raises the library's ValueError.
+    """
+    if name not in MODEL_PARAMETERS:
+        raise ValueError(f"unknown CLV model {name!r}; expected one of {', '.join(MODEL_PARAMETERS)}")
+    started = time.monotonic()
+    deadline = started + time_limit_seconds
+    names = MODEL_PARAMETERS[name]
+    data = fit_input(name, summary)
+    n_repeat = int((data["frequency"] > 0).sum())
+
+    def elapsed() -> float:
+        return round(time.monotonic() - started, 3)
+
+    if data.empty or (name != "gamma_gamma" and not (data["T"] > 0).any()):
+        if summary.empty:
+            reason = "no customers"
+        elif data.empty:
+            reason = f"none of the {len(summary)} customers has a repeat purchase day with a positive value"
+        else:
+            reason = f"all {len(data)} customers made their first purchase on the analysis date (T = 0)"
+        return _row(name, verdict="no_data", verdict_reason=reason, n_customers=len(data), n_repeat_customers=n_repeat,
+                    fit_seconds=elapsed())
+    if n_repeat < min_repeat_customers:
+        return _row(
+            name, verdict="too_few_repeat_customers", n_customers=len(data), n_repeat_customers=n_repeat,
+            verdict_reason=f"{n_repeat} repeat customers of {len(data)}, fewer than the {min_repeat_customers} required",
+            fit_seconds=elapsed(),
+        )
+
+    data = sample_customers(data, sample_size, random_seed)
+    n_customers, n_repeat = len(data), int((data["frequency"] > 0).sum())
+    counts = {"n_customers": n_customers, "n_repeat_customers": n_repeat}
+    try:
+        estimate, log_likelihood, converged, message, neg_hessian = _maximise(name, data, names, deadline)
+    except _TimeLimitReached:
+        return _row(name, verdict="timed_out", fit_seconds=elapsed(), **counts,
+                    verdict_reason=f"the fit was stopped after {elapsed():.1f} s, over the {time_limit_seconds:g} s limit")
+
+    parameters = {k: float(v) for k, v in zip(names, np.exp(estimate))}
+    shown = ", ".join(f"{k} = {_fmt(v)}" for k, v in parameters.items())
+    fitted = {"parameters": parameters, "log_likelihood": log_likelihood, "converged": converged, **counts}
+    low, high = shape_parameter_range
+    outside = {k: v for k, v in parameters.items() if k in SHAPE_PARAMETERS and not low <= v <= high}
+    if np.all(np.isfinite(estimate)) and outside:
+        return _row(name, verdict="parameter_at_bound", fit_seconds=elapsed(), **fitted,
+                    verdict_reason=f"{_degenerate_reason(name, parameters)} (shape parameters must lie in"
+                                   f" [{low:g}, {high:g}]; {shown})")
+    if not converged or not np.isfinite(log_likelihood) or not np.all(np.isfinite(estimate)):
+        return _row(name, verdict="not_converged", fit_seconds=elapsed(), **fitted,
+                    verdict_reason=f"the optimizer stopped without converging ({message}); {shown}")
+
+    eigenvalues = np.linalg.eigvalsh(neg_hessian) if np.all(np.isfinite(neg_hessian)) else np.array([np.nan])
+    if not np.all(eigenvalues > 0):
+        return _row(name, verdict="not_identified", fit_seconds=elapsed(), **fitted,
+                    verdict_reason=f"the log-likelihood is flat or not a maximum at {shown} (smallest eigenvalue of"
+                                   f" the negative Hessian in log-parameter space {np.nanmin(eigenvalues):.3g})")
+    log_se = np.sqrt(np.diag(np.linalg.inv(neg_hessian)))
+    if np.max(log_se) > max_log_se:
+        worst = names[int(np.argmax(log_se))]
+        return _row(name, verdict="not_identified", fit_seconds=elapsed(), **fitted,
+                    verdict_reason=f"the log-likelihood is nearly flat: the standard error of log({worst}) is"
+                                   f" {np.max(log_se):.3g}, above {max_log_se:g} ({shown})")
+    if name == "gamma_gamma":
+        correlation = float(np.corrcoef(data["frequency"], data["monetary_value"])[0, 1]) if n_customers > 2 else np.nan
+        if not np.isfinite(correlation) or abs(correlation) > gamma_gamma_max_abs_correlation:
+            return _row(name, verdict="gamma_gamma_dependence", fit_seconds=elapsed(), **fitted,
+                        verdict_reason=f"corr(frequency, monetary_value) among repeat customers is {correlation:.3g};"
+                                       f" Gamma-Gamma assumes independence (|corr| <= {gamma_gamma_max_abs_correlation:g})")
+    max_se = ", ".join(f"{k} {se:.2g}" for k, se in zip(names, log_se))
+    return _row(name, verdict="identified", fit_seconds=elapsed(), **fitted,
+                verdict_reason=f"{shown}; standard errors of the log-parameters: {max_se}")
+
+
+def _maximise(name: str, data: pd.DataFrame, names: tuple[str, ...], deadline: float):
+    """(log-parameter estimate in `names` order, log-likelihood, converged, optimizer message,
+    Hessian of the negative log-likelihood in log-parameter space) from the library's model."""
+    import pytensor
+
+    model = _library_model(name, names)
+    model.build_model(data)
+    value_vars = {v.name: v for v in model.model.value_vars}
+    inputs = [value_vars[f"{k}_log__"] for k in names]
+    # flat priors and no Jacobian: the model's log-density is exactly the log-likelihood
+    logp = model.model.logp(jacobian=False)
+    logp_and_gradient = pytensor.function(inputs, [logp, *pytensor.grad(logp, inputs)])
+
+    def negative(x: np.ndarray) -> tuple[float, np.ndarray]:
+        if time.monotonic() > deadline:
+            raise _TimeLimitReached
+        value, *gradient = logp_and_gradient(*x)
+        return -float(value), -np.asarray(gradient, dtype=float)
+
+    # pymc's initial point, as find_MAP starts from (every parameter 1 for HalfFlat)
+    initial_point = model.model.initial_point()
+    start = np.array([initial_point[f"{k}_log__"] for k in names], dtype=float)
+    result = optimize.minimize(negative, start, jac=True, method="L-BFGS-B")
+    estimate = result.x
+    log_likelihood = -float(result.fun)
+    neg_hessian = np.empty((len(names), len(names)))
+    for j in range(len(names)):
+        step = np.zeros(len(names))
+        step[j] = HESSIAN_STEP
+        neg_hessian[:, j] = (negative(estimate + step)[1] - negative(estimate - step)[1]) / (2 * HESSIAN_STEP)
+    return estimate, log_likelihood, bool(result.success), str(result.message), (neg_hessian + neg_hessian.T) / 2
+
+
+# ---------------------------------------------------------------------------------------- scoring
+@functools.cache
+def _pareto_log_likelihood_function():
+    """The library's Pareto/NBD log-likelihood per customer, compiled once per process for vectors.
+
+    It is the one formula of the scoring that needs hyp2f1 of fitted quantities in several branches,
+    so it is taken from pymc-marketing rather than rewritten.
+    """
+    import pymc as pm
+    import pytensor
+    import pytensor.tensor as pt
+    from pymc_marketing.clv.distributions import ParetoNBD
+
+    r, alpha, s, beta = pt.dscalars("r", "alpha", "s", "beta")
+    x, t_x, T = pt.dvectors("x", "t_x", "T")
+    logp = pm.logp(ParetoNBD.dist(r=r, alpha=alpha, s=s, beta=beta, T=T), pt.stack([t_x, x], axis=1))
+    return pytensor.function([r, alpha, s, beta, x, t_x, T], logp)
+
+
+def pareto_log_likelihood(parameters: Mapping[str, float], frequency, recency, T) -> np.ndarray:
+    """Each customer's Pareto/NBD log-likelihood (the library's), needed by its predictions."""
+    p = parameters
+    return _pareto_log_likelihood_function()(
+        p["r"], p["alpha"], p["s"], p["beta"],
+        np.asarray(frequency, dtype=float), np.asarray(recency, dtype=float), np.asarray(T, dtype=float),
+    )
+
+
+def expected_purchases(
+    name: str, parameters: Mapping[str, float], frequency, recency, T, t: float, *,
+    pareto_loglike: np.ndarray | None = None,
+) -> np.ndarray:
+    """Expected purchases in the next t time units given each customer's (frequency, recency, T):
+    BG/NBD eq. 10 of Fader, Hardie & Lee (2005), MBG/NBD eq. 6 of Batislam et al. (2007), Pareto/NBD
+    eq. 41 of Fader & Hardie's derivation note, as pymc-marketing's expected_purchases computes them.
+    pareto_loglike (pareto_log_likelihood of the same customers) saves recomputing it for many t."""
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
+    p = parameters
+    r, alpha = p["r"], p["alpha"]
+    if name == "pareto_nbd":
+        s, beta = p["s"], p["beta"]
+        loglike = pareto_log_likelihood(p, x, t_x, T) if pareto_loglike is None else pareto_loglike
+        log_ratio = np.log((beta + T) / (beta + T + t))
+        # (1 - ratio^(s-1)) / (s-1), written with expm1 so s near 1 stays accurate
+        growth = -log_ratio if s == 1 else -np.expm1((s - 1) * log_ratio) / (s - 1)
+        log_value = (
+            special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+            - (r + x) * np.log(alpha + T) - s * np.log(beta + T)
+            + np.log(r + x) + np.log(beta + T) - np.log(alpha + T) + np.log(growth)
+        )
+        return np.exp(log_value - loglike)
+    a, b = p["a"], p["b"]
+    discount = ((alpha + T) / (alpha + T + t)) ** (r + x)
+    recency_odds = ((alpha + T) / (alpha + t_x)) ** (r + x)
+    if name == "bg_nbd":
+        numerator = (a + b + x - 1) / (a - 1) * (1 - discount * special.hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t)))
+        return numerator / (1 + (x > 0) * a / (b + np.maximum(x, 1) - 1) * recency_odds)
+    if name == "mbg_nbd":
+        numerator = (a + b + x) / (a - 1) * (1 - discount * special.hyp2f1(r + x, b + x + 1, a + b + x, t / (alpha + T + t)))
+        return numerator / (1 + a / (b + x) * recency_odds)
+    raise ValueError(f"{name!r} is not a transaction model")
+
+
+def probability_alive(
+    name: str, parameters: Mapping[str, float], frequency, recency, T, *,
+    pareto_loglike: np.ndarray | None = None,
+) -> np.ndarray:
+    """P(the customer has not dropped out by T), as pymc-marketing's expected_probability_alive.
+
+    BG/NBD gives 1 to every one-time buyer (dropout happens only right after a repeat purchase);
+    MBG/NBD and Pareto/NBD allow dropout before any repeat.
+    """
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
+    p = parameters
+    r, alpha = p["r"], p["alpha"]
+    if name == "pareto_nbd":
+        s, beta = p["s"], p["beta"]
+        loglike = pareto_log_likelihood(p, x, t_x, T) if pareto_loglike is None else pareto_loglike
+        log_alive = (
+            special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha / (alpha + T)) - x * np.log(alpha + T)
+            + s * np.log(beta / (beta + T))
+        )
+        return np.exp(log_alive - loglike)
+    a, b = p["a"], p["b"]
+    if name == "bg_nbd":
+        log_odds = (r + x) * np.log((alpha + T) / (alpha + t_x)) + np.log(a / (b + np.maximum(x, 1) - 1))
+        return np.where(x == 0, 1.0, special.expit(-log_odds))
+    if name == "mbg_nbd":
+        return 1.0 / (1 + a / (b + x) * ((alpha + T) / (alpha + t_x)) ** (r + x))
+    raise ValueError(f"{name!r} is not a transaction model")
+
+
+def gamma_gamma_spend(parameters: Mapping[str, float], frequency, monetary_value) -> np.ndarray:
+    """Gamma-Gamma expected value of a future purchase (Fader & Hardie 2013, eq. 5): the customer's mean
+    repeat value weighted by p x / (p x + q - 1) against the population mean p v / (q - 1). A one-time
+    buyer (frequency 0, value null) gets the population mean. Needs q > 1 (a finite population mean)."""
+    p, q, v = parameters["p"], parameters["q"], parameters["v"]
+    x = np.asarray(frequency, dtype=float)
+    value = np.nan_to_num(np.asarray(monetary_value, dtype=float), nan=0.0)
+    weight = p * x / (p * x + q - 1)
+    return (1 - weight) * (p * v / (q - 1)) + weight * value
+
+
+def monthly_discount_rate(annual_discount_rate: float) -> float:
+    """The monthly rate that compounds to the annual one."""
+    return (1 + annual_discount_rate) ** (1 / 12) - 1
+
+
+def customer_lifetime_value(
+    name: str, parameters: Mapping[str, float], frequency, recency, T, order_value, *,
+    months: int, annual_discount_rate: float, time_unit_days: float, pareto_loglike: np.ndarray | None = None,
+) -> np.ndarray:
+    """Discounted value of the next `months` months: the sum over months m of (expected purchases in
+    month m) x order_value / (1 + monthly rate)^m, months of 365.25 / 12 days. The same sum as
+    pymc-marketing's customer_lifetime_value with discount_rate = the monthly rate."""
+    rate = monthly_discount_rate(annual_discount_rate)
+    total = np.zeros(len(np.asarray(frequency)))
+    previous = 0.0
+    for month in range(1, months + 1):
+        cumulative = expected_purchases(name, parameters, frequency, recency, T, month * DAYS_PER_MONTH / time_unit_days,
+                                        pareto_loglike=pareto_loglike)
+        total += (cumulative - previous) / (1 + rate) ** month
+        previous = cumulative
+    return total * np.asarray(order_value, dtype=float)
+
+
+def _fit_rows(fits) -> dict[str, dict[str, Any]]:
+    """model name -> fit row, from fit_model's dicts or a DataFrame of them (parameters as a dict or JSON)."""
+    rows = fits.to_dict("records") if isinstance(fits, pd.DataFrame) else list(fits)
+    by_model = {}
+    for row in rows:
+        parameters = row.get("parameters")
+        if isinstance(parameters, str):
+            parameters = json.loads(parameters)
+        by_model[row["model"]] = {**row, "parameters": parameters}
+    return by_model
+
+
+def _usable(fit: Mapping[str, Any] | None) -> bool:
+    return fit is not None and bool(fit["is_identified"]) and fit["parameters"] is not None
+
+
+def score_customers(
+    summary: pd.DataFrame,
+    fits,
+    *,
+    horizons: Iterable[int],
+    clv_horizon: int,
+    annual_discount_rate: float,
+    time_unit_days: float,
+) -> pd.DataFrame:
+    """One row per customer and transaction model in `fits` (pass only the models you want rows for):
+    customer_id, model, expected_purchases_<h> for each horizon h in days, p_alive,
+    expected_order_value and clv (clv_horizon months, see customer_lifetime_value).
+
+    Where a transaction model is not identified, its expected purchases, p_alive and clv are null: a
+    degenerate fit would state certainties it does not have. expected_order_value is the Gamma-Gamma
+    conditional expected spend when the gamma_gamma fit is identified (and q > 1); otherwise the fallback
+    is the population mean of repeat-day values (sum of frequency x monetary_value over sum of frequency),
+    the same for every customer: without Gamma-Gamma there is no estimate of how much to trust one
+    customer's few values. Null when nobody repeated. summary's recency and T are in units of
+    time_unit_days days (7 for weeks); fits are fit_model rows or a DataFrame of them.
+    """
+    horizons = [int(h) for h in horizons]
+    by_model = _fit_rows(fits)
+    frequency = summary["frequency"].to_numpy(dtype=float)
+    recency = summary["recency"].to_numpy(dtype=float)
+    age = summary["T"].to_numpy(dtype=float)
+    monetary_value = summary["monetary_value"].to_numpy(dtype=float, na_value=np.nan)
+    gamma_gamma = by_model.get("gamma_gamma")
+    if _usable(gamma_gamma) and gamma_gamma["parameters"]["q"] > 1:
+        order_value = gamma_gamma_spend(gamma_gamma["parameters"], frequency, monetary_value)
+    else:
+        repeat = (frequency > 0) & np.isfinite(monetary_value)
+        days = frequency[repeat].sum()
+        order_value = np.full(len(summary), (frequency[repeat] * monetary_value[repeat]).sum() / days if days else np.nan)
+
+    prediction_columns = [*(f"expected_purchases_{h}" for h in horizons), "p_alive", "clv"]
+    frames = []
+    for name in (m for m in TRANSACTION_MODELS if m in by_model):
+        fit = by_model[name]
+        columns = {column: np.full(len(summary), np.nan) for column in prediction_columns}
+        if _usable(fit):
+            for start in range(0, len(summary), SCORE_CHUNK_ROWS):
+                rows = slice(start, start + SCORE_CHUNK_ROWS)
+                x, t_x, T = frequency[rows], recency[rows], age[rows]
+                loglike = pareto_log_likelihood(fit["parameters"], x, t_x, T) if name == "pareto_nbd" else None
+                for h in horizons:
+                    columns[f"expected_purchases_{h}"][rows] = expected_purchases(
+                        name, fit["parameters"], x, t_x, T, h / time_unit_days, pareto_loglike=loglike)
+                columns["p_alive"][rows] = probability_alive(name, fit["parameters"], x, t_x, T, pareto_loglike=loglike)
+                columns["clv"][rows] = customer_lifetime_value(
+                    name, fit["parameters"], x, t_x, T, order_value[rows], months=clv_horizon,
+                    annual_discount_rate=annual_discount_rate, time_unit_days=time_unit_days, pareto_loglike=loglike)
+        frames.append(pd.DataFrame({
+            "customer_id": summary["customer_id"].to_numpy(),
+            "model": name,
+            **{c: columns[c] for c in prediction_columns if c != "clv"},
+            "expected_order_value": order_value,
+            "clv": columns["clv"],
+        }))
+    if not frames:
+        return pd.DataFrame(columns=["customer_id", "model", *prediction_columns[:-1], "expected_order_value", "clv"])
+    return pd.concat(frames, ignore_index=True)
