@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from . import abc_xyz, clusters, cohorts, geography, hypotheses, over_time, overview, rfm
+from . import abc_xyz, clusters, cohorts, geography, hypotheses, lifetime_value, over_time, overview, rfm
 from .core import MissingMart, Page, ReportError, Warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
-SECTIONS = (overview, rfm, abc_xyz, over_time, cohorts, geography, clusters, hypotheses)
+SECTIONS = (overview, rfm, abc_xyz, over_time, cohorts, geography, clusters, lifetime_value, hypotheses)
 
 
 @dataclass

@@ -28,7 +28,7 @@ from segmentation_ml.features import (
     ClusterFeatureEncoder,
 )
 from segmentation_ml.profiles import cluster_profiles, name_clusters
-from segmentation_ml import pipeline
+from segmentation_ml import clv, clv_pipeline, pipeline
 from segmentation_ml.repeat_model import (
     REPEAT_CATEGORICAL_FEATURES,
     REPEAT_NUMERIC_FEATURES,
@@ -55,6 +55,8 @@ __all__ = [
     "fit_model",
     "gamma_gamma_spend",
     "name_clusters",
+    "clv",
+    "clv_pipeline",
     "pipeline",
     "probability_alive",
     "repeat_model_metrics",

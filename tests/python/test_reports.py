@@ -24,7 +24,8 @@ import pytest
 from conftest import ROOT, query
 
 RENDER = ROOT / "scripts" / "render_reports.py"
-SECTION_SLUGS = ("overview", "rfm", "abc_xyz", "over_time", "cohorts", "geography", "clusters", "hypotheses")
+SECTION_SLUGS = ("overview", "rfm", "abc_xyz", "over_time", "cohorts", "geography", "clusters", "lifetime_value",
+                 "hypotheses")
 SECTION_PARTS = {  # h2 titles each page must show (structure, not numbers)
     "overview": ["Headline", "Purchases and revenue by month", "Orders by status", "Rows excluded by each rule"],
     "rfm": ["Churn-risk distribution", "Named RFM segments", "Recency × frequency"],
@@ -33,6 +34,9 @@ SECTION_PARTS = {  # h2 titles each page must show (structure, not numbers)
     "cohorts": ["Retention rate", "Active customers", "Revenue", "Cohort sizes"],
     "geography": ["Customer density", "Segment shares by state", "Top 20 cities by customers"],
     "clusters": ["Choosing k", "Cluster profiles", "Customers by cluster (sample)"],
+    "lifetime_value": ["Headline", "Can the data identify the models?", "CLV per customer", "CLV by state",
+                       "CLV by RFM segment", "Backtest errors", "Expected purchases by frequency and recency",
+                       "P(alive) by frequency and recency"],
     "hypotheses": ["Results"],
 }
 HOSTILE_CITY = "<img src=x onerror=window.__xss=1>"

@@ -1,0 +1,22 @@
+"""Backtest of the lifetime-value models: actual vs predicted held-out repeat purchase days per period after
+calibration_end (the tracking plot) and per calibration-frequency bucket, for every transaction model the
+calibration fit (clv_backtest_fit) identified and for the naive baseline. Summarised per model in the SQL
+mart clv_backtest. Logic: scripts/segmentation_ml (clv, clv_pipeline.backtest_detail_table).
+"""
+import segmentation_ml as ml
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    settings = ml.clv_pipeline.config_from(dbt.config.get("clv_settings"))
+    summary = ml.clv_pipeline.to_summary(
+        ml.pipeline.fetch(
+            dbt.ref("int_clv__backtest_summary"),
+            ml.clv_pipeline.BACKTEST_COLUMNS,
+            ml.clv_pipeline.SUMMARY_DOUBLE,
+            row_key=False,
+        )
+    )
+    tracking = dbt.ref("int_clv__backtest_tracking").df()
+    fits = ml.clv_pipeline.fits_from_table(dbt.ref("clv_backtest_fit").df())
+    return ml.clv_pipeline.backtest_detail_table(summary, tracking, fits, settings.clv)

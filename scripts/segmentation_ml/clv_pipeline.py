@@ -1,0 +1,263 @@
+"""Entry points of the dbt Python models in models/marts/clv: model config (rendered from the clv_* vars) in,
+output table out. The statistics live in segmentation_ml.clv (fits through pymc-marketing, vectorized
+scoring tested against it); this module only shapes tables.
+
+Inputs are the SQL summaries int_clv__customer_summary / int_clv__backtest_summary, whose btyd_* columns are
+renamed here to pymc-marketing's names (frequency, recency, T, monetary_value).
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from segmentation_ml import clv
+from segmentation_ml.pipeline import as_str, log
+
+TRANSACTION_MODELS = clv.TRANSACTION_MODELS
+SPEND_MODEL = "gamma_gamma"
+# every parameter any model has, one nullable column each in clv_model_fit / clv_backtest_fit
+PARAMETER_COLUMNS = ("r", "alpha", "a", "b", "s", "beta", "p", "q", "v")
+SUMMARY_COLUMNS = ["customer_unique_id", "btyd_frequency", "btyd_recency", "btyd_t", "btyd_monetary_value", "analysis_date"]
+BACKTEST_COLUMNS = [*SUMMARY_COLUMNS[:-1], "calibration_end", "holdout_end", "holdout_purchase_days"]
+SUMMARY_DOUBLE = ["btyd_frequency", "btyd_recency", "btyd_t", "btyd_monetary_value"]
+# customer_lifetime_value also needs the customer's mean purchase-day value (the empirical spend fallback)
+SCORE_COLUMNS = [*SUMMARY_COLUMNS, "total_value", "purchase_day_count"]
+SCORE_DOUBLE = [*SUMMARY_DOUBLE, "total_value", "purchase_day_count"]
+# the frequency buckets of the backtest's per-bucket rows: 0 .. FREQUENCY_BUCKET_CAP, the last one "or more"
+FREQUENCY_BUCKET_CAP = 7
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The clv_* vars of the CLV Python models: the statistics' ClvConfig plus the tables' own settings."""
+
+    clv: clv.ClvConfig
+    empirical_min_customers: int
+
+
+def config_from(settings) -> Settings:
+    """The typed settings from the model config clv_settings: one JSON object rendered from the clv_* vars in
+    _clv__models.yml (dbt hands it over as a string, or as a dict). A missing key raises, naming it."""
+    values = json.loads(settings) if isinstance(settings, str) else dict(settings)
+    if "empirical_min_customers" not in values:
+        raise ValueError("CLV config is missing key(s): empirical_min_customers")
+    return Settings(clv.ClvConfig.from_dict(values), int(values["empirical_min_customers"]))
+
+
+def to_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """int_clv__*_summary columns -> pymc-marketing's (customer_id, frequency, recency, T, monetary_value)."""
+    return frame.rename(
+        columns={
+            "customer_unique_id": "customer_id",
+            "btyd_frequency": "frequency",
+            "btyd_recency": "recency",
+            "btyd_t": "T",
+            "btyd_monetary_value": "monetary_value",
+        }
+    )
+
+
+def fit_table(summary: pd.DataFrame, config: clv.ClvConfig, fit_date, model_name: str) -> pd.DataFrame:
+    """One row per model (the three transaction models and Gamma-Gamma) with parameters and verdict."""
+    rows = []
+    for name in (*TRANSACTION_MODELS, SPEND_MODEL):
+        fit = clv.fit_model(name, summary, **config.fit_arguments())
+        parameters = fit.get("parameters") or {}
+        rows.append(
+            {
+                "fit_date": pd.Timestamp(fit_date).date() if fit_date is not None else None,
+                "model": name,
+                **{column: parameters.get(column) for column in PARAMETER_COLUMNS},
+                "log_likelihood": fit.get("log_likelihood"),
+                "n_customers": int(len(summary)),
+                "n_fit_customers": fit.get("n_customers"),
+                "n_repeat_customers": fit.get("n_repeat_customers"),
+                "converged": fit.get("converged"),
+                "is_identified": bool(fit.get("is_identified")),
+                "verdict": fit["verdict"],
+                "verdict_reason": fit["verdict_reason"],
+                "fit_seconds": fit.get("fit_seconds"),
+                "time_unit_days": config.time_unit_days,
+            }
+        )
+        log(model_name, f"{name}: {fit['verdict']} ({fit['verdict_reason']})")
+    out = pd.DataFrame(rows)
+    for column in (*PARAMETER_COLUMNS, "log_likelihood", "fit_seconds"):
+        out[column] = pd.to_numeric(out[column], errors="coerce").astype("float64")
+    for column in ("n_fit_customers", "n_repeat_customers"):
+        out[column] = pd.to_numeric(out[column], errors="coerce").astype("Int64")
+    out["converged"] = out["converged"].astype("boolean")
+    return out
+
+
+def fits_from_table(table: pd.DataFrame) -> dict[str, dict]:
+    """clv_model_fit / clv_backtest_fit rows back into {model: fit row} as clv.fit_model returns them."""
+    fits = {}
+    for row in table.to_dict("records"):
+        parameters = {
+            column: float(row[column]) for column in PARAMETER_COLUMNS
+            if row.get(column) is not None and not pd.isna(row[column])
+        }
+        fits[row["model"]] = {**row, "parameters": parameters or None, "is_identified": bool(row["is_identified"])}
+    return fits
+
+
+def _holdout_days(backtest_summary: pd.DataFrame) -> int:
+    """Days from calibration_end to the analysis date (0 without backtest customers)."""
+    if not len(backtest_summary):
+        return 0
+    start = pd.Timestamp(backtest_summary["calibration_end"].max())
+    return int((pd.Timestamp(backtest_summary["holdout_end"].max()) - start).days)
+
+
+def _buckets(summary: pd.DataFrame) -> np.ndarray:
+    """Repeat purchase days capped at FREQUENCY_BUCKET_CAP (the last bucket is "or more")."""
+    return np.minimum(summary["frequency"].to_numpy(dtype="float64"), FREQUENCY_BUCKET_CAP).astype(int)
+
+
+def empirical_rates(backtest_summary: pd.DataFrame, min_customers: int) -> pd.Series:
+    """The empirical fallback of expected purchases: per calibration-frequency bucket, held-out purchase days
+    per customer and day, i.e. what customers with that history did in the held-out period. Buckets with
+    fewer than min_customers backtest customers are pooled with the bucket below them (from the top down), so
+    no rate rests on a handful of customers. Returns the rate of every bucket 0 .. FREQUENCY_BUCKET_CAP."""
+    holdout_days = _holdout_days(backtest_summary)
+    if holdout_days <= 0:
+        return pd.Series(dtype="float64")
+    frame = pd.DataFrame({
+        "bucket": _buckets(backtest_summary),
+        "days": backtest_summary["holdout_purchase_days"].to_numpy(dtype="float64"),
+    })
+    grouped = frame.groupby("bucket")["days"].agg(["size", "sum"]).reindex(range(FREQUENCY_BUCKET_CAP + 1), fill_value=0)
+    rates = {}
+    pending = []  # buckets waiting to be pooled with the next one down
+    customers = total = 0.0
+    for bucket in range(FREQUENCY_BUCKET_CAP, -1, -1):
+        pending.append(bucket)
+        customers += grouped.loc[bucket, "size"]
+        total += grouped.loc[bucket, "sum"]
+        if customers >= min_customers or bucket == 0:
+            for member in pending:
+                rates[member] = total / (customers * holdout_days) if customers else 0.0
+            pending, customers, total = [], 0.0, 0.0
+    return pd.Series(rates).sort_index()
+
+
+def backtest_detail_table(
+    summary: pd.DataFrame, tracking: pd.DataFrame, fits: dict[str, dict], config: clv.ClvConfig
+) -> pd.DataFrame:
+    """Actual vs predicted held-out repeat purchase days, per model, at two grains:
+    'period' (bucket = 1 .. n periods of time_unit_days after calibration_end, with cumulative sums: the
+    tracking plot) and 'calibration_frequency' (bucket = repeat purchase days in calibration, the last bucket
+    FREQUENCY_BUCKET_CAP or more). Models: each transaction model the calibration fit identified, and 'naive'
+    (every customer keeps their calibration rate frequency / T)."""
+    unit = config.time_unit_days
+    holdout_days = _holdout_days(summary)
+    n_periods = int(np.ceil(holdout_days / unit)) if holdout_days > 0 else 0
+    # time after calibration_end at the end of each period, in time units (the last period may be partial)
+    ends = np.array([min(k * unit, holdout_days) / unit for k in range(1, n_periods + 1)])
+    actual_by_period = np.zeros(n_periods)
+    for period, count in zip(tracking["period_index"], tracking["actual_purchase_days"]):
+        if 1 <= int(period) <= n_periods:
+            actual_by_period[int(period) - 1] += float(count)
+    bucket = _buckets(summary)
+    actual_by_bucket = pd.Series(summary["holdout_purchase_days"].to_numpy(dtype="float64")).groupby(bucket).sum()
+    customers_by_bucket = pd.Series(bucket).value_counts().sort_index()
+
+    x = summary["frequency"].to_numpy(dtype="float64")
+    t_x = summary["recency"].to_numpy(dtype="float64")
+    age = summary["T"].to_numpy(dtype="float64")
+    rate = np.divide(x, age, out=np.zeros_like(x), where=age > 0)
+    predictions = {"naive": (rate.sum() * ends, pd.Series(rate * holdout_days / unit).groupby(bucket).sum())}
+    if n_periods:
+        histories = summary.groupby(["frequency", "recency", "T"], sort=False).size().rename("customers").reset_index()
+        h_x, h_tx, h_T = (histories[c].to_numpy(dtype="float64") for c in ("frequency", "recency", "T"))
+        weights = histories["customers"].to_numpy(dtype="float64")
+        for name in TRANSACTION_MODELS:
+            fit = fits.get(name)
+            if fit is None or not fit["is_identified"]:
+                continue
+            # every prediction depends on (frequency, recency, T) only: each distinct history is evaluated once
+            cumulative = np.array([
+                (clv.expected_purchases(name, fit["parameters"], h_x, h_tx, h_T, t) * weights).sum() for t in ends
+            ])
+            whole = clv.expected_purchases(name, fit["parameters"], x, t_x, age, ends[-1])
+            predictions[name] = (cumulative, pd.Series(whole).groupby(bucket).sum())
+
+    rows = []
+    actual_cumulative = np.cumsum(actual_by_period)
+    for name, (predicted_cumulative, by_bucket) in predictions.items():
+        predicted_period = np.diff(np.concatenate([[0.0], predicted_cumulative]))
+        for k in range(n_periods):
+            rows.append((name, "period", k + 1, len(summary), actual_by_period[k], predicted_period[k],
+                         actual_cumulative[k], predicted_cumulative[k]))
+        for b, customers in customers_by_bucket.items():
+            rows.append((name, "calibration_frequency", int(b), int(customers), float(actual_by_bucket.get(b, 0.0)),
+                         float(by_bucket.get(b, 0.0)), np.nan, np.nan))
+    out = pd.DataFrame(rows, columns=["model", "grain", "bucket", "customers", "actual", "predicted",
+                                      "actual_cumulative", "predicted_cumulative"])
+    return out.astype({"bucket": "int64", "customers": "int64", "actual": "float64", "predicted": "float64",
+                       "actual_cumulative": "float64", "predicted_cumulative": "float64"})
+
+
+def _population_order_value(summary: pd.DataFrame) -> float:
+    """Fallback order value without an identified Gamma-Gamma: the mean money of all repeat purchase days,
+    or of all purchase days when nobody repeated (clv.score_customers uses the first for BTYD scoring)."""
+    x = summary["frequency"].to_numpy(dtype="float64")
+    value = summary["monetary_value"].to_numpy(dtype="float64", na_value=np.nan)
+    repeat = (x > 0) & np.isfinite(value)
+    if x[repeat].sum() > 0:
+        return float((x[repeat] * value[repeat]).sum() / x[repeat].sum())
+    days = summary["purchase_day_count"].to_numpy(dtype="float64").sum()
+    return float(summary["total_value"].to_numpy(dtype="float64").sum() / days) if days else 0.0
+
+
+def customer_scores_table(
+    summary: pd.DataFrame, fits: dict[str, dict], selection: pd.Series, rates: pd.Series, config: clv.ClvConfig
+) -> pd.DataFrame:
+    """Per customer: expected purchase days over each var horizon, p_alive, expected order value and CLV.
+
+    Which model feeds what is decided in SQL (clv_model_selection): purchases and p_alive from an identified
+    transaction model through clv.score_customers; else expected purchases from the empirical rates (the
+    held-out purchase days per customer and day of customers with the same calibration repeat days, times
+    the horizon) and no p_alive. Expected order value: Gamma-Gamma when identified, else the population mean
+    of repeat purchase-day values (of all purchase-day values when nobody repeated)."""
+    started = time.perf_counter()
+    purchases_model = as_str(selection["purchases_model"])
+    spend_model = as_str(selection["spend_model"])
+    scoring = {"gamma_gamma": fits["gamma_gamma"]} if spend_model == SPEND_MODEL else {}
+    fallback_value = _population_order_value(summary)
+    if purchases_model in TRANSACTION_MODELS:
+        scoring[purchases_model] = fits[purchases_model]
+        scored = clv.score_customers(summary, list(scoring.values()), **config.score_arguments())
+        scored = scored[scored["model"] == purchases_model].drop(columns="model").reset_index(drop=True)
+        scored["expected_order_value"] = scored["expected_order_value"].fillna(fallback_value)
+        if as_str(selection["p_alive_model"]) != purchases_model:
+            scored["p_alive"] = np.nan
+    else:
+        per_day = pd.Series(_buckets(summary)).map(rates).fillna(0.0).to_numpy()
+        if spend_model == SPEND_MODEL:
+            value = clv.gamma_gamma_spend(fits[SPEND_MODEL]["parameters"], summary["frequency"], summary["monetary_value"])
+        else:
+            value = np.full(len(summary), fallback_value)
+        monthly = clv.monthly_discount_rate(config.annual_discount_rate)
+        discount = sum(1 / (1 + monthly) ** m for m in range(1, config.clv_horizon + 1))
+        scored = pd.DataFrame({
+            "customer_id": summary["customer_id"].to_numpy(),
+            **{f"expected_purchases_{h}": per_day * h for h in config.horizons},
+            "p_alive": np.nan,
+            "expected_order_value": value,
+            # a constant rate buys the same every month: per-day rate x days per month x discount factors
+            "clv": per_day * clv.DAYS_PER_MONTH * discount * value,
+        })
+    scored = scored.rename(columns={"customer_id": "customer_unique_id",
+                                    **{f"expected_purchases_{h}": f"expected_purchases_{h}d" for h in config.horizons}})
+    log(
+        "clv_customer_scores",
+        f"{len(scored):,} customers scored: purchases from {purchases_model}, p_alive from "
+        f"{as_str(selection['p_alive_model']) or 'none'}, spend from {spend_model} in {time.perf_counter() - started:.1f} s",
+    )
+    return scored
