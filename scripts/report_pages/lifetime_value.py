@@ -33,7 +33,7 @@ def build(wh: Warehouse, page: Page) -> None:
         "Headline",
         kpis_html([
             ("customers scored", fmt_int(customers)),
-            (f"expected value, next {fmt_int(horizon)} days", fmt_money(total_clv)),
+            (f"expected value, next {fmt_int(horizon)} months", fmt_money(total_clv)),
             ("mean CLV per customer", fmt_money(mean_clv)),
             ("purchases from", str(selection["purchases_model"])),
             ("P(alive) from", str(selection["p_alive_model"]) if selection["p_alive_model"] else "not reported"),

@@ -97,7 +97,7 @@ final as (
         end as bias,
         errors.tracking_mape,
         case
-            when errors.tracking_mape is not null and naive.naive_tracking_mape is not null
+            when models.model <> 'naive' and errors.tracking_mape is not null and naive.naive_tracking_mape is not null
                 then errors.tracking_mape < naive.naive_tracking_mape
         end as beats_naive
     from models
