@@ -249,14 +249,14 @@ def fit_model(
     - too_few_repeat_customers: fewer than min_repeat_customers repeat customers (Gamma-Gamma: with a
       positive repeat value); repeat purchases are what identify the purchase and dropout processes.
     - timed_out: the fit was stopped at time_limit_seconds (wall clock, including model compilation).
+    - gamma_gamma_dependence: Gamma-Gamma assumes spend independent of purchase frequency;
+      |Pearson corr(frequency, monetary_value)| among its customers exceeds gamma_gamma_max_abs_correlation.
     - parameter_at_bound: a shape parameter (r, a, b, s, p, q) is outside shape_parameter_range, the
       degenerate fits of data where almost everybody buys once (BG/NBD a = 226, b = 0.004).
     - not_converged: the optimizer did not report convergence, or the estimate is not finite.
     - not_identified: the log-likelihood is flat at the estimate: the Hessian of the negative
       log-likelihood in log-parameter space is not positive definite, or a standard error of a
       log-parameter (about the relative standard error of the parameter) exceeds max_log_se.
-    - gamma_gamma_dependence: Gamma-Gamma assumes spend independent of purchase frequency;
-      |Pearson corr(frequency, monetary_value)| among its customers exceeds gamma_gamma_max_abs_correlation.
 
     Above sample_size customers (Gamma-Gamma: repeat customers) the fit uses a fixed-seed sample of that
     many (n_customers). parameters is None unless an estimate exists (it is kept for
@@ -303,6 +303,14 @@ def fit_model(
     parameters = {k: float(v) for k, v in zip(names, np.exp(estimate))}
     shown = ", ".join(f"{k} = {_fmt(v)}" for k, v in parameters.items())
     fitted = {"parameters": parameters, "log_likelihood": log_likelihood, "converged": converged, **counts}
+    # checked first: when spend depends on frequency the model's premise fails, whatever the estimates
+    # look like (undefined, so not failed, when every repeat customer has the same frequency)
+    correlation = data["frequency"].corr(data["monetary_value"]) if name == "gamma_gamma" else np.nan
+    if abs(correlation) > gamma_gamma_max_abs_correlation:
+        return _row(name, verdict="gamma_gamma_dependence", fit_seconds=elapsed(), **fitted,
+                    verdict_reason=f"corr(frequency, monetary_value) among the {n_customers} repeat customers is"
+                                   f" {correlation:.3g}; Gamma-Gamma assumes spend independent of frequency"
+                                   f" (|corr| <= {gamma_gamma_max_abs_correlation:g}); {shown}")
     low, high = shape_parameter_range
     outside = {k: v for k, v in parameters.items() if k in SHAPE_PARAMETERS and not low <= v <= high}
     if np.all(np.isfinite(estimate)) and outside:
@@ -324,19 +332,13 @@ def fit_model(
         return _row(name, verdict="not_identified", fit_seconds=elapsed(), **fitted,
                     verdict_reason=f"the log-likelihood is nearly flat: the standard error of log({worst}) is"
                                    f" {np.max(log_se):.3g}, above {max_log_se:g} ({shown})")
-    if name == "gamma_gamma":
-        correlation = float(np.corrcoef(data["frequency"], data["monetary_value"])[0, 1]) if n_customers > 2 else np.nan
-        if not np.isfinite(correlation) or abs(correlation) > gamma_gamma_max_abs_correlation:
-            return _row(name, verdict="gamma_gamma_dependence", fit_seconds=elapsed(), **fitted,
-                        verdict_reason=f"corr(frequency, monetary_value) among repeat customers is {correlation:.3g};"
-                                       f" Gamma-Gamma assumes independence (|corr| <= {gamma_gamma_max_abs_correlation:g})")
     max_se = ", ".join(f"{k} {se:.2g}" for k, se in zip(names, log_se))
     return _row(name, verdict="identified", fit_seconds=elapsed(), **fitted,
                 verdict_reason=f"{shown}; standard errors of the log-parameters: {max_se}")
 
 
 # modules the fit processes need, imported once by the fork server instead of once per fit
-FORKSERVER_PRELOAD = ["pymc_marketing.clv", "segmentation_ml.clv"]
+FORKSERVER_PRELOAD = ["__main__", "pymc_marketing.clv", "segmentation_ml.clv"]
 
 
 def _maximise_in_child(name: str, data: pd.DataFrame, names: tuple[str, ...], seconds: float):
