@@ -9,10 +9,9 @@ purchase days, 0 or null for one-time buyers).
 Fitting (fit_model) is maximum likelihood: the pymc-marketing model is built with flat priors
 (HalfFlat on every parameter, so its log-density is the log-likelihood) and scipy's L-BFGS-B (what
 pymc's find_MAP runs for `fit(method="map")`) maximises the library's compiled logp with the library's
-gradient, in the log-parameter space pymc uses for positive parameters. Driving the optimizer here,
-instead of calling `fit()`, is what lets a fit be stopped at a deadline (the cost function raises once
-the time limit has passed, so a stopped fit returns within one likelihood evaluation), gives the
-optimizer's convergence flag (find_MAP drops it) and gives the gradient for the Hessian.
+gradient, in the log-parameter space pymc uses for positive parameters. Driving the optimizer here
+instead of calling `fit()` gives the convergence flag (find_MAP drops it) and the gradient for the
+Hessian. Each fit runs in a child process that is killed at the time limit (see _maximise_in_child).
 
 Scoring (score_customers) is closed-form numpy/scipy from the fitted parameters, vectorised and
 chunked so it scales to millions of customers; tests compare it with the library's own methods.
@@ -23,7 +22,9 @@ from __future__ import annotations
 
 import functools
 import json
+import multiprocessing
 import time
+import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -138,7 +139,7 @@ class ClvConfig:
 
 # ---------------------------------------------------------------------------------------- fitting
 class _TimeLimitReached(Exception):
-    """Raised inside the optimizer's cost function to stop a fit at its deadline."""
+    """The fit's process was killed at its deadline."""
 
 
 def _library_model(name: str, parameters: Iterable[str]):
@@ -196,20 +197,35 @@ def _row(name: str, **fields: Any) -> dict[str, Any]:
     return row
 
 
-def _degenerate_reason(name: str, parameters: dict[str, float]) -> str:
-    """What an out-of-range shape parameter means for the predictions, in words."""
-    shown = " and ".join(f"{k} = {_fmt(v)}" for k, v in parameters.items() if k in SHAPE_PARAMETERS)
-    if name in ("bg_nbd", "mbg_nbd"):
+# what a shape parameter below / above its range does to the fitted population, in words
+_SHAPE_MEANING: dict[str, tuple[str, str]] = {
+    "r": ("purchase rates are near 0 for almost everybody, with a few extremely fast buyers",
+          "every customer has the same purchase rate (no heterogeneity left)"),
+    "s": ("dropout rates are near 0 for almost everybody: the model says nobody churns",
+          "every customer has the same dropout rate (no heterogeneity left)"),
+    "p": ("spend per purchase is near 0 for almost every purchase", "spend varies between purchases of a customer as if without limit"),
+    "q": ("customers' mean spends have no finite population mean", "every customer has the same mean spend (no heterogeneity left)"),
+}
+
+
+def _degenerate_reason(name: str, outside: dict[str, float], parameters: dict[str, float]) -> str:
+    """What the out-of-range shape parameters mean for the predictions, in words with the numbers."""
+    effects = [_SHAPE_MEANING[k][0 if v < 1 else 1] for k, v in outside.items() if k in _SHAPE_MEANING]
+    if name in ("bg_nbd", "mbg_nbd") and ({"a", "b"} & outside.keys()):
         a, b = parameters["a"], parameters["b"]
-        mean_dropout = a / (a + b)
-        return (
-            f"{shown}: the dropout probability after a purchase is pinned near {mean_dropout:.3g} for every"
-            " customer, so P(alive) is fixed by the data pattern instead of estimated (near 1 for every"
-            " one-time buyer, near 0 or 1 for every repeater)"
-        )
-    if name == "pareto_nbd":
-        return f"{shown}: the purchase or dropout rate distribution collapses to a point or spreads without bound"
-    return f"{shown}: the spend distribution collapses to a point or spreads without bound"
+        mean = a / (a + b)
+        if mean >= 0.99:
+            effects.append(f"the dropout probability after a purchase is pinned at 1 (mean {mean:.4g}); P(alive) would"
+                           " be 1 for every one-time buyer and 0 for every repeater")
+        elif mean <= 0.01:
+            effects.append(f"the dropout probability after a purchase is pinned at 0 (mean {mean:.3g}); P(alive) would"
+                           " be about 1 for every customer: the model no longer estimates churn")
+        elif a + b > 1:
+            effects.append(f"every customer has the same dropout probability {mean:.3g} (no heterogeneity left)")
+        else:
+            effects.append("the dropout probability is 0 for some customers and 1 for the others, nothing in between")
+    shown = " and ".join(f"{k} = {_fmt(v)}" for k, v in outside.items())
+    return f"{shown}: {'; '.join(effects)}"
 
 
 def fit_model(
@@ -233,14 +249,14 @@ def fit_model(
     - too_few_repeat_customers: fewer than min_repeat_customers repeat customers (Gamma-Gamma: with a
       positive repeat value); repeat purchases are what identify the purchase and dropout processes.
     - timed_out: the fit was stopped at time_limit_seconds (wall clock, including model compilation).
+    - gamma_gamma_dependence: Gamma-Gamma assumes spend independent of purchase frequency;
+      |Pearson corr(frequency, monetary_value)| among its customers exceeds gamma_gamma_max_abs_correlation.
     - parameter_at_bound: a shape parameter (r, a, b, s, p, q) is outside shape_parameter_range, the
       degenerate fits of data where almost everybody buys once (BG/NBD a = 226, b = 0.004).
     - not_converged: the optimizer did not report convergence, or the estimate is not finite.
     - not_identified: the log-likelihood is flat at the estimate: the Hessian of the negative
       log-likelihood in log-parameter space is not positive definite, or a standard error of a
       log-parameter (about the relative standard error of the parameter) exceeds max_log_se.
-    - gamma_gamma_dependence: Gamma-Gamma assumes spend independent of purchase frequency;
-      |Pearson corr(frequency, monetary_value)| among its customers exceeds gamma_gamma_max_abs_correlation.
 
     Above sample_size customers (Gamma-Gamma: repeat customers) the fit uses a fixed-seed sample of that
     many (n_customers). parameters is None unless an estimate exists (it is kept for
@@ -278,7 +294,8 @@ def fit_model(
     n_customers, n_repeat = len(data), int((data["frequency"] > 0).sum())
     counts = {"n_customers": n_customers, "n_repeat_customers": n_repeat}
     try:
-        estimate, log_likelihood, converged, message, neg_hessian = _maximise(name, data, names, deadline)
+        estimate, log_likelihood, converged, message, neg_hessian = _maximise_in_child(
+            name, data, names, deadline - time.monotonic())
     except _TimeLimitReached:
         return _row(name, verdict="timed_out", fit_seconds=elapsed(), **counts,
                     verdict_reason=f"the fit was stopped after {elapsed():.1f} s, over the {time_limit_seconds:g} s limit")
@@ -286,11 +303,19 @@ def fit_model(
     parameters = {k: float(v) for k, v in zip(names, np.exp(estimate))}
     shown = ", ".join(f"{k} = {_fmt(v)}" for k, v in parameters.items())
     fitted = {"parameters": parameters, "log_likelihood": log_likelihood, "converged": converged, **counts}
+    # checked first: when spend depends on frequency the model's premise fails, whatever the estimates
+    # look like (undefined, so not failed, when every repeat customer has the same frequency)
+    correlation = data["frequency"].corr(data["monetary_value"]) if name == "gamma_gamma" else np.nan
+    if abs(correlation) > gamma_gamma_max_abs_correlation:
+        return _row(name, verdict="gamma_gamma_dependence", fit_seconds=elapsed(), **fitted,
+                    verdict_reason=f"corr(frequency, monetary_value) among the {n_customers} repeat customers is"
+                                   f" {correlation:.3g}; Gamma-Gamma assumes spend independent of frequency"
+                                   f" (|corr| <= {gamma_gamma_max_abs_correlation:g}); {shown}")
     low, high = shape_parameter_range
     outside = {k: v for k, v in parameters.items() if k in SHAPE_PARAMETERS and not low <= v <= high}
     if np.all(np.isfinite(estimate)) and outside:
         return _row(name, verdict="parameter_at_bound", fit_seconds=elapsed(), **fitted,
-                    verdict_reason=f"{_degenerate_reason(name, parameters)} (shape parameters must lie in"
+                    verdict_reason=f"{_degenerate_reason(name, outside, parameters)} (shape parameters must lie in"
                                    f" [{low:g}, {high:g}]; {shown})")
     if not converged or not np.isfinite(log_likelihood) or not np.all(np.isfinite(estimate)):
         return _row(name, verdict="not_converged", fit_seconds=elapsed(), **fitted,
@@ -307,18 +332,57 @@ def fit_model(
         return _row(name, verdict="not_identified", fit_seconds=elapsed(), **fitted,
                     verdict_reason=f"the log-likelihood is nearly flat: the standard error of log({worst}) is"
                                    f" {np.max(log_se):.3g}, above {max_log_se:g} ({shown})")
-    if name == "gamma_gamma":
-        correlation = float(np.corrcoef(data["frequency"], data["monetary_value"])[0, 1]) if n_customers > 2 else np.nan
-        if not np.isfinite(correlation) or abs(correlation) > gamma_gamma_max_abs_correlation:
-            return _row(name, verdict="gamma_gamma_dependence", fit_seconds=elapsed(), **fitted,
-                        verdict_reason=f"corr(frequency, monetary_value) among repeat customers is {correlation:.3g};"
-                                       f" Gamma-Gamma assumes independence (|corr| <= {gamma_gamma_max_abs_correlation:g})")
     max_se = ", ".join(f"{k} {se:.2g}" for k, se in zip(names, log_se))
     return _row(name, verdict="identified", fit_seconds=elapsed(), **fitted,
                 verdict_reason=f"{shown}; standard errors of the log-parameters: {max_se}")
 
 
-def _maximise(name: str, data: pd.DataFrame, names: tuple[str, ...], deadline: float):
+# modules the fit processes need, imported once by the fork server instead of once per fit
+FORKSERVER_PRELOAD = ["__main__", "pymc_marketing.clv", "segmentation_ml.clv"]
+
+
+def _maximise_in_child(name: str, data: pd.DataFrame, names: tuple[str, ...], seconds: float):
+    """_maximise in a child process that is killed once `seconds` have passed (_TimeLimitReached).
+
+    In-process, a deadline can only be checked between likelihood evaluations, and one Pareto/NBD
+    evaluation at degenerate parameters (hyp2f1 series) was measured to run for minutes; a process can
+    always be killed. The children come from multiprocessing's fork server: a fresh interpreter started
+    once (it inherits no DuckDB connection, thread or open file of dbt's process), which imports
+    pymc-marketing once and forks a child per fit, so a fit costs no ~3 s import.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(FORKSERVER_PRELOAD)
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_child_fit, args=(sender, name, data, names), daemon=True)
+    process.start()
+    sender.close()
+    try:
+        if not receiver.poll(max(seconds, 0.0)):
+            raise _TimeLimitReached
+        status, payload = receiver.recv()
+    except EOFError:
+        raise RuntimeError(f"the {name} fit process died without a result (exit code {process.exitcode})") from None
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join()
+        receiver.close()
+    if status == "error":
+        raise RuntimeError(f"the {name} fit failed in its process:\n{payload}")
+    return payload
+
+
+def _child_fit(sender, name: str, data: pd.DataFrame, names: tuple[str, ...]) -> None:
+    """Body of a fit process: _maximise's result, or the traceback of its exception, to the parent."""
+    try:
+        sender.send(("ok", _maximise(name, data, names)))
+    except Exception:  # noqa: BLE001 - reported to the parent, which raises it
+        sender.send(("error", traceback.format_exc()))
+    finally:
+        sender.close()
+
+
+def _maximise(name: str, data: pd.DataFrame, names: tuple[str, ...]):
     """(log-parameter estimate in `names` order, log-likelihood, converged, optimizer message,
     Hessian of the negative log-likelihood in log-parameter space) from the library's model."""
     import pytensor
@@ -332,8 +396,6 @@ def _maximise(name: str, data: pd.DataFrame, names: tuple[str, ...], deadline: f
     logp_and_gradient = pytensor.function(inputs, [logp, *pytensor.grad(logp, inputs)])
 
     def negative(x: np.ndarray) -> tuple[float, np.ndarray]:
-        if time.monotonic() > deadline:
-            raise _TimeLimitReached
         value, *gradient = logp_and_gradient(*x)
         return -float(value), -np.asarray(gradient, dtype=float)
 

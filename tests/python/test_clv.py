@@ -1,0 +1,286 @@
+"""Buy-till-you-die lifetime value (issue 13): scripts/segmentation_ml/clv.py and scripts/validate_clv.py.
+
+- CDNOW: validate_clv.py (a subprocess, as a user runs it) must reproduce the published estimates and
+  log-likelihoods within 1 % (Fader, Hardie & Lee 2005; Fader & Hardie's Gamma-Gamma note).
+- The vectorised scoring formulas must equal pymc-marketing's own methods on a model the library fit.
+- Planted degenerate data (almost everybody buys once; identical constant-rate buyers) must not be
+  called identified, and bad input must give a verdict instead of an exception.
+- The time limit must stop a fit, not wait for it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from segmentation_ml import clv  # noqa: E402
+
+CDNOW_DIR = ROOT.parent / "shared" / "cdnow"
+THRESHOLDS = {
+    "min_repeat_customers": 30,
+    "shape_parameter_range": (0.01, 100.0),
+    "max_log_se": 1.0,
+    "gamma_gamma_max_abs_correlation": 0.3,
+}
+FIT = {"time_limit_seconds": 120, **THRESHOLDS, "sample_size": None, "random_seed": 42}
+
+
+def simulate_bg_nbd(n: int, seed: int, r=0.5, alpha=5.0, a=1.0, b=3.0) -> pd.DataFrame:
+    """A BG/NBD population (weeks): Poisson purchases at gamma-distributed rates, dropout with a
+    beta-distributed probability after each repeat purchase; Gamma-Gamma spend independent of frequency."""
+    rng = np.random.default_rng(seed)
+    rate, dropout = rng.gamma(r, 1 / alpha, n), rng.beta(a, b, n)
+    T = rng.uniform(10, 52, n)
+    frequency, recency, now = np.zeros(n), np.zeros(n), np.zeros(n)
+    active = np.ones(n, dtype=bool)
+    while active.any():
+        now = np.where(active, now + rng.exponential(1 / np.maximum(rate, 1e-12)), now)
+        active &= now <= T
+        frequency += active
+        recency = np.where(active, now, recency)
+        active &= rng.random(n) >= dropout
+    spend_scale = rng.gamma(3.0, 1 / 15.0, n)
+    value = np.array([rng.gamma(6.0, 1 / s, int(k)).mean() if k else 0.0 for s, k in zip(spend_scale, frequency)])
+    return pd.DataFrame({"customer_id": [f"c{i:05d}" for i in range(n)], "frequency": frequency, "recency": recency,
+                         "T": T, "monetary_value": value})
+
+
+def mostly_one_time_buyers(n: int, repeat_share: float, seed: int) -> pd.DataFrame:
+    """Data like a marketplace where ~97 % buy once: a few repeaters with one or two repeat days."""
+    rng = np.random.default_rng(seed)
+    T = rng.uniform(4, 100, n)
+    repeats = rng.random(n) < repeat_share
+    frequency = np.where(repeats, 1 + rng.poisson(0.3, n), 0).astype(float)
+    return pd.DataFrame({"customer_id": [f"c{i:05d}" for i in range(n)], "frequency": frequency,
+                         "recency": np.where(repeats, rng.uniform(0, 1, n) * T, 0.0), "T": T,
+                         "monetary_value": np.where(repeats, rng.gamma(4, 25, n), 0.0)})
+
+
+# ---------------------------------------------------------------------------------------- CDNOW
+@pytest.fixture(scope="module")
+def cdnow() -> dict:
+    if not (CDNOW_DIR / "CDNOW_sample.txt").exists():
+        message = f"CDNOW data not found at {CDNOW_DIR} (see ../shared/cdnow/README.md)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "validate_clv.py"), "--cdnow", str(CDNOW_DIR), "--json"],
+        capture_output=True, text=True, timeout=600, check=True,
+    )
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("model, published", [
+    ("bg_nbd", {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426, "log_likelihood": -9582.4}),
+    ("pareto_nbd", {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669, "log_likelihood": -9595.0}),
+    ("gamma_gamma", {"p": 6.25, "q": 3.74, "v": 15.44}),
+])
+def test_cdnow_reproduces_published_estimates(cdnow, model, published):
+    fit = cdnow[model]
+    assert fit["verdict"] == "identified", fit["verdict_reason"]
+    for name, value in published.items():
+        assert fit[name] == pytest.approx(value, rel=0.01), name
+
+
+def test_cdnow_data_conventions_and_holdout(cdnow):
+    data = cdnow["data"]
+    assert (data["customers"], data["customer_days"], data["repeat_customers"]) == (2357, 6696, 946)
+    assert cdnow["gamma_gamma"]["n_customers"] == 946
+    assert cdnow["mbg_nbd"]["verdict"] == "identified"
+    holdout = cdnow["holdout"]
+    assert holdout["weeks"] == 39
+    assert set(holdout["predicted_repeat_purchases"]) == set(clv.TRANSACTION_MODELS)
+    for predicted in holdout["predicted_repeat_purchases"].values():
+        assert predicted == pytest.approx(holdout["actual_repeat_purchases"], rel=0.2)
+
+
+def test_cdnow_bg_nbd_conditional_expectation(cdnow):
+    """Fader, Hardie & Lee (2005): a customer with x = 2, t_x = 30.43, T = 38.86 makes 1.226 purchases
+    in the next 39 weeks."""
+    parameters = {k: cdnow["bg_nbd"][k] for k in clv.MODEL_PARAMETERS["bg_nbd"]}
+    expected = clv.expected_purchases("bg_nbd", parameters, [2.0], [30.43], [38.86], 39.0)
+    assert expected[0] == pytest.approx(1.226, rel=0.01)
+
+
+# ---------------------------------------------------------------------------------------- formulas
+@pytest.fixture(scope="module")
+def library_fits():
+    """Synthetic customers, and the four pymc-marketing models fit on them by the library (MAP, flat priors)."""
+    import warnings
+
+    summary = simulate_bg_nbd(800, seed=5)
+    models = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in clv.MODEL_PARAMETERS:
+            model = clv._library_model(name, clv.MODEL_PARAMETERS[name])
+            model.fit(clv.fit_input(name, summary), method="map", progressbar=False)
+            models[name] = model
+    return summary, models
+
+
+def _parameters(model, name: str) -> dict[str, float]:
+    return {k: float(model.idata.posterior[k].values.ravel()[0]) for k in clv.MODEL_PARAMETERS[name]}
+
+
+@pytest.mark.parametrize("name", clv.TRANSACTION_MODELS)
+def test_vectorised_formulas_equal_the_library(library_fits, name):
+    from pymc_marketing.clv import customer_lifetime_value
+
+    summary, models = library_fits
+    model, parameters = models[name], _parameters(models[name], name)
+    x, t_x, T = summary["frequency"], summary["recency"], summary["T"]
+    for t in (4.3, 52.0):
+        ours = clv.expected_purchases(name, parameters, x, t_x, T, t)
+        theirs = model.expected_purchases(summary, future_t=t).values.ravel()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+    np.testing.assert_allclose(clv.probability_alive(name, parameters, x, t_x, T),
+                               model.expected_probability_alive(summary).values.ravel(), rtol=1e-6)
+    spend = np.full(len(summary), 37.5)
+    ours = clv.customer_lifetime_value(name, parameters, x, t_x, T, spend, months=3, annual_discount_rate=0.1,
+                                       time_unit_days=7)
+    theirs = customer_lifetime_value(model, summary.assign(future_spend=spend), future_t=3,
+                                     discount_rate=clv.monthly_discount_rate(0.1), time_unit="W")
+    np.testing.assert_allclose(ours, theirs.values.ravel(), rtol=1e-6)
+
+
+def test_gamma_gamma_spend_equals_the_library(library_fits):
+    summary, models = library_fits
+    model, parameters = models["gamma_gamma"], _parameters(models["gamma_gamma"], "gamma_gamma")
+    repeaters = clv.fit_input("gamma_gamma", summary)
+    np.testing.assert_allclose(clv.gamma_gamma_spend(parameters, repeaters["frequency"], repeaters["monetary_value"]),
+                               model.expected_customer_spend(repeaters).values.ravel(), rtol=1e-6)
+    population_mean = parameters["p"] * parameters["v"] / (parameters["q"] - 1)
+    assert clv.gamma_gamma_spend(parameters, [0.0], [np.nan])[0] == pytest.approx(population_mean)
+
+
+def test_fit_model_finds_the_library_estimate(library_fits):
+    """fit_model drives the optimizer itself; it must land where the library's fit(method="map") does."""
+    summary, models = library_fits
+    name = "bg_nbd"
+    fit = clv.fit_model(name, summary, **FIT)
+    assert fit["verdict"] == "identified", fit["verdict_reason"]
+    assert fit["converged"] and fit["n_customers"] == len(clv.fit_input(name, summary))
+    for k, value in _parameters(models[name], name).items():
+        assert fit["parameters"][k] == pytest.approx(value, rel=1e-4), k
+
+
+def test_score_customers_columns_nulls_and_fallback(library_fits):
+    summary, models = library_fits
+    fits = [
+        {"model": "bg_nbd", "parameters": json.dumps(_parameters(models["bg_nbd"], "bg_nbd")), "is_identified": True},
+        {"model": "mbg_nbd", "parameters": {"r": 1, "alpha": 1, "a": 300, "b": 0.004}, "is_identified": False},
+        {"model": "gamma_gamma", "parameters": None, "is_identified": False},
+    ]
+    scores = clv.score_customers(summary, fits, horizons=[30, 365], clv_horizon=12, annual_discount_rate=0.1,
+                                 time_unit_days=7)
+    assert list(scores.columns) == ["customer_id", "model", "expected_purchases_30", "expected_purchases_365",
+                                    "p_alive", "expected_order_value", "clv"]
+    assert scores.groupby("model").size().to_dict() == {"bg_nbd": len(summary), "mbg_nbd": len(summary)}
+    bg, mbg = scores[scores["model"] == "bg_nbd"], scores[scores["model"] == "mbg_nbd"]
+    assert bg[["p_alive", "clv", "expected_purchases_30"]].notna().all().all()
+    assert (bg["expected_purchases_365"] > bg["expected_purchases_30"]).all()
+    assert mbg[["p_alive", "clv", "expected_purchases_30"]].isna().all().all()
+    repeat = summary[summary["frequency"] > 0]
+    fallback = (repeat["frequency"] * repeat["monetary_value"]).sum() / repeat["frequency"].sum()
+    np.testing.assert_allclose(scores["expected_order_value"], fallback)
+
+
+# ---------------------------------------------------------------------------------------- degenerate data
+def test_mostly_one_time_buyers_are_not_identified():
+    summary = mostly_one_time_buyers(10_000, repeat_share=0.03, seed=1)
+    for name in ("bg_nbd", "mbg_nbd"):
+        fit = clv.fit_model(name, summary, **FIT)
+        assert fit["verdict"] == "parameter_at_bound" and not fit["is_identified"], fit
+        assert "a = " in fit["verdict_reason"] and "[0.01, 100]" in fit["verdict_reason"]
+
+
+def test_identical_constant_rate_buyers_are_not_identified():
+    T = np.random.default_rng(3).uniform(20, 52, 2000)
+    frequency = np.floor(T / 4)
+    summary = pd.DataFrame({"customer_id": np.arange(2000), "frequency": frequency, "recency": 4 * frequency, "T": T,
+                            "monetary_value": 50.0})
+    fit = clv.fit_model("bg_nbd", summary, **FIT)
+    assert fit["verdict"] == "parameter_at_bound", fit
+    assert "same purchase rate" in fit["verdict_reason"]
+
+
+def test_flat_likelihood_and_spend_dependence_are_reported():
+    summary = simulate_bg_nbd(800, seed=5)
+    flat = clv.fit_model("bg_nbd", summary, **{**FIT, "max_log_se": 0.01})
+    assert flat["verdict"] == "not_identified" and "standard error of log(" in flat["verdict_reason"]
+    dependent = summary.assign(monetary_value=np.where(summary["frequency"] > 0, 10 + 5 * summary["frequency"], 0.0)
+                               * np.random.default_rng(0).gamma(20, 1 / 20, len(summary)))
+    fit = clv.fit_model("gamma_gamma", dependent, **FIT)
+    assert fit["verdict"] == "gamma_gamma_dependence", fit
+    assert "corr(frequency, monetary_value)" in fit["verdict_reason"]
+
+
+@pytest.mark.parametrize("case, names, verdict, words", [
+    ("empty", clv.MODEL_PARAMETERS, "no_data", "no customers"),
+    ("one_customer", ["bg_nbd", "pareto_nbd"], "too_few_repeat_customers", "1 repeat customers of 1"),
+    ("no_repeat_buyers", ["bg_nbd", "mbg_nbd"], "too_few_repeat_customers", "0 repeat customers of 500"),
+    ("all_on_one_day", ["bg_nbd", "pareto_nbd"], "no_data", "first purchase on the analysis date"),
+    ("zero_value_purchases", ["gamma_gamma"], "no_data", "positive value"),
+])
+def test_bad_input_gives_a_verdict_not_an_exception(case, names, verdict, words):
+    rng = np.random.default_rng(0)
+    frequency = rng.integers(1, 4, 500).astype(float)
+    summary = {
+        "empty": pd.DataFrame({"customer_id": [], "frequency": [], "recency": [], "T": [], "monetary_value": []}),
+        "one_customer": pd.DataFrame({"customer_id": ["c1"], "frequency": [2.0], "recency": [10.0], "T": [20.0],
+                                      "monetary_value": [30.0]}),
+        "no_repeat_buyers": pd.DataFrame({"customer_id": range(500), "frequency": 0.0, "recency": 0.0,
+                                          "T": rng.uniform(1, 50, 500), "monetary_value": np.nan}),
+        "all_on_one_day": pd.DataFrame({"customer_id": range(500), "frequency": 0.0, "recency": 0.0, "T": 0.0,
+                                        "monetary_value": 0.0}),
+        "zero_value_purchases": pd.DataFrame({"customer_id": range(500), "frequency": frequency, "recency": frequency,
+                                              "T": 20.0, "monetary_value": 0.0}),
+    }[case]
+    fits = [clv.fit_model(name, summary, **FIT) for name in names]
+    for fit in fits:
+        assert fit["verdict"] == verdict and fit["parameters"] is None and not fit["is_identified"], fit
+        assert words in fit["verdict_reason"]
+    scores = clv.score_customers(summary, fits, horizons=[30], clv_horizon=3, annual_discount_rate=0.1, time_unit_days=1)
+    assert scores["p_alive"].isna().all()
+
+
+# ---------------------------------------------------------------------------------------- time limit, sample, config
+def test_time_limit_stops_the_fit():
+    summary = simulate_bg_nbd(800, seed=5)
+    started = time.monotonic()
+    fit = clv.fit_model("pareto_nbd", summary, **{**FIT, "time_limit_seconds": 0.5})
+    assert time.monotonic() - started < 0.5 + 5
+    assert fit["verdict"] == "timed_out" and fit["parameters"] is None and "0.5 s limit" in fit["verdict_reason"]
+
+
+def test_sample_is_fixed_and_independent_of_row_order():
+    summary = simulate_bg_nbd(3000, seed=5)
+    sample = clv.sample_customers(summary, 1000, random_seed=42)
+    shuffled = clv.sample_customers(summary.sample(frac=1, random_state=1), 1000, random_seed=42)
+    assert len(sample) == 1000 and set(sample["customer_id"]) == set(shuffled["customer_id"])
+    assert set(clv.sample_customers(summary, 1000, random_seed=7)["customer_id"]) != set(sample["customer_id"])
+    assert clv.sample_customers(summary, 5000, random_seed=42) is summary
+
+
+def test_config_parses_dbt_strings_and_names_a_missing_key():
+    rendered = {"time_limit_seconds": "600", "min_repeat_customers": "100", "shape_parameter_range": "[0.01, 100]",
+                "max_log_se": "1.0", "gamma_gamma_max_abs_correlation": "0.3", "sample_size": "None",
+                "random_seed": "42", "horizons": "30, 90, 365", "clv_horizon": "12", "annual_discount_rate": "0.1",
+                "time_unit_days": "1"}
+    config = clv.ClvConfig.from_dict(rendered)
+    assert config.shape_parameter_range == (0.01, 100.0) and config.horizons == (30, 90, 365)
+    assert config.sample_size is None and config.fit_arguments()["min_repeat_customers"] == 100
+    with pytest.raises(ValueError, match="max_log_se"):
+        clv.ClvConfig.from_dict({k: v for k, v in rendered.items() if k != "max_log_se"})
