@@ -108,7 +108,8 @@ def _one(con, sql):
 
 def test_sample_regenerates_byte_identical(tmp_path):
     recorded = json.loads((SAMPLE_DIR / "GENERATED_WITH.json").read_text())
-    gen.generate(recorded["customers"], recorded["seed"], tmp_path)
+    btyd = {f"btyd_{k}": recorded["btyd"][k] for k in ("r", "alpha", "s", "beta")}
+    gen.generate(recorded["customers"], recorded["seed"], tmp_path, **btyd)
     for name in [*HEADERS, "GENERATED_WITH.json"]:
         assert (tmp_path / name).read_bytes() == (SAMPLE_DIR / name).read_bytes(), name
 
