@@ -22,7 +22,7 @@ Defaults r = 0.4, alpha = 18, s = 1, beta = 0.5 (``--btyd-r --btyd-alpha --btyd-
 recorded in GENERATED_WITH.json) are calibrated on the real export (96.9 % single buyers,
 1.035 orders per customer, at most 17 orders among 96 k customers). Measured on 1,000,000
 customers (seed 1): 96.85 % of customers place one order (96.97 % have one purchase day once
-canceled/unavailable orders are left out), 2.48 % two, 0.41 % three, 0.25 % four or more;
+canceled/unavailable orders are left out), 2.48 % two, 0.41 % three, 0.26 % four or more;
 1.0443 orders per customer (``orders_per_customer()`` computes the expectation, 1.0443, and
 ``--orders N`` uses it); the ten largest customers have 16-36 orders (the largest has ~18 at
 100 k customers). Since customers drop out, BTYD models find P(alive) well below 1.
