@@ -174,24 +174,30 @@ at_risk as (
 
 ),
 
-factors as (
+event_days as (
 
+    -- the Kaplan-Meier steps, on the days with events only
     select
-        at_risk.*,
-        case when event_count > 0 and event_count = n_at_risk then 1 else 0 end as is_all_returned,
+        snapshot_month,
+        churn_bucket,
+        gap_days,
+        case when event_count = n_at_risk then 1 else 0 end as is_all_returned,
         case
-            when event_count > 0 and event_count < n_at_risk
+            when event_count < n_at_risk
                 then ln(1 - cast(event_count as {{ type_double() }}) / cast(n_at_risk as {{ type_double() }}))
             else 0
         end as log_factor
     from at_risk
+    where event_count > 0
 
 ),
 
-survival as (
+event_survival as (
 
     select
-        factors.*,
+        snapshot_month,
+        churn_bucket,
+        gap_days,
         case
             when max(is_all_returned) over (
                 partition by snapshot_month, churn_bucket
@@ -204,7 +210,35 @@ survival as (
                 rows between unbounded preceding and current row
             ))
         end as survival
-    from factors
+    from event_days
+
+),
+
+last_event as (
+
+    -- the latest event day at or before each day: S is flat in between, and copying the value (rather than
+    -- re-summing zeros) keeps it bit-for-bit equal, so a flat stretch gives a return probability of exactly 0
+    select
+        at_risk.*,
+        max(case when event_count > 0 then gap_days end) over (
+            partition by snapshot_month, churn_bucket
+            order by gap_days
+            rows between unbounded preceding and current row
+        ) as last_event_gap_days
+    from at_risk
+
+),
+
+survival as (
+
+    select
+        last_event.*,
+        coalesce(event_survival.survival, cast(1 as {{ type_double() }})) as survival
+    from last_event
+    left join event_survival
+        on last_event.snapshot_month = event_survival.snapshot_month
+        and last_event.churn_bucket = event_survival.churn_bucket
+        and last_event.last_event_gap_days = event_survival.gap_days
 
 ),
 
