@@ -141,8 +141,9 @@
 
 
 {#- The reason in words: "1 purchase day, silent 212 days: of customers with 1 purchase day still silent after
-    212 days, an estimated 1.1 % bought again within 180 days". -#}
-{% macro churn_reason(purchase_days, days_silent, bucket_label, return_probability) -%}
+    212 days, an estimated 1.1 % bought again within 180 days", plus a note when the estimate leans on the
+    extrapolated tail of the curve. -#}
+{% macro churn_reason(purchase_days, days_silent, bucket_label, return_probability, is_extrapolated) -%}
     {%- set horizon = churn_horizon_days() -%}
     {{ dbt.concat([
         "cast(" ~ purchase_days ~ " as " ~ dbt.type_string() ~ ")",
@@ -158,6 +159,7 @@
         "case when " ~ days_silent ~ " = 1 then ' day' else ' days' end",
         "', an estimated '",
         "cast(" ~ churn_percent_text(return_probability) ~ " as " ~ dbt.type_string() ~ ")",
-        "' % bought again within " ~ horizon ~ " days'"
+        "' % bought again within " ~ horizon ~ " days'",
+        "case when coalesce(" ~ is_extrapolated ~ ", false) then ' (partly extrapolated: few gaps that long were observed)' else '' end"
     ]) }}
 {%- endmacro %}

@@ -1,7 +1,8 @@
 """Churn probability and churn risk (issue 14) against references that do not reuse the project's SQL.
 
 * An independent Kaplan-Meier in pandas/numpy, written here from the raw CSVs (purchase days, gaps, censoring at
-  the as-of date, top-down pooling of sparse buckets), must give the same curve and per-customer probability as
+  the as-of date, top-down pooling of sparse buckets, the constant-hazard tail where fewer than churn_min_episodes
+  gaps are at risk), must give the same curve and per-customer probability as
   int_churn__gap_survival / customer_churn / segment_snapshots, on the bundled sample and the real subset.
 * Planted data sets in the Olist layout (written here) where the answer is known by construction: a customer
   silent longer has a lower return probability than one with the same history silent shorter, and more purchase
@@ -106,15 +107,38 @@ def kaplan_meier(time: np.ndarray, event: np.ndarray):
     return s
 
 
+def survival_with_tail(time: np.ndarray, event: np.ndarray):
+    """The product-limit curve up to the first day t0 >= 1 with fewer than MIN_EPISODES gaps at risk, then
+    S(t0 - 1) * exp(-h * (t - t0 + 1)) with h = events / gap-days at risk over days max(1, t0 - H) .. t0 - 1."""
+    km = kaplan_meier(time, event)
+    ordered = np.sort(time)
+    days = np.arange(1, time.max() + 2)
+    at_risk = len(ordered) - np.searchsorted(ordered, days, side="left")
+    t0 = int(days[np.argmax(at_risk < MIN_EPISODES)])
+    window = np.arange(max(1, t0 - HORIZON), t0)
+    exposure = (len(ordered) - np.searchsorted(ordered, window, side="left")).sum()
+    events = np.isin(time[event], window).sum()
+    hazard = events / exposure if exposure else 0.0
+    base = float(km(t0 - 1))
+
+    def s(x):
+        x = np.asarray(x)
+        return np.where(x < t0, km(x), base * np.exp(-hazard * (x - t0 + 1)))
+
+    return s, km
+
+
 def reference_churn(days: pd.DataFrame, as_of: pd.Timestamp) -> tuple[pd.DataFrame, dict]:
     """Per customer with a purchase day <= as_of: purchase days, days silent, return and churn probability."""
     episodes = episodes_as_of(days, as_of)
     heads = pool_buckets(episodes)
     episodes["pool"] = episodes["bucket"].map(heads)
-    curves = {
-        pool: kaplan_meier(part["time"].to_numpy(), part["event"].to_numpy())
+    fitted = {
+        pool: survival_with_tail(part["time"].to_numpy(), part["event"].to_numpy())
         for pool, part in episodes.groupby("pool")
     }
+    curves = {pool: pair[0] for pool, pair in fitted.items()}
+    km_curves = {pool: pair[1] for pool, pair in fitted.items()}
     last = episodes.groupby("customer_unique_id").agg(purchase_days=("k", "max"), last_day=("day", "max"))
     last["days_silent"] = (as_of - last["last_day"]).dt.days
     last["pool"] = last["purchase_days"].map(raw_bucket).map(heads)
@@ -126,7 +150,7 @@ def reference_churn(days: pd.DataFrame, as_of: pd.Timestamp) -> tuple[pd.DataFra
     last["return_probability"] = prob
     last["churn_probability"] = 1 - prob
     last["churn_risk"] = [risk_label(p) for p in last["churn_probability"]]
-    return last, {"heads": heads, "curves": curves}
+    return last, {"heads": heads, "curves": curves, "km_curves": km_curves}
 
 
 def risk_label(churn_probability: float) -> str:
@@ -172,11 +196,12 @@ def test_current_churn_equals_an_independent_kaplan_meier(churn_reference):
     # the whole last curve, day by day, per pooled bucket
     curve = query_df(
         run.db_path,
-        "select churn_bucket, gap_days, survival from int_churn__gap_survival"
+        "select churn_bucket, gap_days, survival, km_survival from int_churn__gap_survival"
         " where snapshot_month = (select max(snapshot_month) from int_churn__gap_survival)",
     )
     assert set(curve["churn_bucket"]) == set(ref["heads"].values())
     for pool, part in curve.groupby("churn_bucket"):
+        np.testing.assert_allclose(part["km_survival"], ref["km_curves"][pool](part["gap_days"].to_numpy()), atol=1e-9)
         np.testing.assert_allclose(part["survival"], ref["curves"][pool](part["gap_days"].to_numpy()), atol=1e-9)
 
 
@@ -387,7 +412,7 @@ def test_planted_longer_silence_means_lower_return_probability(planted):
     assert silent["x_silent_20"] == 20 and silent["x_silent_35"] == 35 and silent["x_silent_300"] == 300
     # same history (1 purchase day), longer silence: fewer of the customers still silent that long come back
     assert p["x_silent_20"] > p["x_silent_35"] > p["x_silent_300"]
-    assert p["x_silent_300"] == 0  # nobody in the data ever returned after 300 silent days
+    assert p["x_silent_300"] == 0  # nobody in the data ever returned after 300 silent days (and many were watched)
 
 
 def test_planted_more_purchase_days_mean_higher_return_probability(planted):

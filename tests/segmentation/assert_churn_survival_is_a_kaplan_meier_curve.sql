@@ -1,5 +1,6 @@
 -- Structural checks of int_churn__gap_survival that a wrong estimator would break: S(0) = 1 (no gap is 0 days:
--- same-day orders are one purchase day), S never rises, S drops exactly on the days with events, at day 0 every
+-- same-day orders are one purchase day), S never rises, before the tail S drops exactly on the days with events
+-- and equals the product-limit curve, in the tail it falls by exactly exp(-tail_hazard) a day, at day 0 every
 -- episode of the pool is at risk, and the censored customers of a month are exactly that month's snapshot.
 with
 
@@ -22,6 +23,9 @@ steps as (
         churn_bucket,
         gap_days,
         survival,
+        km_survival,
+        tail_start_days,
+        tail_hazard,
         n_events,
         n_at_risk,
         churn_bucket_episode_count,
@@ -40,8 +44,12 @@ step_problems as (
     from steps
     where (gap_days = 0 and (survival <> 1 or n_events <> 0 or n_at_risk <> churn_bucket_episode_count))
         or (gap_days > 0 and survival > previous_survival + 1e-12)
-        or (gap_days > 0 and n_events = 0 and abs(survival - previous_survival) > 1e-12)
-        or (gap_days > 0 and n_events > 0 and survival >= previous_survival)
+        or (gap_days < tail_start_days and survival <> km_survival)
+        or (gap_days < tail_start_days and gap_days > 0 and n_events = 0 and survival <> previous_survival)
+        or (gap_days < tail_start_days and gap_days > 0 and n_events > 0 and survival >= previous_survival)
+        or (gap_days >= tail_start_days and abs(survival - previous_survival * exp(-tail_hazard)) > 1e-12)
+        or (gap_days >= tail_start_days and n_at_risk >= {{ churn_min_episodes() }})
+        or (gap_days = tail_start_days - 1 and n_at_risk < {{ churn_min_episodes() }} and gap_days > 0)
 
 ),
 

@@ -67,7 +67,8 @@ scored as (
     select
         states.*,
         bucket_pools.churn_bucket_label,
-        gap_survival.return_probability
+        gap_survival.return_probability,
+        gap_survival.is_extrapolated
     from states
     inner join bucket_pools
         on states.snapshot_month = bucket_pools.snapshot_month
@@ -91,7 +92,8 @@ final as (
         return_probability,
         1 - return_probability as churn_probability,
         {{ churn_risk_label('1 - return_probability') }} as churn_risk,
-        {{ churn_reason('purchase_days', 'days_silent', 'churn_bucket_label', 'return_probability') }} as churn_reason,
+        coalesce(is_extrapolated, false) as is_extrapolated,
+        {{ churn_reason('purchase_days', 'days_silent', 'churn_bucket_label', 'return_probability', 'is_extrapolated') }} as churn_reason,
         '{{ model }}' as churn_model
     from scored
 

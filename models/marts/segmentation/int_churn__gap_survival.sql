@@ -4,12 +4,16 @@
 -- (the customer's latest purchase day) is censored at as_of_date - that day, its days of silence so far.
 --   n_at_risk(d) = episodes observed for d days or more;  S(d) = prod over u <= d of (1 - events(u) / n_at_risk(u))
 --   return_probability(d) = P(a purchase within H days | silent d days) = (S(d) - S(d + H)) / S(d)
--- Beyond the longest observed gap S stays flat: nobody has been seen to return after such a silence, so the
--- estimate is 0. Size: months x buckets x days (a few hundred thousand rows even with 10 M orders); customers
+-- Where fewer than var churn_min_episodes gaps are still at risk (and beyond the longest gap seen, where none
+-- are) the product-limit steps say little: from that day (tail_start_days) S continues at the constant daily
+-- hazard of the horizon-length stretch before it, instead of staying flat (which would claim nobody ever
+-- returns after a silence longer than the history). Size: months x buckets x days (a few hundred thousand rows
+-- even with 10 M orders); customers
 -- join it on equality (snapshot_month, churn_bucket, gap_days = days silent), never a loop.
 
 {%- set model = churn_model() %}
 {%- set horizon = churn_horizon_days() %}
+{%- set minimum = churn_min_episodes() %}
 
 with
 
@@ -242,15 +246,83 @@ survival as (
 
 ),
 
-with_horizon as (
+tail_starts as (
+
+    -- from the first day with fewer than var churn_min_episodes gaps still at risk, the product-limit steps rest
+    -- on a handful of customers (and beyond the longest gap seen, on none): the curve continues from there at the
+    -- constant daily hazard of the last horizon-length stretch before it (events / gap-days at risk)
+    select
+        snapshot_month,
+        churn_bucket,
+        min(gap_days) as tail_start_days
+    from at_risk
+    where gap_days >= 1
+        and n_at_risk < {{ minimum }}
+    group by
+        snapshot_month,
+        churn_bucket
+
+),
+
+tail_hazards as (
+
+    select
+        tail_starts.snapshot_month,
+        tail_starts.churn_bucket,
+        tail_starts.tail_start_days,
+        case
+            when sum(at_risk.n_at_risk) > 0
+                then cast(sum(at_risk.event_count) as {{ type_double() }}) / sum(at_risk.n_at_risk)
+            else cast(0 as {{ type_double() }})
+        end as tail_hazard
+    from tail_starts
+    left join at_risk
+        on tail_starts.snapshot_month = at_risk.snapshot_month
+        and tail_starts.churn_bucket = at_risk.churn_bucket
+        and at_risk.gap_days >= tail_starts.tail_start_days - {{ horizon }}
+        and at_risk.gap_days >= 1
+        and at_risk.gap_days < tail_starts.tail_start_days
+    group by
+        tail_starts.snapshot_month,
+        tail_starts.churn_bucket,
+        tail_starts.tail_start_days
+
+),
+
+extended as (
 
     select
         survival.*,
-        lead(survival, {{ horizon }}) over (
+        survival.survival as km_survival,
+        tail_hazards.tail_start_days,
+        tail_hazards.tail_hazard,
+        case
+            when survival.gap_days >= tail_hazards.tail_start_days
+                then tail_base.survival * exp(
+                    -tail_hazards.tail_hazard * (survival.gap_days - tail_hazards.tail_start_days + 1)
+                )
+            else survival.survival
+        end as extended_survival
+    from survival
+    inner join tail_hazards
+        on survival.snapshot_month = tail_hazards.snapshot_month
+        and survival.churn_bucket = tail_hazards.churn_bucket
+    inner join survival as tail_base
+        on survival.snapshot_month = tail_base.snapshot_month
+        and survival.churn_bucket = tail_base.churn_bucket
+        and tail_base.gap_days = tail_hazards.tail_start_days - 1
+
+),
+
+with_horizon as (
+
+    select
+        extended.*,
+        lead(extended_survival, {{ horizon }}) over (
             partition by snapshot_month, churn_bucket
             order by gap_days
         ) as survival_after_horizon
-    from survival
+    from extended
 
 ),
 
@@ -266,11 +338,15 @@ final as (
         cast(n_at_risk as {{ dbt.type_bigint() }}) as n_at_risk,
         cast(event_count as {{ dbt.type_bigint() }}) as n_events,
         cast(censored_count as {{ dbt.type_bigint() }}) as n_censored,
-        survival,
+        km_survival,
+        extended_survival as survival,
         survival_after_horizon,
         case
-            when survival > 0 then (survival - survival_after_horizon) / survival
+            when extended_survival > 0 then (extended_survival - survival_after_horizon) / extended_survival
         end as return_probability,
+        cast(tail_start_days as {{ dbt.type_int() }}) as tail_start_days,
+        tail_hazard,
+        gap_days + {{ horizon }} >= tail_start_days as is_extrapolated,
         '{{ model }}' as churn_model
     from with_horizon
     where gap_days <= max_days_silent
