@@ -144,6 +144,59 @@ joined as (
 
 ),
 
+texts as (
+
+    select
+        joined.*,
+        case
+            when brier_score_constant_rate > 0 then 1 - brier_score / brier_score_constant_rate
+        end as brier_skill,
+        coalesce(cast(cast(roc_auc as decimal(6, 3)) as {{ dbt.type_string() }}), 'n/a') as auc_text,
+        cast(cast(rfm_tier_roc_auc as decimal(6, 3)) as {{ dbt.type_string() }}) as rfm_tier_auc_text,
+        cast(cast(brier_score as decimal(8, 4)) as {{ dbt.type_string() }}) as brier_text,
+        cast(cast(brier_score_constant_rate as decimal(8, 4)) as {{ dbt.type_string() }}) as brier_constant_text,
+        cast({{ churn_percent_text('mean_predicted_return_probability') }} as {{ dbt.type_string() }}) as predicted_text,
+        cast({{ churn_percent_text('observed_return_rate') }} as {{ dbt.type_string() }}) as observed_text
+    from joined
+
+),
+
+phrases as (
+
+    select
+        texts.*,
+        case
+            when model = 'rfm_tier' or rfm_tier_roc_auc is null or roc_auc is null then ''
+            when roc_auc > rfm_tier_roc_auc + 0.01
+                then {{ dbt.concat(["' vs '", "rfm_tier_auc_text", "' for rfm_tier: ranks who buys again better than rfm_tier'"]) }}
+            when roc_auc < rfm_tier_roc_auc - 0.01
+                then {{ dbt.concat(["' vs '", "rfm_tier_auc_text", "' for rfm_tier: ranks who buys again worse than rfm_tier'"]) }}
+            else {{ dbt.concat(["' vs '", "rfm_tier_auc_text", "' for rfm_tier: ranks about as well as rfm_tier'"]) }}
+        end as auc_comparison,
+        case
+            when roc_auc is null then ''
+            when roc_auc >= 0.7 then ' (useful ranking)'
+            when roc_auc > 0.55 then ' (weak ranking)'
+            else ' (no better than chance)'
+        end as auc_judgement,
+        case
+            when brier_score is null then '; no probability to score (no earlier month end with a complete horizon)'
+            else {{ dbt.concat([
+                "'; Brier '", "brier_text", "' vs '", "brier_constant_text",
+                "' for always predicting the observed rate'",
+                "case
+                    when brier_score_constant_rate = 0 then ''
+                    when brier_score < brier_score_constant_rate then ' (better calibrated than that)'
+                    else ' (no better than that)'
+                end",
+                "'; predicted '", "predicted_text", "' % buy again within " ~ horizon ~ " days, '",
+                "observed_text", "' % did'"
+            ]) }}
+        end as brier_phrase
+    from texts
+
+),
+
 final as (
 
     select
@@ -160,41 +213,10 @@ final as (
         mean_predicted_return_probability,
         brier_score,
         brier_score_constant_rate,
-        case
-            when brier_score_constant_rate > 0 then 1 - brier_score / brier_score_constant_rate
-        end as brier_skill,
+        brier_skill,
         roc_auc,
-        {{ dbt.concat([
-            "'AUC '",
-            "coalesce(cast(cast(roc_auc as decimal(6, 3)) as " ~ dbt.type_string() ~ "), 'n/a')",
-            "case
-                when model = 'rfm_tier' or rfm_tier_roc_auc is null or roc_auc is null then ''
-                when roc_auc > rfm_tier_roc_auc + 0.01 then ' vs ' || cast(cast(rfm_tier_roc_auc as decimal(6, 3)) as " ~ dbt.type_string() ~ ") || ' for rfm_tier: ranks who buys again better than rfm_tier'
-                when roc_auc < rfm_tier_roc_auc - 0.01 then ' vs ' || cast(cast(rfm_tier_roc_auc as decimal(6, 3)) as " ~ dbt.type_string() ~ ") || ' for rfm_tier: ranks who buys again worse than rfm_tier'
-                else ' vs ' || cast(cast(rfm_tier_roc_auc as decimal(6, 3)) as " ~ dbt.type_string() ~ ") || ' for rfm_tier: ranks about as well as rfm_tier'
-            end",
-            "case
-                when roc_auc is null then ''
-                when roc_auc >= 0.7 then ' (useful ranking)'
-                when roc_auc > 0.55 then ' (weak ranking)'
-                else ' (no better than chance)'
-            end",
-            "case
-                when brier_score is null then '; no probability to score yet (no earlier month end with a complete horizon)'
-                else '; Brier ' || cast(cast(brier_score as decimal(8, 4)) as " ~ dbt.type_string() ~ ")
-                    || ' vs ' || cast(cast(brier_score_constant_rate as decimal(8, 4)) as " ~ dbt.type_string() ~ ")
-                    || ' for always predicting the observed rate'
-                    || case
-                        when brier_score_constant_rate = 0 then ''
-                        when brier_score < brier_score_constant_rate then ' (better calibrated than that)'
-                        else ' (no better than that)'
-                    end
-                    || '; predicted ' || cast(" ~ churn_percent_text('mean_predicted_return_probability') ~ " as " ~ dbt.type_string() ~ ")
-                    || ' % buy again within " ~ horizon ~ " days, ' || cast(" ~ churn_percent_text('observed_return_rate') ~ " as " ~ dbt.type_string() ~ ")
-                    || ' % did'
-            end"
-        ]) }} as verdict
-    from joined
+        {{ dbt.concat(["'AUC '", "auc_text", "auc_comparison", "auc_judgement", "brier_phrase"]) }} as verdict
+    from phrases
 
 )
 
