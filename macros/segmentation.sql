@@ -138,14 +138,14 @@
 {%- endmacro %}
 
 
-{#- segmentation_grouped_percentile_ctes for the churn cut-offs of segmentation_churn_thresholds, per group. -#}
-{% macro segmentation_grouped_churn_threshold_ctes(name, relation, group_column, weighted) -%}
-    {%- set pct = var('churn_risk_percentiles') -%}
+{#- segmentation_grouped_percentile_ctes for the rfm_tier cut-offs of segmentation_rfm_tier_thresholds, per group. -#}
+{% macro segmentation_grouped_rfm_tier_threshold_ctes(name, relation, group_column, weighted) -%}
+    {%- set pct = var('rfm_tier_percentiles') -%}
     {%- if pct | length != 2 or pct[0] > pct[1] -%}
-        {{ exceptions.raise_compiler_error("var churn_risk_percentiles must be two ascending fractions, got " ~ pct) }}
+        {{ exceptions.raise_compiler_error("var rfm_tier_percentiles must be two ascending fractions, got " ~ pct) }}
     {%- endif -%}
     {{ segmentation_grouped_percentile_ctes(
-        name, relation, group_column, weighted, pct, ['churn_cutoff_high_risk', 'churn_cutoff_low_risk']
+        name, relation, group_column, weighted, pct, ['rfm_tier_cutoff_high', 'rfm_tier_cutoff_low']
     ) }}
 {%- endmacro %}
 
@@ -177,27 +177,29 @@
 {%- endmacro %}
 
 
-{#- Select-list items: the two churn-risk cut-offs of the weighted score (var churn_risk_percentiles). -#}
-{% macro segmentation_churn_thresholds(weighted) -%}
-    {%- set pct = var('churn_risk_percentiles') -%}
+{#- Select-list items: the two rfm_tier cut-offs of the weighted score (var rfm_tier_percentiles). -#}
+{% macro segmentation_rfm_tier_thresholds(weighted) -%}
+    {%- set pct = var('rfm_tier_percentiles') -%}
     {%- if pct | length != 2 or pct[0] > pct[1] -%}
-        {{ exceptions.raise_compiler_error("var churn_risk_percentiles must be two ascending fractions, got " ~ pct) }}
+        {{ exceptions.raise_compiler_error("var rfm_tier_percentiles must be two ascending fractions, got " ~ pct) }}
     {%- endif -%}
         percentile_cont({{ pct[0] }}) within group (
             order by cast({{ weighted }} as {{ type_double() }})
-        ) as churn_cutoff_high_risk,
+        ) as rfm_tier_cutoff_high,
         percentile_cont({{ pct[1] }}) within group (
             order by cast({{ weighted }} as {{ type_double() }})
-        ) as churn_cutoff_low_risk
+        ) as rfm_tier_cutoff_low
 {%- endmacro %}
 
 
-{#- high when the weighted score is <= its lower percentile, low when > its upper one, else medium.
-    Reads the columns churn_cutoff_high_risk / churn_cutoff_low_risk of segmentation_churn_thresholds. -#}
-{% macro segmentation_churn_risk(weighted) -%}
+{#- rfm_tier: high when the weighted score is <= its lower percentile, low when > its upper one, else medium.
+    Relative by construction: about rfm_tier_percentiles[0] of the customers of a date are 'high' whatever
+    their absolute chance of buying again (that is churn_risk, macros/churn.sql).
+    Reads the columns rfm_tier_cutoff_high / rfm_tier_cutoff_low of segmentation_rfm_tier_thresholds. -#}
+{% macro segmentation_rfm_tier(weighted) -%}
     case
-        when {{ weighted }} <= churn_cutoff_high_risk then 'high'
-        when {{ weighted }} > churn_cutoff_low_risk then 'low'
+        when {{ weighted }} <= rfm_tier_cutoff_high then 'high'
+        when {{ weighted }} > rfm_tier_cutoff_low then 'low'
         else 'medium'
     end
 {%- endmacro %}
@@ -273,4 +275,68 @@
 {#- Start of the xyz_period (var xyz_period: week, month, quarter, year) holding a date, as a date. -#}
 {% macro segmentation_xyz_period_start(date_expr) -%}
     cast({{ dbt.date_trunc(var('xyz_period'), date_expr) }} as date)
+{%- endmacro %}
+
+
+{#- CTEs bounds, month_offsets, snapshot_months and snapshot_dates: the month spine of the monthly as-of
+    snapshots, from the first purchase month of relation (columns purchase_month, analysis_date) to the month
+    of the day before the analysis date. snapshot_dates has one row per snapshot_month with reference_date
+    (purchases before it count: the next month's first day, or analysis_date for the last, partial month)
+    and as_of_date (the day before reference_date). segment_snapshots and the churn models share it, so their
+    months and as-of dates are the same. The caller ends the CTE before with a comma. -#}
+{% macro segmentation_snapshot_date_ctes(relation) -%}
+bounds as (
+
+    select
+        min(purchase_month) as first_month,
+        cast({{ dbt.date_trunc('month', dbt.dateadd('day', -1, 'max(analysis_date)')) }} as date) as last_month,
+        max(analysis_date) as analysis_date
+    from {{ relation }}
+
+),
+
+month_offsets as (
+
+    -- 0 .. var snapshot_max_months - 1 (a test fails if the data span more months than the spine)
+    select generated_number - 1 as month_offset
+    from ({{ dbt.generate_series(var('snapshot_max_months') | int) }}) as series
+
+),
+
+snapshot_months as (
+
+    select
+        cast({{ dbt.dateadd('month', 'month_offsets.month_offset', 'bounds.first_month') }} as date) as snapshot_month,
+        bounds.first_month,
+        bounds.analysis_date
+    from bounds
+    cross join month_offsets
+    where month_offsets.month_offset <= {{ dbt.datediff('bounds.first_month', 'bounds.last_month', 'month') }}
+
+),
+
+snapshot_reference_dates as (
+
+    -- purchases up to the month end count; the last, partial month stops at the analysis date
+    select
+        snapshot_month,
+        first_month,
+        least(
+            cast({{ dbt.dateadd('month', 1, 'snapshot_month') }} as date),
+            analysis_date
+        ) as reference_date
+    from snapshot_months
+
+),
+
+snapshot_dates as (
+
+    select
+        snapshot_month,
+        first_month,
+        reference_date,
+        cast({{ dbt.dateadd('day', -1, 'reference_date') }} as date) as as_of_date
+    from snapshot_reference_dates
+
+)
 {%- endmacro %}

@@ -4,7 +4,7 @@
 --
 -- Outputs (tables in the target DuckDB file):
 --   bench_orders            order grain: items, payments, reviews each rolled up to the order, then joined
---   bench_customer_rfm      recency / frequency / monetary, R F M scores, weighted score, churn risk
+--   bench_customer_rfm      recency / frequency / monetary, R F M scores, weighted score, rfm_tier
 --   bench_customer_abc_xyz  ABC on cumulative monetary share, XYZ on the monthly coefficient of variation
 --   bench_cohort_retention  (cohort_month, months_since_first, customer_state | 'ALL') retention and revenue
 --
@@ -151,10 +151,10 @@ weighted as (
     select *, ${w_r} * r_score + ${w_f} * f_score + ${w_m} * m_score as rfm_weighted
     from scored
 ),
-churn_cuts as (
+tier_cuts as (
     select
-        quantile_cont(rfm_weighted, ${churn_low_pct}) as p_low,
-        quantile_cont(rfm_weighted, ${churn_high_pct}) as p_high
+        quantile_cont(rfm_weighted, ${tier_low_pct}) as p_low,
+        quantile_cont(rfm_weighted, ${tier_high_pct}) as p_high
     from weighted
 )
 select
@@ -163,9 +163,9 @@ select
         when w.rfm_weighted <= c.p_low then 'high'
         when w.rfm_weighted > c.p_high then 'low'
         else 'medium'
-    end as churn_risk
+    end as rfm_tier
 from weighted as w
-cross join churn_cuts as c;
+cross join tier_cuts as c;
 
 -- 4. ABC (cumulative share before the customer) and XYZ (monthly cv, zero months included).
 --    The monthly variance is taken in closed form from the sums over months with purchases:

@@ -1,7 +1,7 @@
 """Straightforward pandas version of the project's core outputs, for scripts/benchmark.py.
 
 What an analyst's notebook would do: read the CSVs it needs, roll items, payments and reviews up to
-the order, join, then vectorized groupbys for RFM scores, churn risk, ABC, XYZ and cohort retention.
+the order, join, then vectorized groupbys for RFM scores, rfm_tier, ABC, XYZ and cohort retention.
 The rules are the same as the dbt marts (issues 3 and 4) and their parameters come from the vars in
 dbt_project.yml. Money is handled in integer cents so sums are exact, like the SQL decimals.
 
@@ -131,9 +131,9 @@ def customer_rfm(purchases: pd.DataFrame, rules: dict) -> pd.DataFrame:
     rfm["rfm_weighted"] = (
         weights["r"] * rfm["r_score"] + weights["f"] * rfm["f_score"] + weights["m"] * rfm["m_score"]
     )
-    low, high = rules["churn_risk_percentiles"]
+    low, high = rules["rfm_tier_percentiles"]
     p_low, p_high = rfm["rfm_weighted"].quantile([low, high], interpolation="linear")
-    rfm["churn_risk"] = np.select(
+    rfm["rfm_tier"] = np.select(
         [rfm["rfm_weighted"] <= p_low, rfm["rfm_weighted"] > p_high], ["high", "low"], "medium"
     )
     return rfm
@@ -262,7 +262,7 @@ def run(raw_dir: Path, rules: dict) -> dict:
         "revenue": int(rfm["monetary_cents"].sum()) / 100,
         "abc": {k: int(v) for k, v in abc_xyz["abc_class"].value_counts().sort_index().items()},
         "xyz": {k: int(v) for k, v in abc_xyz["xyz_class"].value_counts().sort_index().items()},
-        "churn_risk": {k: int(v) for k, v in rfm["churn_risk"].value_counts().sort_index().items()},
+        "rfm_tier": {k: int(v) for k, v in rfm["rfm_tier"].value_counts().sort_index().items()},
         "cohort_customers": int(all_states.loc[all_states["months_since_first"] == 0, "cohort_size"].sum()),
         "cohort_revenue": int(all_states["revenue_cents"].sum()) / 100,
         "cohort_rows": int(len(cohorts)),

@@ -4,10 +4,10 @@ For each scale (orders), on the same generated files:
   1. `dbt build` of the whole project (wall time, peak RSS of the process tree, per-node timings
      from target/run_results.json);
   2. scripts/bench_duckdb.sql, one hand-written DuckDB script computing the core outputs (order grain,
-     RFM scores, churn risk, ABC, XYZ, cohort retention): a lower bound of what the engine can do;
+     RFM scores, rfm_tier, ABC, XYZ, cohort retention): a lower bound of what the engine can do;
   3. scripts/bench_pandas.py, the same outputs in straightforward vectorized pandas.
 Then it checks that 2 and 3 agree with the dbt marts on a few totals (customers, revenue, ABC, XYZ and
-churn-risk counts, cohort totals), prints a table, and merges the results into benchmarks/results.json
+rfm_tier counts, cohort totals), prints a table, and merges the results into benchmarks/results.json
 (one entry per scale, with the machine described).
 
     .venv/bin/python scripts/benchmark.py                      # 10k, 100k, 1M orders  (make bench)
@@ -239,8 +239,8 @@ def render_duckdb_sql(raw_dir: Path, rules: dict) -> str:
         "rfm_bins": bins,
         "bin_quantiles": "[" + ", ".join(repr(k / bins) for k in range(1, bins)) + "]",
         "w_r": rules["rfm_weights"]["r"], "w_f": rules["rfm_weights"]["f"], "w_m": rules["rfm_weights"]["m"],
-        "churn_low_pct": rules["churn_risk_percentiles"][0],
-        "churn_high_pct": rules["churn_risk_percentiles"][1],
+        "tier_low_pct": rules["rfm_tier_percentiles"][0],
+        "tier_high_pct": rules["rfm_tier_percentiles"][1],
         "abc_a": rules["abc_thresholds"][0], "abc_b": rules["abc_thresholds"][1],
         "xyz_x": rules["xyz_thresholds"][0], "xyz_y": rules["xyz_thresholds"][1],
     }
@@ -278,7 +278,7 @@ def totals_from_db(db_path: Path, rfm: str, abc_xyz: str, cohorts: str, orders: 
     if rfm in tables:
         count, revenue = _fetch(db_path, f"select count(*), sum(monetary) from {rfm}")[0]
         out["customers"], out["revenue"] = count, float(revenue)
-        out["churn_risk"] = dict(_fetch(db_path, f"select churn_risk, count(*) from {rfm} group by 1 order by 1"))
+        out["rfm_tier"] = dict(_fetch(db_path, f"select rfm_tier, count(*) from {rfm} group by 1 order by 1"))
     elif "dim_customers" in tables:  # before the segmentation marts exist
         count, revenue = _fetch(
             db_path, "select count(*), sum(purchase_value) from dim_customers where has_purchased")[0]

@@ -1,4 +1,5 @@
-"""Over time: churn risk and segments per monthly snapshot (stacked areas) and the migration matrix."""
+"""Over time: churn risk, rfm_tier and segments per monthly snapshot (stacked areas), the churn backtest
+(calibration plot and table) and the migration matrix."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,16 +7,21 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .core import (
-    SEGMENT_COLORS, MissingMart, Page, Warehouse, esc, figure_div_id, option_meta, segment_order, selector_html,
+    SEGMENT_COLORS, MissingMart, Page, Warehouse, esc, figure_div_id, fmt_num, fmt_pct, option_meta, segment_order,
+    selector_html, table_html,
 )
 
 SLUG = "over_time"
 TITLE = "Over time"
 REQUIRES = ("segment_snapshots",)
 INTRO = (
-    "Every month end, each customer who had bought by then, scored <em>as of that date</em> (thresholds "
-    "recomputed per snapshot), from the mart <code>segment_snapshots</code>; moves between months from "
-    "<code>segment_migration</code>."
+    "Every month end, each customer who had bought by then, scored <em>as of that date</em>, from the mart "
+    "<code>segment_snapshots</code>. Churn risk is absolute: the estimated chance of no purchase within the "
+    "horizon, from the survival of the shop's own gaps between purchase days known at that month end, cut at "
+    "the same thresholds every month (var <code>churn_risk_thresholds</code>). rfm_tier is the old relative tier "
+    "(percentiles of the weighted RFM score, about a quarter 'high' every month). The backtest "
+    "(<code>churn_backtest</code>, <code>churn_backtest_calibration</code>) checks past month-end predictions "
+    "against what customers did next; moves between months come from <code>segment_migration</code>."
 )
 CHURN_ORDER = ("high", "medium", "low")
 CHURN_COLORS = {"high": "#dc2626", "medium": "#f59e0b", "low": "#16a34a"}
@@ -32,7 +38,11 @@ def build(wh: Warehouse, page: Page) -> None:
     if date_col is None:
         raise MissingMart(["segment_snapshots"], f"no snapshot date column among {', '.join(DATE_COLUMNS)}")
     wh.require_columns("segment_snapshots", ["churn_risk", "segment"])
-    for dimension, title in (("churn_risk", "Churn risk by month"), ("segment", "ABC-XYZ segments by month")):
+    dimensions = [("churn_risk", "Churn risk by month")]
+    if "rfm_tier" in cols:
+        dimensions.append(("rfm_tier", "rfm_tier by month (relative)"))
+    dimensions.append(("segment", "ABC-XYZ segments by month"))
+    for dimension, title in dimensions:
         df = wh.df(
             f"""
             select cast({date_col} as date) as snapshot, {dimension} as value, count(*) as customers
@@ -43,6 +53,10 @@ def build(wh: Warehouse, page: Page) -> None:
         )
         _stacked(page, df, dimension, title)
     try:
+        _backtest(wh, page)
+    except MissingMart as exc:
+        page.add_error("Churn backtest", f"backtest skipped: {exc}")
+    try:
         _migration(wh, page)
     except MissingMart as exc:
         page.add_error("Segment migration", f"migration matrix skipped: {exc}")
@@ -50,7 +64,7 @@ def build(wh: Warehouse, page: Page) -> None:
 
 def _order(dimension: str, values) -> list:
     values = [v for v in values if v is not None and not (isinstance(v, float) and np.isnan(v))]
-    if dimension == "churn_risk":
+    if dimension in ("churn_risk", "rfm_tier"):
         return [v for v in CHURN_ORDER if v in values] + sorted(v for v in values if v not in CHURN_ORDER)
     return segment_order(values)
 
@@ -64,7 +78,7 @@ def _stacked(page: Page, df: pd.DataFrame, dimension: str, title: str) -> None:
     values = _order(dimension, list(wide.columns))
     for value in values:
         label = esc(value)
-        color = (CHURN_COLORS if dimension == "churn_risk" else SEGMENT_COLORS).get(value)
+        color = (CHURN_COLORS if dimension in ("churn_risk", "rfm_tier") else SEGMENT_COLORS).get(value)
         fig.add_trace(go.Scatter(
             x=x, y=wide[value].to_numpy(), name=label, mode="lines", stackgroup="one",
             line=dict(width=0.5, color=color) if color else dict(width=0.5),
@@ -83,7 +97,78 @@ def _stacked(page: Page, df: pd.DataFrame, dimension: str, title: str) -> None:
         )],
         legend=dict(orientation="v"),
     )
-    page.add_figure(title, fig, height=460)
+    notes = {
+        "churn_risk": "Absolute: high = churn_probability at or above churn_risk_thresholds.high, low = at or below "
+                      ".low, the same cut-offs every month, so the shares move when customers' chances move.",
+        "rfm_tier": "Relative: the percentiles of the weighted RFM score among the customers of each month end "
+                    "(var rfm_tier_percentiles), so the shares stay near 25 / 50 / 25 % by construction.",
+    }
+    page.add_figure(title, fig, height=460, note=notes.get(dimension, ""))
+
+
+MODEL_COLORS = {"empirical": "#2563eb", "rfm_tier": "#9333ea"}
+
+
+def _backtest(wh: Warehouse, page: Page) -> None:
+    wh.require("churn_backtest", "churn_backtest_calibration")
+    calibration = wh.df(
+        """
+        select model, decile, customer_count, mean_predicted_return_probability as predicted,
+               observed_return_rate as observed
+        from churn_backtest_calibration
+        order by model, decile
+        """
+    )
+    fig = go.Figure()
+    top = float(max(calibration["predicted"].max(), calibration["observed"].max(), 0.01)) if len(calibration) else 1.0
+    fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", name="perfect calibration",
+                             line=dict(color="#94a3b8", dash="dash"), hoverinfo="skip"))
+    for model, part in calibration.groupby("model", sort=True):
+        label = esc(model)
+        fig.add_trace(go.Scatter(
+            x=part["predicted"], y=part["observed"], mode="lines+markers", name=label,
+            line=dict(color=MODEL_COLORS.get(model)), marker=dict(size=9),
+            customdata=np.column_stack([part["decile"], part["customer_count"]]),
+            hovertemplate=label + " decile %{customdata[0]}<br>predicted %{x:.2%}<br>observed %{y:.2%}"
+                                  "<br>customer-months: %{customdata[1]:,}<extra></extra>",
+        ))
+    fig.update_layout(xaxis_title="predicted chance of buying again within the horizon (decile mean)",
+                      yaxis_title="share that did", xaxis_tickformat=".0%", yaxis_tickformat=".0%")
+    page.add_figure(
+        "Churn backtest: calibration", fig, height=460,
+        note="Customers at each backtest month end in deciles of their predicted chance of buying again (all "
+             "backtest months pooled); a calibrated model lies on the dashed line. rfm_tier's probability is its "
+             "tier's return rate over earlier month ends whose horizon had ended.",
+    )
+    table = wh.df(
+        """
+        select
+            coalesce(cast(backtest_month as varchar), scope) as backtest_month,
+            model, customer_count, observed_return_rate, mean_predicted_return_probability,
+            brier_score, brier_score_constant_rate, roc_auc, verdict
+        from churn_backtest
+        order by scope = 'all months' desc, backtest_month desc, model
+        """
+    )
+    page.section(
+        "Churn backtest",
+        table_html(
+            table,
+            formats={
+                "observed_return_rate": fmt_pct, "mean_predicted_return_probability": fmt_pct,
+                "brier_score": lambda v: fmt_num(v, 4), "brier_score_constant_rate": lambda v: fmt_num(v, 4),
+                "roc_auc": lambda v: fmt_num(v, 3),
+            },
+            labels={
+                "backtest_month": "month end", "customer_count": "customers", "observed_return_rate": "bought again",
+                "mean_predicted_return_probability": "predicted", "brier_score": "Brier",
+                "brier_score_constant_rate": "Brier of the constant rate", "roc_auc": "ROC AUC",
+            },
+        ),
+        note="Per backtest month end and pooled ('all months'): predicted vs observed share buying again within "
+             "the horizon, Brier score (lower is better) next to always predicting the observed rate, ROC AUC "
+             "(0.5 = chance) and the verdict.",
+    )
 
 
 def _migration(wh: Warehouse, page: Page) -> None:

@@ -12,7 +12,8 @@ TITLE = "RFM"
 REQUIRES = ("customer_rfm",)
 INTRO = (
     "Recency, frequency and monetary scores per purchasing customer from the mart <code>customer_rfm</code>: "
-    "quantile scores, the weighted score, churn risk (percentiles of the weighted score) and the named RFM segment."
+    "quantile scores, the weighted score, its relative tier (rfm_tier), the named RFM segment, and the absolute "
+    "churn risk of <code>customer_churn</code> (estimated chance of no purchase within the horizon)."
 )
 CHURN_ORDER = ("high", "medium", "low")
 CHURN_COLORS = {"high": "#dc2626", "medium": "#f59e0b", "low": "#16a34a"}
@@ -76,8 +77,10 @@ def _churn(wh: Warehouse, page: Page) -> None:
     )
     page.add_figure(
         "Churn-risk distribution", fig, height=420,
-        note="high = weighted RFM score at or below its 25th percentile, low = above its 75th "
-             "(vars rfm_weights, churn_risk_percentiles). Toggle absolute counts / percent of customers.",
+        note="Absolute churn risk: high = estimated chance of no purchase within the horizon at or above "
+             "churn_risk_thresholds.high, low = at or below .low (customer_churn: Kaplan-Meier on the shop's own "
+             "gaps between purchase days, by purchase count and days of silence). The relative percentile tier of "
+             "the weighted RFM score is rfm_tier. Toggle absolute counts / percent of customers.",
     )
 
 

@@ -28,7 +28,7 @@ def _load(name: str):
 benchmark = _load("benchmark")
 bench_pandas = _load("bench_pandas")
 
-COMPARED = {"orders", "customers", "revenue", "abc", "xyz", "churn_risk",
+COMPARED = {"orders", "customers", "revenue", "abc", "xyz", "rfm_tier",
             "cohort_customers", "cohort_revenue", "cohort_rows"}
 
 

@@ -2,7 +2,7 @@
 independent pandas computation of the same definitions, done here from the raw CSVs.
 
 The reference below never reads the warehouse: purchases, recency, quantile thresholds (numpy's linear
-interpolation = percentile_cont), scores, weighted score, churn risk, ABC shares (in integer cents) and
+interpolation = percentile_cont), scores, weighted score, rfm_tier, ABC shares (in integer cents) and
 XYZ (a full period range with zero periods, population standard deviation) are rebuilt from the files.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ DEFAULTS = {
     "analysis_date": None,
     "rfm_bins": 4,
     "rfm_weights": {"r": 0.5, "f": 0.3, "m": 0.2},
-    "churn_risk_percentiles": [0.25, 0.75],
+    "rfm_tier_percentiles": [0.25, 0.75],
     "abc_thresholds": [0.80, 0.95],
     "xyz_period": "month",
     "xyz_thresholds": [0.10, 0.25],
@@ -37,7 +37,7 @@ def quantile_score(values: pd.Series, bins: int, reverse: bool = False) -> pd.Se
 
 
 def reference_segments(raw_dir, **overrides) -> pd.DataFrame:
-    """Per customer with a purchase before the analysis date: RFM, churn risk, ABC, XYZ and segment."""
+    """Per customer with a purchase before the analysis date: RFM, rfm_tier, ABC, XYZ and segment."""
     rules = {**DEFAULTS, **overrides}
     orders = orders_with_customers(raw_dir)
     purchases = orders[orders["is_purchase"]].copy()
@@ -62,8 +62,8 @@ def reference_segments(raw_dir, **overrides) -> pd.DataFrame:
     out["m_score"] = quantile_score(out["monetary"], bins)
     w = rules["rfm_weights"]
     out["rfm_weighted"] = (w["r"] * out["r_score"] + w["f"] * out["f_score"] + w["m"] * out["m_score"]).round(6)
-    p_low, p_high = (np.quantile(out["rfm_weighted"], p) for p in rules["churn_risk_percentiles"])
-    out["churn_risk"] = np.where(
+    p_low, p_high = (np.quantile(out["rfm_weighted"], p) for p in rules["rfm_tier_percentiles"])
+    out["rfm_tier"] = np.where(
         out["rfm_weighted"] <= p_low, "high", np.where(out["rfm_weighted"] > p_high, "low", "medium")
     )
 
@@ -136,10 +136,10 @@ def test_rfm_counts_and_scores_match_pandas(reference):
     run, expected, _ = reference
     got = mart(run.db_path, "customer_rfm")
     assert pd.Timestamp(got["analysis_date"].iloc[0]) == expected.attrs["analysis_date"]
-    for column in ("churn_risk", "r_score", "f_score", "m_score"):
+    for column in ("rfm_tier", "r_score", "f_score", "m_score"):
         assert counts(got[column]) == counts(expected[column]), column
     assert_same_per_customer(
-        got, expected, ["recency_days", "frequency", "r_score", "f_score", "m_score", "churn_risk"]
+        got, expected, ["recency_days", "frequency", "r_score", "f_score", "m_score", "rfm_tier"]
     )
     assert np.allclose(got.loc[expected.index, "monetary"].astype(float), expected["monetary"], atol=0.005)
     assert np.allclose(got.loc[expected.index, "rfm_weighted"].astype(float), expected["rfm_weighted"])
@@ -161,17 +161,17 @@ def test_abc_xyz_counts_match_pandas(reference):
     assert top["abc_class"] == "A" and top["share_before"] == 0
 
 
-def test_customer_segments_answers_segment_state_churn_in_one_query(reference):
+def test_customer_segments_answers_segment_state_tier_in_one_query(reference):
     run, expected, raw_dir = reference
     expected = expected.join(latest_state(raw_dir).rename("customer_state"))
-    want = expected.groupby(["segment", "customer_state", "churn_risk"]).size()
+    want = expected.groupby(["segment", "customer_state", "rfm_tier"]).size()
     got = query(
         run.db_path,
         """
-        select segment, customer_state, churn_risk, count(*)
+        select segment, customer_state, rfm_tier, count(*)
         from customer_segments
-        where churn_risk is not null
-        group by segment, customer_state, churn_risk
+        where rfm_tier is not null
+        group by segment, customer_state, rfm_tier
         """,
     )
     assert {(s, st, c): n for s, st, c, n in got} == {k: int(v) for k, v in want.items()}
@@ -179,16 +179,19 @@ def test_customer_segments_answers_segment_state_churn_in_one_query(reference):
     a_x_sp_high = query(
         run.db_path,
         "select count(*) from customer_segments"
-        " where segment = 'A_X' and customer_state = 'SP' and churn_risk = 'high'",
+        " where segment = 'A_X' and customer_state = 'SP' and rfm_tier = 'high'",
     )[0][0]
     assert a_x_sp_high == int(want.get(("A_X", "SP", "high"), 0))
     # one row per person of dim_customers, RFM only for purchasers
     n_rows, n_people, n_scored = query(
         run.db_path,
-        "select count(*), count(distinct customer_unique_id), count(churn_risk) from customer_segments",
+        "select count(*), count(distinct customer_unique_id), count(rfm_tier) from customer_segments",
     )[0]
     assert n_rows == n_people == query(run.db_path, "select count(*) from dim_customers")[0][0]
     assert n_scored == len(expected)
+    # the absolute churn risk covers exactly the same customers
+    assert query(run.db_path, "select count(churn_risk), count(churn_probability) from customer_segments")[0] == (
+        len(expected), len(expected))
 
 
 def test_snapshot_is_computed_as_of_its_month_end(reference):
@@ -202,10 +205,10 @@ def test_snapshot_is_computed_as_of_its_month_end(reference):
         run.db_path, f"select * from segment_snapshots where snapshot_month = date '{month}'"
     ).set_index("customer_unique_id")
     assert pd.Timestamp(got["as_of_date"].iloc[0]) == next_month_start - pd.Timedelta(days=1)
-    assert counts(got["churn_risk"]) == counts(expected["churn_risk"])
+    assert counts(got["rfm_tier"]) == counts(expected["rfm_tier"])
     assert counts(got["segment"]) == counts(expected["segment"])
     assert_same_per_customer(
-        got, expected, ["recency_days", "frequency", "r_score", "f_score", "m_score", "churn_risk", "segment"]
+        got, expected, ["recency_days", "frequency", "r_score", "f_score", "m_score", "rfm_tier", "segment"]
     )
     # not today's values relabelled by month: customers who have not bought since are exactly
     # (analysis date - snapshot reference date) days more recent in the snapshot than today
@@ -231,7 +234,7 @@ def test_customer_segments_contract_is_enforced(sample_build):
 VARIANT = {
     "rfm_bins": 5,
     "rfm_weights": {"r": 0.2, "f": 0.4, "m": 0.4},
-    "churn_risk_percentiles": [0.2, 0.6],
+    "rfm_tier_percentiles": [0.2, 0.6],
     "abc_thresholds": [0.5, 0.9],
     "xyz_period": "quarter",
     "xyz_thresholds": [0.3, 0.6],
@@ -263,7 +266,7 @@ def test_every_rule_follows_its_var(tmp_path):
     abc_xyz = mart(run.db_path, "customer_abc_xyz")
     assert pd.Timestamp(rfm["analysis_date"].iloc[0]) == pd.Timestamp(analysis_date)
     assert rfm["r_score"].max() == 5
-    assert_same_per_customer(rfm, expected, ["recency_days", "frequency", "r_score", "f_score", "m_score", "churn_risk"])
+    assert_same_per_customer(rfm, expected, ["recency_days", "frequency", "r_score", "f_score", "m_score", "rfm_tier"])
     assert_same_per_customer(abc_xyz, expected, ["abc_class", "xyz_class", "segment"])
     last_snapshot = query(run.db_path, "select max(as_of_date) from segment_snapshots")[0][0]
     assert pd.Timestamp(last_snapshot) == pd.Timestamp(analysis_date) - pd.Timedelta(days=1)

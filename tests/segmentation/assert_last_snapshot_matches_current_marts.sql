@@ -1,5 +1,6 @@
 -- The last snapshot is taken as of the analysis date, so it must reproduce customer_rfm and
--- customer_abc_xyz customer by customer (same customers, metrics, scores, churn risk and segments).
+-- customer_abc_xyz and customer_churn customer by customer (same customers, metrics, scores, rfm_tier, churn
+-- probability and risk, and segments).
 with
 
 last_snapshot as (
@@ -14,17 +15,25 @@ current_marts as (
 
     select
         customer_rfm.*,
-        customer_abc_xyz.segment
+        customer_abc_xyz.segment,
+        customer_churn.purchase_days,
+        customer_churn.days_silent,
+        customer_churn.churn_probability as churn_probability_current,
+        customer_churn.churn_risk as churn_risk_current
     from {{ ref('customer_rfm') }} as customer_rfm
     inner join {{ ref('customer_abc_xyz') }} as customer_abc_xyz
         on customer_rfm.customer_unique_id = customer_abc_xyz.customer_unique_id
+    inner join {{ ref('customer_churn') }} as customer_churn
+        on customer_rfm.customer_unique_id = customer_churn.customer_unique_id
 
 )
 
 select
     coalesce(last_snapshot.customer_unique_id, current_marts.customer_unique_id) as customer_unique_id,
+    last_snapshot.rfm_tier as snapshot_rfm_tier,
+    current_marts.rfm_tier as current_rfm_tier,
     last_snapshot.churn_risk as snapshot_churn_risk,
-    current_marts.churn_risk as current_churn_risk,
+    current_marts.churn_risk_current as current_churn_risk,
     last_snapshot.segment as snapshot_segment,
     current_marts.segment as current_segment
 from last_snapshot
@@ -39,6 +48,12 @@ where last_snapshot.customer_unique_id is null
     or last_snapshot.f_score <> current_marts.f_score
     or last_snapshot.m_score <> current_marts.m_score
     or last_snapshot.rfm_weighted <> current_marts.rfm_weighted
+    or last_snapshot.rfm_tier <> current_marts.rfm_tier
+    or last_snapshot.purchase_days <> current_marts.purchase_days
+    or last_snapshot.days_silent <> current_marts.days_silent
+    or last_snapshot.churn_probability <> current_marts.churn_probability_current
+    or last_snapshot.churn_probability <> current_marts.churn_probability
+    or last_snapshot.churn_risk <> current_marts.churn_risk_current
     or last_snapshot.churn_risk <> current_marts.churn_risk
     or last_snapshot.rfm_segment <> current_marts.rfm_segment
     or last_snapshot.segment <> current_marts.segment

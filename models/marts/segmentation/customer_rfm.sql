@@ -12,6 +12,12 @@ rfm_segment_map as (
 
 ),
 
+churn as (
+
+    select * from {{ ref('customer_churn') }}
+
+),
+
 customer_metrics as (
 
     select
@@ -61,10 +67,10 @@ weighted as (
 
 ),
 
-churn_thresholds as (
+rfm_tier_thresholds as (
 
     select
-        {{ segmentation_churn_thresholds('rfm_weighted') }}
+        {{ segmentation_rfm_tier_thresholds('rfm_weighted') }}
     from weighted
 
 ),
@@ -81,10 +87,14 @@ final as (
         weighted.f_score,
         weighted.m_score,
         weighted.rfm_weighted,
-        {{ segmentation_churn_risk('weighted.rfm_weighted') }} as churn_risk,
+        {{ segmentation_rfm_tier('weighted.rfm_weighted') }} as rfm_tier,
+        churn.churn_probability,
+        churn.churn_risk,
         rfm_segment_map.rfm_segment
     from weighted
-    cross join churn_thresholds
+    cross join rfm_tier_thresholds
+    left join churn
+        on weighted.customer_unique_id = churn.customer_unique_id
     left join rfm_segment_map
         on {{ segmentation_rfm_grid_r('weighted.r_score') }} = rfm_segment_map.r_grid
         and {{ segmentation_rfm_grid_fm('weighted.f_score', 'weighted.m_score') }} = rfm_segment_map.fm_grid

@@ -1,5 +1,5 @@
 -- The wide BI-facing row per customer (every person in dim_customers): address and purchase history,
--- RFM scores and churn risk, ABC-XYZ segment, KMeans cluster. RFM and ABC-XYZ columns are null for customers with no
+-- RFM scores and rfm_tier, churn probability / risk / reason (customer_churn), ABC-XYZ segment, KMeans cluster. RFM and ABC-XYZ columns are null for customers with no
 -- purchase before the analysis date. Column types are pinned by an enforced model contract.
 
 with
@@ -13,6 +13,12 @@ customers as (
 rfm as (
 
     select * from {{ ref('customer_rfm') }}
+
+),
+
+churn as (
+
+    select * from {{ ref('customer_churn') }}
 
 ),
 
@@ -59,7 +65,12 @@ final as (
         cast(rfm.f_score as {{ dbt.type_int() }}) as f_score,
         cast(rfm.m_score as {{ dbt.type_int() }}) as m_score,
         cast(rfm.rfm_weighted as decimal(18, 6)) as rfm_weighted,
-        cast(rfm.churn_risk as {{ dbt.type_string() }}) as churn_risk,
+        cast(rfm.rfm_tier as {{ dbt.type_string() }}) as rfm_tier,
+        cast(churn.purchase_days as {{ dbt.type_bigint() }}) as purchase_days,
+        cast(churn.days_silent as {{ dbt.type_bigint() }}) as days_silent,
+        cast(churn.churn_probability as {{ type_double() }}) as churn_probability,
+        cast(churn.churn_risk as {{ dbt.type_string() }}) as churn_risk,
+        cast(churn.churn_reason as {{ dbt.type_string() }}) as churn_reason,
         cast(rfm.rfm_segment as {{ dbt.type_string() }}) as rfm_segment,
         cast(abc_xyz.abc_class as {{ dbt.type_string() }}) as abc_class,
         cast(abc_xyz.monetary_share as {{ type_double() }}) as monetary_share,
@@ -76,6 +87,8 @@ final as (
     from customers
     left join rfm
         on customers.customer_unique_id = rfm.customer_unique_id
+    left join churn
+        on customers.customer_unique_id = churn.customer_unique_id
     left join abc_xyz
         on customers.customer_unique_id = abc_xyz.customer_unique_id
     left join clusters

@@ -19,6 +19,8 @@ cells as (
         purchase_month,
         xyz_period_start,
         count(*) as purchase_count,
+        -- a date lies in exactly one month and one xyz period, so these add up to distinct days per month
+        count(distinct purchase_date) as purchase_day_count,
         sum(payment_value) as spend,
         min(purchase_date) as first_purchase_date,
         max(purchase_date) as last_purchase_date,
@@ -60,6 +62,7 @@ months as (
         customer_unique_id,
         purchase_month,
         cast(sum(purchase_count) as {{ dbt.type_bigint() }}) as month_purchase_count,
+        cast(sum(purchase_day_count) as {{ dbt.type_bigint() }}) as month_purchase_day_count,
         sum(spend) as month_monetary,
         min(first_purchase_date) as month_first_purchase_date,
         max(last_purchase_date) as last_purchase_date,
@@ -95,6 +98,14 @@ running as (
             )
             as {{ dbt.type_bigint() }}
         ) as frequency,
+        cast(
+            sum(month_purchase_day_count) over (
+                partition by customer_unique_id
+                order by purchase_month
+                rows between unbounded preceding and current row
+            )
+            as {{ dbt.type_bigint() }}
+        ) as purchase_day_count,
         sum(month_monetary) over (
             partition by customer_unique_id
             order by purchase_month
@@ -127,6 +138,7 @@ final as (
         month_purchase_count,
         month_monetary,
         frequency,
+        purchase_day_count,
         monetary,
         monetary_sum_sq,
         first_purchase_date,

@@ -1,11 +1,14 @@
--- Every customer who had bought by each month end, with RFM, churn risk and ABC-XYZ segment computed
+-- Every customer who had bought by each month end, with RFM, rfm_tier, churn risk and ABC-XYZ segment computed
 -- as of that date: thresholds, ranks and shares are recomputed within each snapshot. Built in one
 -- set-based pass: a month spine range-joined to per-customer running totals (int_segmentation__customer_months).
 -- Size: (customers who had bought by then) summed over months, i.e. at most customers x months (90 M rows at
 -- 10 M orders). So that this fits a 4 GB DuckDB cap, no step holds a whole snapshot in one sort or ordered
 -- aggregate: quantile thresholds come from counts of distinct values, ABC shares from sums per distinct
 -- monetary value, and the wide customer-month CTEs are recomputed by each reader instead of materialized.
--- The last snapshot (reference date = analysis_date) reproduces customer_rfm and customer_abc_xyz.
+-- The last snapshot (reference date = analysis_date) reproduces customer_rfm, customer_abc_xyz and customer_churn.
+-- churn_probability / churn_risk: the customer's purchase days and days of silence at the month end, looked up
+-- (equality join) in that month's Kaplan-Meier curve (int_churn__gap_survival, built from gaps known by then);
+-- churn_risk uses the absolute var churn_risk_thresholds, the same in every month. rfm_tier is the old relative tier.
 
 with
 
@@ -27,47 +30,19 @@ segment_descriptions as (
 
 ),
 
-bounds as (
+bucket_pools as (
 
-    select
-        min(purchase_month) as first_month,
-        cast({{ dbt.date_trunc('month', dbt.dateadd('day', -1, 'max(analysis_date)')) }} as date) as last_month,
-        max(analysis_date) as analysis_date
-    from customer_months
+    select * from {{ ref('int_churn__bucket_pools') }}
 
 ),
 
-month_offsets as (
+gap_survival as (
 
-    -- 0 .. var snapshot_max_months - 1 (a test fails if the data span more months than the spine)
-    select generated_number - 1 as month_offset
-    from ({{ dbt.generate_series(var('snapshot_max_months') | int) }}) as series
+    select * from {{ ref('int_churn__gap_survival') }}
 
 ),
 
-snapshot_months as (
-
-    select
-        cast({{ dbt.dateadd('month', 'month_offsets.month_offset', 'bounds.first_month') }} as date) as snapshot_month,
-        bounds.analysis_date
-    from bounds
-    cross join month_offsets
-    where month_offsets.month_offset <= {{ dbt.datediff('bounds.first_month', 'bounds.last_month', 'month') }}
-
-),
-
-snapshot_dates as (
-
-    -- purchases up to the month end count; the last, partial month stops at the analysis date
-    select
-        snapshot_month,
-        least(
-            cast({{ dbt.dateadd('month', 1, 'snapshot_month') }} as date),
-            analysis_date
-        ) as reference_date
-    from snapshot_months
-
-),
+{{ segmentation_snapshot_date_ctes('customer_months') }},
 
 customer_states as {{ cte_inlined() }} (
 
@@ -78,6 +53,7 @@ customer_states as {{ cte_inlined() }} (
         customer_months.purchase_month,
         customer_months.month_monetary,
         customer_months.frequency,
+        customer_months.purchase_day_count,
         customer_months.monetary,
         customer_months.monetary_sum_sq,
         customer_months.first_purchase_date,
@@ -100,6 +76,8 @@ customer_metrics as {{ cte_inlined() }} (
         first_purchase_date >= snapshot_month as is_new_customer,
         {{ dbt.datediff('last_purchase_date', 'reference_date', 'day') }} as recency_days,
         frequency,
+        purchase_day_count as purchase_days,
+        {{ churn_purchase_day_bucket('purchase_day_count') }} as purchase_day_bucket,
         monetary,
         case when purchase_month = snapshot_month then month_monetary else 0 end as month_monetary,
         monetary_sum_sq,
@@ -146,7 +124,7 @@ weighted as {{ cte_inlined() }} (
 
 ),
 
-{{ segmentation_grouped_churn_threshold_ctes('churn_thresholds', 'weighted', 'snapshot_month', 'rfm_weighted') }},
+{{ segmentation_grouped_rfm_tier_threshold_ctes('rfm_tier_thresholds', 'weighted', 'snapshot_month', 'rfm_weighted') }},
 
 monetary_groups as (
 
@@ -219,7 +197,7 @@ classified as (
 
     select
         weighted.*,
-        {{ segmentation_churn_risk('weighted.rfm_weighted') }} as churn_risk,
+        {{ segmentation_rfm_tier('weighted.rfm_weighted') }} as rfm_tier,
         case
             when monetary_group_classes.first_abc_class = monetary_group_classes.last_abc_class
                 then monetary_group_classes.first_abc_class
@@ -233,8 +211,8 @@ classified as (
             'weighted.periods_in_span'
         ) }} as xyz_class
     from weighted
-    inner join churn_thresholds
-        on weighted.snapshot_month = churn_thresholds.snapshot_month
+    inner join rfm_tier_thresholds
+        on weighted.snapshot_month = rfm_tier_thresholds.snapshot_month
     inner join monetary_group_classes
         on weighted.snapshot_month = monetary_group_classes.snapshot_month
         and weighted.monetary = monetary_group_classes.monetary
@@ -259,7 +237,11 @@ final as (
         classified.f_score,
         classified.m_score,
         classified.rfm_weighted,
-        classified.churn_risk,
+        classified.rfm_tier,
+        classified.purchase_days,
+        classified.recency_days - 1 as days_silent,
+        1 - gap_survival.return_probability as churn_probability,
+        {{ churn_risk_label('1 - gap_survival.return_probability') }} as churn_risk,
         rfm_segment_map.rfm_segment,
         classified.abc_class,
         classified.xyz_class,
@@ -271,6 +253,13 @@ final as (
     left join segment_descriptions
         on classified.abc_class = segment_descriptions.abc_class
         and classified.xyz_class = segment_descriptions.xyz_class
+    left join bucket_pools
+        on classified.snapshot_month = bucket_pools.snapshot_month
+        and classified.purchase_day_bucket = bucket_pools.purchase_day_bucket
+    left join gap_survival
+        on bucket_pools.snapshot_month = gap_survival.snapshot_month
+        and bucket_pools.churn_bucket = gap_survival.churn_bucket
+        and classified.recency_days - 1 = gap_survival.gap_days
 
 )
 

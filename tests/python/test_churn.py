@@ -1,0 +1,486 @@
+"""Churn probability and churn risk (issue 14) against references that do not reuse the project's SQL.
+
+* An independent Kaplan-Meier in pandas/numpy, written here from the raw CSVs (purchase days, gaps, censoring at
+  the as-of date, top-down pooling of sparse buckets, the constant-hazard tail where fewer than churn_min_episodes
+  gaps are at risk), must give the same curve and per-customer probability as
+  int_churn__gap_survival / customer_churn / segment_snapshots, on the bundled sample and the real subset.
+* Planted data sets in the Olist layout (written here) where the answer is known by construction: a customer
+  silent longer has a lower return probability than one with the same history silent shorter, and more purchase
+  days mean a higher return probability.
+* Appending purchases after a month end changes nothing in that or any earlier snapshot.
+* churn_risk is the same function of churn_probability in every month; the backtest's Brier score and ROC AUC
+  equal sklearn's on the per-customer outcomes rebuilt from the raw files.
+
+Rules (horizon, buckets, minimum episodes, thresholds) are read from dbt_project.yml, never restated here.
+"""
+from __future__ import annotations
+
+import csv
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from sklearn.metrics import brier_score_loss, roc_auc_score
+
+from conftest import ROOT, SAMPLE_DIR, query, query_df, run_dbt
+from raw_olist import FILES, orders_with_customers
+
+VARS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
+HORIZON = VARS["churn_horizon_days"]
+BUCKETS = list(VARS["churn_purchase_count_buckets"])
+MIN_EPISODES = VARS["churn_min_episodes"]
+THRESHOLDS = VARS["churn_risk_thresholds"]
+BACKTEST_MONTHS = VARS["churn_backtest_months"]
+CHURN_SELECT = ["+customer_churn", "+segment_snapshots", "+churn_backtest", "+churn_backtest_calibration"]
+
+
+# --------------------------------------------------------------------------------------------- reference
+
+def purchase_days(raw_dir: Path) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """Distinct purchase days per customer (purchases only) and the default analysis date."""
+    orders = orders_with_customers(raw_dir)
+    purchases = orders[orders["is_purchase"]].copy()
+    purchases["day"] = purchases["purchased_at"].dt.normalize()
+    assert VARS["analysis_date"] is None, "these references assume the default analysis date"
+    analysis_date = purchases["day"].max() + pd.Timedelta(days=1)
+    days = purchases[["customer_unique_id", "day"]].drop_duplicates().sort_values(["customer_unique_id", "day"])
+    return days.reset_index(drop=True), analysis_date
+
+
+def raw_bucket(k: int) -> int:
+    return max(b for b in BUCKETS if b <= k)
+
+
+def episodes_as_of(days: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Every purchase day up to as_of opens a gap: an event if the next purchase day is <= as_of, else censored
+    at as_of - day. Columns: customer_unique_id, day, k (purchase-day number), bucket, time, event."""
+    known = days[days["day"] <= as_of].copy()
+    known["k"] = known.groupby("customer_unique_id").cumcount() + 1
+    # the next purchase day in the FULL data; it only counts when it is known at as_of
+    nxt = days.copy()
+    nxt["next_day"] = nxt.groupby("customer_unique_id")["day"].shift(-1)
+    known = known.merge(nxt, on=["customer_unique_id", "day"], how="left")
+    known["event"] = known["next_day"].notna() & (known["next_day"] <= as_of)
+    known["time"] = np.where(
+        known["event"], (known["next_day"] - known["day"]).dt.days, (as_of - known["day"]).dt.days
+    ).astype(int)
+    known["bucket"] = known["k"].map(raw_bucket)
+    return known
+
+
+def pool_buckets(episodes: pd.DataFrame) -> dict[int, int]:
+    """raw bucket -> bucket whose curve it uses: from the top, a bucket with fewer than MIN_EPISODES episodes
+    (its own plus what was merged into it) merges into the next lower bucket; the lowest always stands."""
+    counts = episodes["bucket"].value_counts().to_dict()
+    heads: dict[int, int] = {}
+    carried: list[int] = []
+    carried_count = 0
+    for b in sorted(BUCKETS, reverse=True):
+        carried.append(b)
+        carried_count += counts.get(b, 0)
+        if carried_count >= MIN_EPISODES or b == BUCKETS[0]:
+            for raw in carried:
+                heads[raw] = b
+            carried, carried_count = [], 0
+    return heads
+
+
+def kaplan_meier(time: np.ndarray, event: np.ndarray):
+    """Classic product-limit estimator over the distinct event times: returns S as a step function."""
+    event_times = np.unique(time[event])
+    factors = []
+    for t in event_times:
+        at_risk = np.sum(time >= t)
+        died = np.sum((time == t) & event)
+        factors.append(1.0 - died / at_risk)
+    survival = np.cumprod(factors) if factors else np.array([])
+
+    def s(x):
+        x = np.asarray(x)
+        idx = np.searchsorted(event_times, x, side="right")  # number of event times <= x
+        return np.where(idx == 0, 1.0, survival[np.maximum(idx - 1, 0)] if len(survival) else 1.0)
+
+    return s
+
+
+def survival_with_tail(time: np.ndarray, event: np.ndarray):
+    """The product-limit curve up to the first day t0 >= 1 with fewer than MIN_EPISODES gaps at risk, then
+    S(t0 - 1) * exp(-h * (t - t0 + 1)) with h = events / gap-days at risk over days max(1, t0 - H) .. t0 - 1."""
+    km = kaplan_meier(time, event)
+    ordered = np.sort(time)
+    days = np.arange(1, time.max() + 2)
+    at_risk = len(ordered) - np.searchsorted(ordered, days, side="left")
+    t0 = int(days[np.argmax(at_risk < MIN_EPISODES)])
+    window = np.arange(max(1, t0 - HORIZON), t0)
+    exposure = (len(ordered) - np.searchsorted(ordered, window, side="left")).sum()
+    events = np.isin(time[event], window).sum()
+    hazard = events / exposure if exposure else 0.0
+    base = float(km(t0 - 1))
+
+    def s(x):
+        x = np.asarray(x)
+        return np.where(x < t0, km(x), base * np.exp(-hazard * (x - t0 + 1)))
+
+    return s, km
+
+
+def reference_churn(days: pd.DataFrame, as_of: pd.Timestamp) -> tuple[pd.DataFrame, dict]:
+    """Per customer with a purchase day <= as_of: purchase days, days silent, return and churn probability."""
+    episodes = episodes_as_of(days, as_of)
+    heads = pool_buckets(episodes)
+    episodes["pool"] = episodes["bucket"].map(heads)
+    fitted = {
+        pool: survival_with_tail(part["time"].to_numpy(), part["event"].to_numpy())
+        for pool, part in episodes.groupby("pool")
+    }
+    curves = {pool: pair[0] for pool, pair in fitted.items()}
+    km_curves = {pool: pair[1] for pool, pair in fitted.items()}
+    last = episodes.groupby("customer_unique_id").agg(purchase_days=("k", "max"), last_day=("day", "max"))
+    last["days_silent"] = (as_of - last["last_day"]).dt.days
+    last["pool"] = last["purchase_days"].map(raw_bucket).map(heads)
+    prob = np.empty(len(last))
+    for pool, idx in last.groupby("pool").indices.items():
+        d = last["days_silent"].to_numpy()[idx]
+        s_d, s_dh = curves[pool](d), curves[pool](d + HORIZON)
+        prob[idx] = (s_d - s_dh) / s_d
+    last["return_probability"] = prob
+    last["churn_probability"] = 1 - prob
+    last["churn_risk"] = [risk_label(p) for p in last["churn_probability"]]
+    return last, {"heads": heads, "curves": curves, "km_curves": km_curves}
+
+
+def risk_label(churn_probability: float) -> str:
+    if churn_probability >= THRESHOLDS["high"]:
+        return "high"
+    if churn_probability <= THRESHOLDS["low"]:
+        return "low"
+    return "medium"
+
+
+def month_end(snapshot_month) -> pd.Timestamp:
+    return pd.Timestamp(snapshot_month) + pd.offsets.MonthEnd(0)
+
+
+# --------------------------------------------------------------------------------------------- KM vs SQL
+
+@pytest.fixture(scope="module")
+def churn_reference(any_build):
+    run, raw_dir = any_build
+    days, analysis_date = purchase_days(raw_dir)
+    return run, raw_dir, days, analysis_date
+
+
+def test_current_churn_equals_an_independent_kaplan_meier(churn_reference):
+    run, _, days, analysis_date = churn_reference
+    as_of = analysis_date - pd.Timedelta(days=1)
+    expected, ref = reference_churn(days, as_of)
+    got = query_df(run.db_path, "select * from customer_churn").set_index("customer_unique_id")
+    assert sorted(got.index) == sorted(expected.index)
+    got = got.loc[expected.index]
+    assert (got["purchase_days"].to_numpy() == expected["purchase_days"].to_numpy()).all()
+    assert (got["days_silent"].to_numpy() == expected["days_silent"].to_numpy()).all()
+    np.testing.assert_allclose(got["churn_probability"].astype(float), expected["churn_probability"], atol=1e-9)
+    assert (got["churn_risk"] == expected["churn_risk"]).all()
+    assert (pd.to_datetime(got["as_of_date"]) == as_of).all()
+    # the reason quotes the probability it explains, and the horizon
+    pct = (100 * expected["return_probability"]).round(1)
+    for customer in expected.index[:: max(1, len(expected) // 50)]:
+        reason = got.at[customer, "churn_reason"]
+        assert f"silent {expected.at[customer, 'days_silent']} day" in reason
+        assert f"{pct[customer]:.1f} % bought again within {HORIZON} days" in reason, reason
+
+    # the whole last curve, day by day, per pooled bucket
+    curve = query_df(
+        run.db_path,
+        "select churn_bucket, gap_days, survival, km_survival from int_churn__gap_survival"
+        " where snapshot_month = (select max(snapshot_month) from int_churn__gap_survival)",
+    )
+    assert set(curve["churn_bucket"]) == set(ref["heads"].values())
+    for pool, part in curve.groupby("churn_bucket"):
+        np.testing.assert_allclose(part["km_survival"], ref["km_curves"][pool](part["gap_days"].to_numpy()), atol=1e-9)
+        np.testing.assert_allclose(part["survival"], ref["curves"][pool](part["gap_days"].to_numpy()), atol=1e-9)
+
+
+def test_mid_history_snapshot_uses_only_gaps_known_at_its_month_end(churn_reference):
+    run, _, days, _ = churn_reference
+    months = [m for (m,) in query(run.db_path, "select distinct snapshot_month from segment_snapshots order by 1")]
+    for month in (months[len(months) // 2], months[-3]):
+        as_of = month_end(month)
+        expected, ref = reference_churn(days, as_of)
+        got = query_df(
+            run.db_path,
+            f"select * from segment_snapshots where snapshot_month = date '{month}'",
+        ).set_index("customer_unique_id")
+        assert sorted(got.index) == sorted(expected.index)
+        got = got.loc[expected.index]
+        assert (got["days_silent"].to_numpy() == expected["days_silent"].to_numpy()).all()
+        assert (got["purchase_days"].to_numpy() == expected["purchase_days"].to_numpy()).all()
+        np.testing.assert_allclose(got["churn_probability"].astype(float), expected["churn_probability"], atol=1e-9)
+        assert (got["churn_risk"] == expected["churn_risk"]).all()
+        pools = dict(query(
+            run.db_path,
+            f"select purchase_day_bucket, churn_bucket from int_churn__bucket_pools where snapshot_month = date '{month}'",
+        ))
+        assert pools == ref["heads"]
+
+
+def test_churn_risk_uses_the_same_absolute_thresholds_in_every_month(any_build):
+    run, _ = any_build
+    snaps = query_df(run.db_path, "select snapshot_month, churn_probability, churn_risk, rfm_tier from segment_snapshots")
+    expected = snaps["churn_probability"].map(risk_label)
+    assert (snaps["churn_risk"] == expected).all()
+    # not a percentile tier: the share of 'high' follows the probabilities, while rfm_tier stays near its percentile
+    shares = snaps.groupby("snapshot_month")["churn_risk"].apply(lambda s: (s == "high").mean())
+    big = snaps.groupby("snapshot_month").size() >= 200
+    assert (shares[big] > 0.5).all(), "with ~97 % one-time buyers most customers are unlikely to buy again"
+    tier_high = snaps.groupby("snapshot_month")["rfm_tier"].apply(lambda s: (s == "high").mean())
+    assert (tier_high[big] < 0.5).all()
+
+
+def test_customer_segments_carries_the_churn_columns(any_build):
+    run, _ = any_build
+    mismatches = query(
+        run.db_path,
+        """
+        select count(*)
+        from customer_segments
+        inner join customer_churn using (customer_unique_id)
+        inner join customer_rfm using (customer_unique_id)
+        where customer_segments.churn_probability <> customer_churn.churn_probability
+            or customer_segments.churn_risk <> customer_churn.churn_risk
+            or customer_segments.churn_reason <> customer_churn.churn_reason
+            or customer_rfm.churn_risk <> customer_churn.churn_risk
+            or customer_segments.rfm_tier <> customer_rfm.rfm_tier
+        """,
+    )[0][0]
+    assert mismatches == 0
+
+
+# --------------------------------------------------------------------------------------------- backtest
+
+def test_backtest_metrics_match_sklearn_on_outcomes_from_the_raw_files(churn_reference):
+    run, _, days, analysis_date = churn_reference
+    last_as_of = analysis_date - pd.Timedelta(days=1)
+    snaps = query_df(
+        run.db_path,
+        "select snapshot_month, as_of_date, customer_unique_id, days_silent, churn_probability, rfm_tier"
+        " from segment_snapshots",
+    )
+    snaps["as_of_date"] = pd.to_datetime(snaps["as_of_date"])
+    month_ends = snaps.groupby("snapshot_month")["as_of_date"].first().sort_index()
+    complete = month_ends[month_ends + pd.Timedelta(days=HORIZON) <= last_as_of]
+    calibratable = complete[complete >= complete.min() + pd.Timedelta(days=HORIZON)]
+    chosen = calibratable.sort_index().tail(BACKTEST_MONTHS)
+    got_months = [pd.Timestamp(m) for (m,) in query(
+        run.db_path, "select backtest_month from churn_backtest where scope = 'month' and model = 'empirical' order by 1"
+    )]
+    assert got_months == [pd.Timestamp(m) for m in chosen.index]
+    if chosen.empty:
+        pytest.skip("no month end with a complete horizon")
+
+    # outcome from the raw purchase days: any purchase day in (as_of, as_of + H]
+    rows = snaps[snaps["snapshot_month"].isin(chosen.index)].copy()
+    merged = rows.merge(days.rename(columns={"day": "later_day"}), on="customer_unique_id")
+    merged = merged[(merged["later_day"] > merged["as_of_date"])
+                    & (merged["later_day"] <= merged["as_of_date"] + pd.Timedelta(days=HORIZON))]
+    returned = merged.groupby(["snapshot_month", "customer_unique_id"]).size().rename("n").reset_index()
+    rows = rows.merge(returned, on=["snapshot_month", "customer_unique_id"], how="left")
+    rows["y"] = rows["n"].notna().astype(int)
+    rows["p"] = 1 - rows["churn_probability"].astype(float)
+
+    backtest = query_df(run.db_path, "select * from churn_backtest")
+    emp = backtest[backtest["model"] == "empirical"]
+    pooled = emp[emp["scope"] == "all months"].iloc[0]
+    assert pooled["customer_count"] == len(rows) and pooled["returned_count"] == rows["y"].sum()
+    assert np.isclose(pooled["brier_score"], brier_score_loss(rows["y"], rows["p"]), atol=1e-12)
+    if 0 < rows["y"].sum() < len(rows):
+        assert np.isclose(pooled["roc_auc"], roc_auc_score(rows["y"], rows["p"]), atol=1e-9)
+    for month, part in rows.groupby("snapshot_month"):
+        got = emp[(emp["scope"] == "month") & (pd.to_datetime(emp["backtest_month"]) == pd.Timestamp(month))].iloc[0]
+        assert np.isclose(got["brier_score"], brier_score_loss(part["y"], part["p"]), atol=1e-12)
+        if 0 < part["y"].sum() < len(part):
+            assert np.isclose(got["roc_auc"], roc_auc_score(part["y"], part["p"]), atol=1e-9)
+
+    # rfm_tier: AUC of the tier order, probability = the tier's rate over earlier complete month ends
+    tier_score = rows["rfm_tier"].map({"high": 0, "medium": 1, "low": 2})
+    tier_rows = backtest[(backtest["model"] == "rfm_tier") & (backtest["scope"] == "all months")].iloc[0]
+    if 0 < rows["y"].sum() < len(rows):
+        assert np.isclose(tier_rows["roc_auc"], roc_auc_score(rows["y"], tier_score), atol=1e-9)
+    assert tier_rows["brier_score"] == tier_rows["brier_score"]  # every backtest month has a calibration period
+    assert backtest["verdict"].str.startswith("AUC ").all()
+
+
+# --------------------------------------------------------------------------------------------- planted data
+
+ORDER_COLUMNS = ["order_id", "customer_id", "order_status", "order_purchase_timestamp", "order_approved_at",
+                 "order_delivered_carrier_date", "order_delivered_customer_date", "order_estimated_delivery_date"]
+
+
+def write_planted(raw_dir: Path, purchases: dict[str, list[date]]) -> None:
+    """Olist-layout CSVs with one delivered order per (customer, date); product, seller, geolocation and
+    category files are copied from the bundled sample, reviews are header-only."""
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    for table in ("products", "sellers", "geolocation", "category_translation"):
+        shutil.copy(SAMPLE_DIR / FILES[table], raw_dir / FILES[table])
+    item = next(csv.DictReader((SAMPLE_DIR / FILES["order_items"]).open(encoding="utf-8-sig")))
+    zip_prefix = next(csv.DictReader((SAMPLE_DIR / FILES["customers"]).open(encoding="utf-8-sig")))
+    orders, customers, items, payments = [], [], [], []
+    n = 0
+    for person, dates in sorted(purchases.items()):
+        for d in dates:
+            n += 1
+            order_id, customer_id = f"o{n:06d}", f"c{n:06d}"
+            ts = f"{d.isoformat()} 10:00:00"
+            later = (d + timedelta(days=3)).isoformat() + " 10:00:00"
+            orders.append([order_id, customer_id, "delivered", ts, ts, later, later, later])
+            customers.append([customer_id, person, zip_prefix["customer_zip_code_prefix"],
+                              zip_prefix["customer_city"], zip_prefix["customer_state"]])
+            items.append([order_id, 1, item["product_id"], item["seller_id"], later, "50.00", "10.00"])
+            payments.append([order_id, 1, "credit_card", 1, "60.00"])
+
+    def write(table, header, rows):
+        with (raw_dir / FILES[table]).open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            writer.writerows(rows)
+
+    write("orders", ORDER_COLUMNS, orders)
+    write("customers", ["customer_id", "customer_unique_id", "customer_zip_code_prefix", "customer_city",
+                        "customer_state"], customers)
+    write("order_items", ["order_id", "order_item_id", "product_id", "seller_id", "shipping_limit_date", "price",
+                          "freight_value"], items)
+    write("order_payments", ["order_id", "payment_sequential", "payment_type", "payment_installments",
+                             "payment_value"], payments)
+    write("order_reviews", ["review_id", "order_id", "review_score", "review_comment_title", "review_comment_message",
+                            "review_creation_date", "review_answer_timestamp"], [])
+
+
+END = date(2019, 12, 31)  # latest purchase: as_of_date of the last snapshot
+
+
+def planted_purchases() -> dict[str, list[date]]:
+    """Returns get likelier with every purchase day, and all returns come within ~45 days:
+    - 40 loyal customers: 5 purchase days, gaps 20-39, 25-34, 25, 30 days;
+    - 40 two-timers: 2 purchase days 30-44 days apart;
+    - 200 one-timers spread over 2018-2019;
+    - probes, all as of END: x_silent_20 / x_silent_35 / x_silent_300 (1 purchase day), y_two_days_silent_20
+      (2 purchase days), z_three_days_silent_20 (3 purchase days)."""
+    start = date(2018, 1, 5)
+    out: dict[str, list[date]] = {}
+    for i in range(40):
+        d0 = start + timedelta(days=3 * i)
+        gaps = [20 + i % 20, 25 + i % 10, 25, 30]
+        dates = [d0]
+        for g in gaps:
+            dates.append(dates[-1] + timedelta(days=g))
+        out[f"loyal_{i:02d}"] = dates
+    for i in range(40):
+        d0 = date(2018, 2, 1) + timedelta(days=4 * i)
+        out[f"two_{i:02d}"] = [d0, d0 + timedelta(days=30 + i % 15)]
+    for i in range(200):
+        out[f"one_{i:03d}"] = [date(2018, 1, 3) + timedelta(days=3 * i)]
+    out["last_buyer"] = [END]
+    out["x_silent_20"] = [END - timedelta(days=20)]
+    out["x_silent_35"] = [END - timedelta(days=35)]
+    out["x_silent_300"] = [END - timedelta(days=300)]
+    out["y_two_days_silent_20"] = [END - timedelta(days=60), END - timedelta(days=20)]
+    out["z_three_days_silent_20"] = [END - timedelta(days=100), END - timedelta(days=60), END - timedelta(days=20)]
+    return out
+
+
+def build_churn(raw_dir: Path, work: Path):
+    run = run_dbt(["build", "--indirect-selection", "cautious", "--select", *CHURN_SELECT], work / "warehouse.duckdb",
+                  work, {"raw_data_dir": str(raw_dir)})
+    assert run.returncode == 0, run.output[-5000:]
+    return run
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    work = tmp_path_factory.mktemp("churn_planted")
+    write_planted(work / "raw", planted_purchases())
+    return build_churn(work / "raw", work / "build")
+
+
+def test_planted_longer_silence_means_lower_return_probability(planted):
+    p = dict(query(planted.db_path, "select customer_unique_id, return_probability from customer_churn"))
+    silent = dict(query(planted.db_path, "select customer_unique_id, days_silent from customer_churn"))
+    assert silent["x_silent_20"] == 20 and silent["x_silent_35"] == 35 and silent["x_silent_300"] == 300
+    # same history (1 purchase day), longer silence: fewer of the customers still silent that long come back
+    assert p["x_silent_20"] > p["x_silent_35"] > p["x_silent_300"]
+    assert p["x_silent_300"] == 0  # nobody in the data ever returned after 300 silent days (and many were watched)
+
+
+def test_planted_more_purchase_days_mean_higher_return_probability(planted):
+    rows = query_df(planted.db_path, "select * from customer_churn").set_index("customer_unique_id")
+    one, two, three = (rows.loc[c] for c in ("x_silent_20", "y_two_days_silent_20", "z_three_days_silent_20"))
+    assert (one["days_silent"], two["days_silent"], three["days_silent"]) == (20, 20, 20)
+    assert (one["purchase_days"], two["purchase_days"], three["purchase_days"]) == (1, 2, 3)
+    assert one["return_probability"] < two["return_probability"] < three["return_probability"]
+    assert one["churn_risk"] != "low" and three["churn_risk"] != "high"
+    labels = set(rows.loc[["x_silent_20", "y_two_days_silent_20", "z_three_days_silent_20"], "churn_bucket_label"])
+    assert labels == {"1", "2", "3+"}
+
+
+def test_unknown_churn_model_stops_the_compile(planted, tmp_path):
+    raw_dir = Path(planted.db_path).parent.parent / "raw"
+    for value, fragment in (("magic", "var churn_model must be one of"), ("bg_nbd", "is not available yet")):
+        run = run_dbt(["compile", "--select", "customer_churn"], tmp_path / f"{value}.duckdb", tmp_path / value,
+                      {"raw_data_dir": str(raw_dir), "churn_model": value})
+        assert run.returncode != 0
+        assert fragment in run.output, run.output[-2000:]
+
+
+# --------------------------------------------------------------------------------------------- no future data
+
+def test_purchases_after_a_month_end_change_nothing_up_to_it(sample_build, tmp_path):
+    """Append purchases (returning customers and new ones) after a mid-history month end to a copy of the
+    sample: every snapshot up to that month, its survival curves and bucket pools stay exactly the same."""
+    months = [m for (m,) in query(sample_build.db_path, "select distinct snapshot_month from segment_snapshots order by 1")]
+    cut_month = months[len(months) // 2]
+    cut = month_end(cut_month)
+    raw = tmp_path / "raw"
+    shutil.copytree(SAMPLE_DIR, raw)
+    orders = pd.read_csv(raw / FILES["orders"], dtype=str, keep_default_na=False)
+    customers = pd.read_csv(raw / FILES["customers"], dtype=str, keep_default_na=False)
+    payments = pd.read_csv(raw / FILES["order_payments"], dtype=str, keep_default_na=False)
+    existing = orders.merge(customers, on="customer_id")
+    existing = existing[pd.to_datetime(existing["order_purchase_timestamp"]) <= cut].head(60)
+    latest = pd.to_datetime(orders["order_purchase_timestamp"]).max()
+    new_orders, new_customers, new_payments = [], [], []
+    for i, row in enumerate(existing.itertuples(index=False)):
+        when = cut + pd.Timedelta(days=1 + (i * 7) % max(1, (latest - cut).days - 1), hours=9)
+        person = row.customer_unique_id if i % 3 else f"brand_new_{i:03d}"
+        order_id, customer_id = f"future_order_{i:03d}", f"future_customer_{i:03d}"
+        ts = when.strftime("%Y-%m-%d %H:%M:%S")
+        new_orders.append({**{c: "" for c in orders.columns}, "order_id": order_id, "customer_id": customer_id,
+                           "order_status": "delivered", "order_purchase_timestamp": ts, "order_approved_at": ts,
+                           "order_estimated_delivery_date": ts})
+        new_customers.append({"customer_id": customer_id, "customer_unique_id": person,
+                              "customer_zip_code_prefix": row.customer_zip_code_prefix,
+                              "customer_city": row.customer_city, "customer_state": row.customer_state})
+        new_payments.append({"order_id": order_id, "payment_sequential": "1", "payment_type": "credit_card",
+                             "payment_installments": "1", "payment_value": "42.00"})
+    pd.concat([orders, pd.DataFrame(new_orders)]).to_csv(raw / FILES["orders"], index=False)
+    pd.concat([customers, pd.DataFrame(new_customers)]).to_csv(raw / FILES["customers"], index=False)
+    pd.concat([payments, pd.DataFrame(new_payments)]).to_csv(raw / FILES["order_payments"], index=False)
+
+    run = build_churn(raw, tmp_path / "build")
+    tables = {
+        "segment_snapshots": "snapshot_month, customer_unique_id",
+        "int_churn__gap_survival": "snapshot_month, churn_bucket, gap_days",
+        "int_churn__bucket_pools": "snapshot_month, purchase_day_bucket",
+    }
+    for table, key in tables.items():
+        sql = f"select * from {table} where snapshot_month <= date '{cut_month}' order by {key}"
+        before, after = query_df(sample_build.db_path, sql), query_df(run.db_path, sql)
+        assert len(before) > 0
+        # floats to the last bits DuckDB's parallel sums leave (labels, counts and dates exactly)
+        pd.testing.assert_frame_equal(before, after, check_exact=False, rtol=1e-12, atol=1e-15, obj=table)
+    # ...while the later months did see the new purchases
+    later = f"select count(*), sum(churn_probability) from segment_snapshots where snapshot_month > date '{cut_month}'"
+    assert query(sample_build.db_path, later) != query(run.db_path, later)
