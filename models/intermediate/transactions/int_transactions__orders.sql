@@ -87,7 +87,8 @@ final as (
         cast(null as {{ dbt.type_timestamp() }}) as estimated_delivery_at,
         cast(null as {{ dbt.type_string() }}) as customer_zip_code_prefix,
         by_order.city as customer_city,
-        by_order.region as customer_state,
+        -- cohorts and reports group customers by state: a line without region (or no region mapped) says so
+        coalesce(by_order.region, 'unknown') as customer_state,
         by_order.purchase_line_count as item_count,
         by_order.distinct_products,
         cast(null as {{ dbt.type_bigint() }}) as distinct_sellers,
