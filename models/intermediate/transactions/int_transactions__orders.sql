@@ -53,6 +53,8 @@ by_order as (
         min(region) as region,
         min(city) as city,
         bool_or(is_cancelled) as is_cancelled,
+        bool_or(is_cancelled_by_prefix) as is_cancelled_by_prefix,
+        min(case when is_cancelled then status end) as cancelled_status,
         min(case when is_purchase_line then status end) as purchase_status,
         min(status) as any_status,
         sum(case when is_purchase_line then 1 else 0 end) as purchase_line_count,
@@ -76,7 +78,8 @@ final as (
         by_order.customer_id as customer_unique_id,
         case
             when by_order.purchase_line_count > 0 then coalesce(by_order.purchase_status, 'completed')
-            when by_order.is_cancelled then coalesce(by_order.any_status, 'canceled')
+            when by_order.is_cancelled_by_prefix then 'canceled'
+            when by_order.is_cancelled then coalesce(by_order.cancelled_status, 'canceled')
             when by_order.return_line_count > 0 then coalesce(by_order.any_status, 'returned')
             else coalesce(by_order.any_status, 'not_purchased')
         end as order_status,

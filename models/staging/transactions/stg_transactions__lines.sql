@@ -126,6 +126,7 @@ flagged as (
         is_unparseable,
         is_without_customer,
         is_cancelled_by_prefix or is_cancelled_by_status as is_cancelled,
+        is_cancelled_by_prefix,
         is_return,
         is_non_positive_price,
         -- the first rule that applies, in this order: each line is counted under one rule only
