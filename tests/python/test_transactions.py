@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from concurrent.futures import ThreadPoolExecutor
+
 from conftest import ROOT, SAMPLE_DIR, query, query_df, run_dbt
 import raw_olist
 
@@ -32,7 +34,7 @@ CDNOW = SHARED / "cdnow" / "cdnow_master.csv"
 
 # the models (and their tests) the comparisons read; everything upstream comes with the "+"
 SELECT = ["+dim_customers", "+data_quality_exclusions", "+customer_rfm", "+customer_abc_xyz", "+cohort_retention",
-          "assert_transactions_reconcile"]
+          "+input_summary", "assert_transactions_reconcile"]
 LINE_RULES = {
     "unparseable": "transactions_unparseable_lines",
     "without_customer": "transactions_lines_without_customer",
@@ -54,14 +56,35 @@ def _require(path: Path) -> None:
         pytest.skip(message)
 
 
-def _build(tmp_path_factory, name: str, dbt_vars: dict, select: list[str] | None = SELECT):
-    work = tmp_path_factory.mktemp(name)
+def _build_command(select: list[str] | None = SELECT) -> list[str]:
     # cautious: only the tests whose parents are all selected (a relationships test to an unbuilt mart would fail)
-    command = ["build"] + (["--indirect-selection", "cautious", "--select", *select] if select else [])
-    run = run_dbt(command, work / "warehouse.duckdb", work, dbt_vars)
-    if run.returncode != 0:
-        pytest.fail(f"dbt build on {name} failed:\n{run.output[-6000:]}")
-    return run
+    return ["build"] + (["--indirect-selection", "cautious", "--select", *select] if select else [])
+
+
+class Jobs:
+    """Every dbt run of this module, started at once on a small thread pool (each one is a subprocess with its
+    own DuckDB file and target folder): the runs are mostly dbt's parse, so two at a time nearly halve the
+    module's wall time. TRANSACTIONS_TEST_JOBS sets the pool size (default 2)."""
+
+    def __init__(self, factory):
+        self.factory = factory
+        self.pool = ThreadPoolExecutor(max_workers=int(os.environ.get("TRANSACTIONS_TEST_JOBS", "2")))
+        self.futures = {}
+
+    def submit(self, name: str, command: list[str], dbt_vars: dict) -> None:
+        work = self.factory.mktemp(name)
+        self.futures[name] = self.pool.submit(run_dbt, command, work / "warehouse.duckdb", work, dbt_vars)
+
+    def built(self, name: str):
+        run = self.futures[name].result()
+        if run.returncode != 0:
+            pytest.fail(f"dbt build {name} failed:\n{run.output[-6000:]}")
+        return run
+
+    def failed(self, name: str) -> str:
+        run = self.futures[name].result()
+        assert run.returncode != 0, run.output[-3000:]
+        return " ".join(run.output.split())
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -221,8 +244,8 @@ def _hand_vars(folder: Path, **extra) -> dict:
 
 
 @pytest.fixture(scope="module")
-def hand_build(tmp_path_factory, hand_dir):
-    return _build(tmp_path_factory, "hand", _hand_vars(hand_dir))
+def hand_build(jobs):
+    return jobs.built("hand")
 
 
 def _hand_reference(hand_dir: Path) -> dict:
@@ -289,15 +312,14 @@ def test_hand_made_exact_duplicates_reported_not_dropped(hand_build):
 # 2. The layouts agree: the Olist sample exported to one transactions file
 # ------------------------------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def olist_pair(tmp_path_factory):
-    """(nine-file build, transactions build) of the same data.
+def _olist_export(folder: Path) -> tuple[Path, int]:
+    """Copies the Olist sample into folder and writes it as one transactions Parquet file there.
 
     The one difference in the rules: Olist counts a purchase without money (no payment, or payments of 0.00) as a
     purchase of 0 (purchases_without_payment); in the transactions layout a line of 0 is not a purchase
     (transactions_non_positive_price_lines). Those orders are taken out of the copy both builds read.
+    Returns the export's path and how many orders were taken out.
     """
-    folder = tmp_path_factory.mktemp("olist_copy")
     for f in SAMPLE_DIR.glob("*.csv"):
         shutil.copy(f, folder / f.name)
     orders = raw_olist.orders_with_customers(SAMPLE_DIR)
@@ -318,15 +340,17 @@ def olist_pair(tmp_path_factory):
     })
     path = folder / "orders_export.parquet"
     export.to_parquet(path, index=False)
+    return path, len(zero)
 
-    olist = _build(tmp_path_factory, "olist_nine", {"raw_data_dir": str(folder)},
-                   ["+customer_rfm", "+customer_abc_xyz", "+cohort_retention"])
-    transactions = _build(tmp_path_factory, "olist_as_transactions", {
-        "input_format": "transactions", "transactions_path": str(path),
-        "transactions_columns": {"order_id": "order_no", "customer_id": "buyer", "ordered_at": "created",
-                                 "amount": "total", "status": "state", "region": "uf", "city": "town"},
-    }, SELECT)
-    return olist, transactions, len(zero)
+
+OLIST_EXPORT_MAP = {"order_id": "order_no", "customer_id": "buyer", "ordered_at": "created", "amount": "total",
+                    "status": "state", "region": "uf", "city": "town"}
+
+
+@pytest.fixture(scope="module")
+def olist_pair(jobs):
+    """(nine-file build, transactions build) of the same data, and the orders left out of both."""
+    return jobs.built("olist_nine"), jobs.built("olist_as_transactions"), jobs.olist_zero_orders
 
 
 @pytest.mark.parametrize("mart, key", [
@@ -367,24 +391,28 @@ ONLINE_RETAIL_MAP = {"order_id": "InvoiceNo", "product_id": "StockCode", "quanti
 CDNOW_MAP = {"customer_id": "customer_id", "ordered_at": "date", "quantity": "number_of_cds", "amount": "dollar_value"}
 
 
+ONLINE_RETAIL_VARS = {
+    "input_format": "transactions", "transactions_path": str(ONLINE_RETAIL),
+    "transactions_columns": ONLINE_RETAIL_MAP, "transactions_cancelled_order_id_prefix": "C",
+    # a quarter of the lines have no CustomerID: above the default 10 % error rate on purpose
+    "data_quality_thresholds": {"warn_rate": 0.01, "error_rate": 0.3}, "currency_label": "£",
+}
+CDNOW_VARS = {
+    "input_format": "transactions", "transactions_path": str(CDNOW), "transactions_columns": CDNOW_MAP,
+    "transactions_timestamp_format": "%Y%m%d", "currency_label": "$",
+}
+
+
 @pytest.fixture(scope="module")
-def online_retail_build(tmp_path_factory):
+def online_retail_build(jobs):
     _require(ONLINE_RETAIL)
-    return _build(tmp_path_factory, "online_retail", {
-        "input_format": "transactions", "transactions_path": str(ONLINE_RETAIL),
-        "transactions_columns": ONLINE_RETAIL_MAP, "transactions_cancelled_order_id_prefix": "C",
-        # a quarter of the lines have no CustomerID: above the default 10 % error rate on purpose
-        "data_quality_thresholds": {"warn_rate": 0.01, "error_rate": 0.3}, "currency_label": "£",
-    })
+    return jobs.built("online_retail")
 
 
 @pytest.fixture(scope="module")
-def cdnow_build(tmp_path_factory):
+def cdnow_build(jobs):
     _require(CDNOW)
-    return _build(tmp_path_factory, "cdnow", {
-        "input_format": "transactions", "transactions_path": str(CDNOW), "transactions_columns": CDNOW_MAP,
-        "transactions_timestamp_format": "%Y%m%d", "currency_label": "$",
-    })
+    return jobs.built("cdnow")
 
 
 def test_online_retail_against_pandas(online_retail_build):
@@ -437,42 +465,66 @@ def test_cdnow_against_pandas(cdnow_build):
 # 4. Bad input: clear errors naming the file and the column
 # ------------------------------------------------------------------------------------------------------------
 
-def _fails(tmp_path, dbt_vars: dict) -> str:
-    run = run_dbt(["run", "--select", "stg_transactions__lines"], tmp_path / "w.duckdb", tmp_path, dbt_vars)
-    assert run.returncode != 0, run.output[-3000:]
-    return " ".join(run.output.split())
+ERROR_RUN = ["run", "--select", "stg_transactions__lines"]
 
 
-def test_error_unknown_input_format(tmp_path, hand_dir):
-    out = _fails(tmp_path, {**_hand_vars(hand_dir), "input_format": "shopify"})
-    assert "unknown input_format 'shopify'" in out
+def _error_cases(folder: Path) -> dict[str, dict]:
+    """name -> vars of a run that must stop with a clear error."""
+    without = lambda *keys: {k: v for k, v in HAND_MAP.items() if k not in keys}  # noqa: E731
+    return {
+        "unknown_format": {**_hand_vars(folder), "input_format": "shopify"},
+        "missing_column": _hand_vars(folder, transactions_columns={**HAND_MAP, "customer_id": "CustomerNo"}),
+        "both": _hand_vars(folder, transactions_columns={**HAND_MAP, "amount": "Total"}),
+        "neither": _hand_vars(folder, transactions_columns=without("quantity")),
+        "twice": _hand_vars(folder, transactions_columns={**HAND_MAP, "region": "Cust"}),
+        "timestamp": _hand_vars(folder, transactions_timestamp_format="%d/%m/%Y",
+                                data_quality_thresholds={"warn_rate": 0.01, "error_rate": 0.1}),
+    }
 
 
-def test_error_mapped_column_missing(tmp_path, hand_dir):
-    out = _fails(tmp_path, _hand_vars(hand_dir, transactions_columns={**HAND_MAP, "customer_id": "CustomerNo"}))
+@pytest.fixture(scope="module")
+def jobs(tmp_path_factory, hand_dir):
+    """Starts every dbt run of the module (longest first) and waits for all of them at the end."""
+    runs = Jobs(tmp_path_factory)
+    if ONLINE_RETAIL.exists():
+        runs.submit("online_retail", _build_command(), ONLINE_RETAIL_VARS)
+    if CDNOW.exists():
+        runs.submit("cdnow", _build_command(), CDNOW_VARS)
+    export, runs.olist_zero_orders = _olist_export(tmp_path_factory.mktemp("olist_copy"))
+    runs.submit("olist_nine", _build_command(["+customer_rfm", "+customer_abc_xyz", "+cohort_retention"]),
+                {"raw_data_dir": str(export.parent)})
+    runs.submit("olist_as_transactions", _build_command(), {
+        "input_format": "transactions", "transactions_path": str(export), "transactions_columns": OLIST_EXPORT_MAP,
+    })
+    runs.submit("hand", _build_command(), _hand_vars(hand_dir))
+    for name, dbt_vars in _error_cases(hand_dir).items():
+        runs.submit(f"error_{name}", ERROR_RUN, dbt_vars)
+    yield runs
+    runs.pool.shutdown(wait=True)
+
+
+def test_error_unknown_input_format(jobs):
+    assert "unknown input_format 'shopify'" in jobs.failed("error_unknown_format")
+
+
+def test_error_mapped_column_missing(jobs, hand_dir):
+    out = jobs.failed("error_missing_column")
     assert str(hand_dir / "*.csv") in out and "'CustomerNo' (mapped as customer_id)" in out
     assert "Found: Invoice, Item, Qty, When, Price, Cust, Country, State" in out
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"amount": "Total"}, "maps both amount (Total) and unit_price (Price)"),
-    ({"amount": "Price", "unit_price": None}, None),  # amount (with quantity) instead of unit_price is fine
-    ({"quantity": None}, "maps neither amount nor both quantity and unit_price"),
-    ({"region": "Cust"}, "names column 'Cust' twice (as customer_id and region)"),
+@pytest.mark.parametrize("name, message", [
+    ("both", "maps both amount (Total) and unit_price (Price)"),
+    ("neither", "maps neither amount nor both quantity and unit_price"),
+    ("twice", "names column 'Cust' twice (as customer_id and region)"),
 ])
-def test_error_column_map(tmp_path, hand_dir, change, message):
-    columns = {k: v for k, v in {**HAND_MAP, **change}.items() if v is not None}
-    if message is None:
-        run = run_dbt(["run", "--select", "stg_transactions__lines"], tmp_path / "w.duckdb", tmp_path,
-                      _hand_vars(hand_dir, transactions_columns=columns))
-        assert run.returncode == 0, run.output[-3000:]
-        return
-    out = _fails(tmp_path, _hand_vars(hand_dir, transactions_columns=columns))
+def test_error_column_map(jobs, hand_dir, name, message):
+    out = jobs.failed(f"error_{name}")
     assert message in out and str(hand_dir / "*.csv") in out
 
 
-def test_error_unparseable_timestamp_format(tmp_path, hand_dir):
-    out = _fails(tmp_path, _hand_vars(hand_dir, transactions_timestamp_format="%d/%m/%Y",
-                                      data_quality_thresholds={"warn_rate": 0.01, "error_rate": 0.1}))
+def test_error_unparseable_timestamp_format(jobs, hand_dir):
+    out = jobs.failed("error_timestamp")
     assert str(hand_dir / "*.csv") in out
-    assert "values of column 'When' (ordered_at) do not parse with transactions_timestamp_format '%d/%m/%Y'" in out
+    assert "19 of 19 values of column 'When' (ordered_at) do not parse with transactions_timestamp_format '%d/%m/%Y'" in out
+    assert "e.g. '2021-" in out
