@@ -1,3 +1,27 @@
+{#- The order grain every mart reads, from either input layout (var input_format):
+    - olist: orders joined with the customer and the items, payments and reviews rollups (below);
+    - transactions: int_transactions__orders, the lines of one transactions table rolled up to orders, in the
+      same columns (Olist-only ones null).
+    has_purchase_lines and returns_value come from the transactions layout (Olist: true and 0). -#}
+{%- if input_format() == 'transactions' %}
+
+with
+
+transaction_orders as (
+
+    select * from {{ ref('int_transactions__orders') }}
+
+),
+
+final as (
+
+    select * from transaction_orders
+
+)
+
+select * from final
+{%- else %}
+
 with
 
 orders as (
@@ -65,7 +89,10 @@ final as (
         coalesce(reviews_by_order.review_count, 0) as review_count,
         reviews_by_order.review_score,
         reviews_by_order.mean_review_score,
-        reviews_by_order.review_created_at
+        reviews_by_order.review_created_at,
+        -- the Olist export has no line-level purchase rules or returns: a purchase is decided by status alone
+        true as has_purchase_lines,
+        cast(0 as decimal(18, 2)) as returns_value
     from orders
     left join customers
         on orders.customer_id = customers.customer_id
@@ -79,3 +106,4 @@ final as (
 )
 
 select * from final
+{%- endif %}

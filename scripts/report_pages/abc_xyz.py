@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .core import Page, Warehouse, esc, fmt_money, fmt_pct, table_html
+from .core import currency, Page, Warehouse, esc, fmt_money, fmt_pct, table_html
 
 SLUG = "abc_xyz"
 TITLE = "ABC-XYZ"
@@ -71,10 +71,10 @@ def build(wh: Warehouse, page: Page) -> None:
             custom[i][j][2] = round(100 * customers[i, j] / total_customers, 2)
             custom[i][j][3] = round(100 * revenue[i, j] / total_revenue, 2)
     text = [[f"{int(customers[i, j]):,} customers ({100 * customers[i, j] / total_customers:.1f} %)<br>"
-             f"R$ {revenue[i, j]:,.0f} ({100 * revenue[i, j] / total_revenue:.1f} %)" for j in range(len(cols_))]
+             f"{currency()} {revenue[i, j]:,.0f} ({100 * revenue[i, j] / total_revenue:.1f} %)" for j in range(len(cols_))]
             for i in range(len(rows))]
     hover = ("<b>%{customdata[0]}</b><br>customers: %{customdata[4]:,} (%{customdata[2]:.1f} %)"
-             "<br>revenue: R$ %{customdata[5]:,.2f} (%{customdata[3]:.1f} %)<br>%{customdata[1]}<extra></extra>")
+             "<br>revenue: " + currency() + " %{customdata[5]:,.2f} (%{customdata[3]:.1f} %)<br>%{customdata[1]}<extra></extra>")
     full_custom = [[custom[i][j] + [int(customers[i, j]), round(float(revenue[i, j]), 2)]
                     for j in range(len(cols_))] for i in range(len(rows))]
     x_labels = [esc(c) for c in cols_]
@@ -84,7 +84,7 @@ def build(wh: Warehouse, page: Page) -> None:
                    hovertemplate=hover, colorscale="Blues", colorbar=dict(title=dict(text="customers")),
                    name="customers"),
         go.Heatmap(z=revenue, x=x_labels, y=y_labels, text=text, texttemplate="%{text}", customdata=full_custom,
-                   hovertemplate=hover, colorscale="Greens", colorbar=dict(title=dict(text="revenue R$")),
+                   hovertemplate=hover, colorscale="Greens", colorbar=dict(title=dict(text="revenue " + currency())),
                    name="revenue", visible=False),
     ])
     fig.update_layout(

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import abc_xyz, clusters, cohorts, geography, hypotheses, lifetime_value, over_time, overview, rfm
-from .core import MissingMart, Page, ReportError, Warehouse
+from .core import MissingMart, Page, ReportError, Warehouse, set_currency
 
 ROOT = Path(__file__).resolve().parents[2]
 SECTIONS = (overview, rfm, abc_xyz, over_time, cohorts, geography, clusters, lifetime_value, hypotheses)
@@ -75,6 +75,8 @@ def render(db: Path, out: Path, log=print) -> list[Outcome]:
             )
         out.mkdir(parents=True, exist_ok=True)
         log(f"render_reports: reading {db} (read-only), writing {out}")
+        # money label of the build (var currency_label); builds from before input_summary existed are Olist (R$)
+        set_currency(wh.one("select currency_label from input_summary")[0] if wh.has("input_summary") else "R$")
         pages: list[tuple[Page, Outcome]] = []
         outcomes: list[Outcome] = []
         total = len(SECTIONS)

@@ -6,7 +6,7 @@ from plotly.subplots import make_subplots
 
 import pandas as pd
 
-from .core import MissingMart, Page, Warehouse, esc, fmt_auto, fmt_int, fmt_num, fmt_pct, table_html
+from .core import currency, MissingMart, Page, Warehouse, esc, fmt_auto, fmt_int, fmt_num, fmt_pct, table_html
 
 SLUG = "clusters"
 TITLE = "Clusters"
@@ -120,9 +120,9 @@ def _sample_scatter(wh: Warehouse, page: Page) -> None:
         fig.add_trace(go.Scatter(
             x=part["recency_days"], y=part["monetary"], mode="markers", name=f"cluster {esc(cluster)}",
             marker=dict(size=5, opacity=0.6), customdata=part["frequency"],
-            hovertemplate="recency %{x} days<br>monetary R$ %{y:,.2f}<br>purchases %{customdata}<extra></extra>",
+            hovertemplate="recency %{x} days<br>monetary " + currency() + " %{y:,.2f}<br>purchases %{customdata}<extra></extra>",
         ))
-    fig.update_layout(xaxis_title="recency (days)", yaxis=dict(title="monetary (R$, log)", type="log", dtick=1))
+    fig.update_layout(xaxis_title="recency (days)", yaxis=dict(title="monetary (" + currency() + ", log)", type="log", dtick=1))
     page.add_figure(
         "Customers by cluster (sample)", fig, height=460,
         note=f"A deterministic sample of at most {SAMPLE_CAP:,} customers (sample cap) out of {total:,}; "

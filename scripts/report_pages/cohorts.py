@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .core import Page, Warehouse, esc, figure_div_id, option_meta, selector_html
+from .core import currency, Page, Warehouse, esc, figure_div_id, option_meta, selector_html
 
 SLUG = "cohorts"
 TITLE = "Cohorts"
@@ -86,8 +86,8 @@ def build(wh: Warehouse, page: Page) -> None:
             z=_rounded(revenue, 2), x=months, y=y_labels, colorscale="Greens", hoverongaps=False,
             zmin=0, zmax=float(np.nanmax(revenue[:, 1:])) if revenue.shape[1] > 1 and np.isfinite(revenue[:, 1:]).any()
             and np.nanmax(revenue[:, 1:]) > 0 else None,
-            meta=meta, visible=visible, name=name, colorbar=dict(title=dict(text="R$")),
-            hovertemplate="cohort %{y}, month %{x}<br>revenue: R$ %{z:,.2f}<extra>" + name + "</extra>",
+            meta=meta, visible=visible, name=name, colorbar=dict(title=dict(text=currency())),
+            hovertemplate="cohort %{y}, month %{x}<br>revenue: " + currency() + " %{z:,.2f}<extra>" + name + "</extra>",
         ))
         figures[3].add_trace(go.Bar(
             x=[pd.Timestamp(c).strftime("%Y-%m") for c in size.index], y=size.to_numpy(),

@@ -124,10 +124,23 @@ def fmt_int(value) -> str:
     return f"{int(round(float(value))):,}"
 
 
+# Label of money on every page: the build's var currency_label (mart input_summary), R$ for an older build.
+_CURRENCY = ["R$"]
+
+
+def set_currency(label: str | None) -> None:
+    _CURRENCY[0] = str(label) if label else "R$"
+
+
+def currency() -> str:
+    """The money label, HTML-escaped (it comes from the build's vars)."""
+    return esc(_CURRENCY[0])
+
+
 def fmt_money(value) -> str:
     if value is None or pd.isna(value):
         return "–"
-    return f"R$ {float(value):,.2f}"
+    return f"{currency()} {float(value):,.2f}"
 
 
 def fmt_pct(value, digits: int = 1) -> str:

@@ -127,6 +127,24 @@ def build(wh: Warehouse, page: Page) -> None:
 
     fig_id = figure_div_id(page)
     fig = go.Figure()
+    brazilian = use_bins or wh.one(
+        "select count(*) from dim_customers inner join brazil_states on dim_customers.customer_state = brazil_states.state_code"
+    )[0] > 0
+    if not brazilian:
+        # a transactions export: regions are whatever the file names (countries, states...), no coordinates
+        shown = _add_region_bar_layers(fig, layers)
+        note = (
+            "This data has no coordinates and no Brazilian states (the Olist geolocation file is Olist-only), so "
+            f"customers are ranked by region (the mapped region column, 'unknown' where empty): the {shown} "
+            "largest regions of each layer, by customers (address of the latest order)."
+        )
+        if missing_dims:
+            note += " Layers not available yet: " + "; ".join(esc(m) for m in missing_dims) + "."
+        selector = selector_html("Show", options, [fig_id], select_id="geo-layer")
+        page.add_figure("Customers by region", fig, note=note, height=720, before=selector)
+        _state_table(wh, page, dims, brazilian=False)
+        _top_cities(wh, page)
+        return
     if use_bins:
         _add_density_layers(fig, layers, b)
         note = (
@@ -191,6 +209,26 @@ def _add_density_layers(fig: go.Figure, layers: list[pd.DataFrame], b: float) ->
         ))
 
 
+TOP_REGIONS = 30
+
+
+def _add_region_bar_layers(fig: go.Figure, layers: list[pd.DataFrame]) -> int:
+    """One horizontal bar trace per layer: regions ranked by customers, largest on top. Returns the cap."""
+    for index, layer in enumerate(layers):
+        ranked = layer.sort_values(["customers", "state"], ascending=[False, True]).head(TOP_REGIONS)
+        ranked = ranked.iloc[::-1]  # plotly draws the first category at the bottom
+        fig.add_trace(go.Bar(
+            x=ranked["customers"].astype(int).tolist(), y=esc_list(ranked["state"]), orientation="h",
+            marker_color="#ef4444", text=[f"{int(n):,}" for n in ranked["customers"]], textposition="outside",
+            hovertemplate="%{y}: %{x:,} customers<extra></extra>",
+            visible=index == 0, meta=option_meta(index), name="customers", showlegend=False,
+        ))
+    fig.update_xaxes(title_text="customers", type="log")
+    fig.update_yaxes(title_text="region", type="category")
+    fig.update_layout(plot_bgcolor="#f8fafc")
+    return TOP_REGIONS
+
+
 def _add_state_bubble_layers(fig: go.Figure, layers: list[pd.DataFrame], states: pd.DataFrame) -> None:
     peak = max((float(layer["customers"].max()) for layer in layers if len(layer)), default=1.0)
     for index, layer in enumerate(layers):
@@ -205,7 +243,7 @@ def _add_state_bubble_layers(fig: go.Figure, layers: list[pd.DataFrame], states:
         ))
 
 
-def _state_table(wh: Warehouse, page: Page, dims: list[dict]) -> None:
+def _state_table(wh: Warehouse, page: Page, dims: list[dict], brazilian: bool = True) -> None:
     by_key = {d["key"]: d for d in dims}
     share_cols, joins = [], []
     labels = {}
@@ -253,14 +291,23 @@ def _state_table(wh: Warehouse, page: Page, dims: list[dict]) -> None:
     formats = {"revenue": fmt_money}
     for col in labels:
         formats[col] = fmt_pct
-    labels.update({"state": "UF", "state_name": "state", "purchasing": "purchasing customers"})
-    note = "Shares are over the state's purchasing customers that have the label."
+    if brazilian:
+        labels.update({"state": "UF", "state_name": "state", "purchasing": "purchasing customers"})
+    else:
+        df = df.drop(columns="state_name")
+        labels.update({"state": "region", "purchasing": "purchasing customers"})
+    place = "state" if brazilian else "region"
+    note = f"Shares are over the {place}'s purchasing customers that have the label."
     if not share_cols:
         note = "Segment shares appear once customer_rfm / customer_abc_xyz are built."
-    page.section("Segment shares by state", table_html(df, formats=formats, labels=labels), note=note)
+    page.section(f"Segment shares by {place}", table_html(df, formats=formats, labels=labels), note=note)
 
 
 def _top_cities(wh: Warehouse, page: Page) -> None:
+    if wh.one("select count(customer_city) from dim_customers")[0] == 0:
+        page.section(f"Top {TOP_CITIES} cities by customers", "<p>No data: this data has no city column "
+                     "(transactions layout without a mapped city).</p>")
+        return
     df = wh.df(
         f"""
         select

@@ -65,8 +65,9 @@ def build(wh: Warehouse, page: Page) -> None:
             f"<td class=\"num\">{esc(fmt_num(rec['estimate']))}</td>"
             f"<td class=\"num\">{_ci(rec['ci_low'], rec['ci_high'])}</td>"
             f"<td class=\"num\">{esc(fmt_num(rec['n']))}</td>"
-            f"<td><span class=\"badge {_kind(rec['verdict'])}\">{esc(rec['verdict'])}</span></td>"
-            "</tr>"
+            f"<td><span class=\"badge {_kind(rec['verdict'])}\">{esc(rec['verdict'])}</span>"
+            + (f"<br><small>{esc(rec['no_data_reason'])}</small>" if not _blank(rec.get('no_data_reason')) else "")
+            + "</td></tr>"
         )
     table = f'<table class="data"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
     page.section("Results", table, note=counts)

@@ -5,6 +5,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .core import (
+    currency,
     MissingMart, Page, Warehouse, esc, fmt_int, fmt_money, fmt_pct, kpis_html, table_html,
 )
 
@@ -80,11 +81,11 @@ def build(wh: Warehouse, page: Page) -> None:
                          marker_color="#60a5fa"), secondary_y=False)
     fig.add_trace(go.Bar(x=monthly["month"], y=monthly["not_purchases"], name="canceled / unavailable orders",
                          marker_color="#f87171"), secondary_y=False)
-    fig.add_trace(go.Scatter(x=monthly["month"], y=monthly["revenue"], name="revenue (R$)",
+    fig.add_trace(go.Scatter(x=monthly["month"], y=monthly["revenue"], name="revenue (" + currency() + ")",
                              mode="lines+markers", line_color="#111827"), secondary_y=True)
     fig.update_layout(barmode="stack", legend=dict(orientation="h", y=1.12), hovermode="x unified")
     fig.update_yaxes(title_text="orders", secondary_y=False, rangemode="tozero")
-    fig.update_yaxes(title_text="revenue (R$)", secondary_y=True, showgrid=False, rangemode="tozero")
+    fig.update_yaxes(title_text="revenue (" + currency() + ")", secondary_y=True, showgrid=False, rangemode="tozero")
     page.add_figure("Purchases and revenue by month", fig, height=420)
 
     status = wh.df(
@@ -130,7 +131,7 @@ def _exclusions(wh: Warehouse, page: Page) -> None:
         "Rows excluded by each rule",
         table_html(exclusions, formats={"affected_rate": lambda v: fmt_pct(v, 2), "affected_value": fmt_money},
                    labels={"table_name": "table", "rule_name": "rule", "affected_rows": "rows affected",
-                           "table_rows": "rows in file", "affected_rate": "rate", "affected_value": "money (R$)",
+                           "table_rows": "rows in file", "affected_rate": "rate", "affected_value": "money (" + currency() + ")",
                            "rule_description": "what it does"}, scroll=False),
         note="From the mart data_quality_exclusions: every rule between the raw files and the marts, with the rows "
              "it excluded, deduplicated, defaulted or only reported (0 when it did not fire)." + summary,

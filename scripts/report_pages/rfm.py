@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .core import Page, Warehouse, esc, esc_list, fmt_money, fmt_num, fmt_pct, table_html
+from .core import currency, Page, Warehouse, esc, esc_list, fmt_money, fmt_num, fmt_pct, table_html
 
 SLUG = "rfm"
 TITLE = "RFM"
@@ -54,7 +54,7 @@ def _churn(wh: Warehouse, page: Page) -> None:
         df["customers"], 100 * df["share"], df["revenue"], 100 * df["revenue_share"], df["mean_recency_days"],
     ])
     hover = ("churn risk %{x}<br>customers: %{customdata[0]:,}  (%{customdata[1]:.1f} %)"
-             "<br>revenue: R$ %{customdata[2]:,.2f}  (%{customdata[3]:.1f} %)"
+             "<br>revenue: " + currency() + " %{customdata[2]:,.2f}  (%{customdata[3]:.1f} %)"
              "<br>mean recency: %{customdata[4]:.0f} days<extra></extra>")
     fig = go.Figure([
         go.Bar(x=labels, y=df["customers"], marker_color=colors, customdata=custom, hovertemplate=hover,
@@ -119,12 +119,12 @@ def _segments(wh: Warehouse, page: Page) -> None:
         values=[int(total)] + [int(v) for v in df["customers"]],
         marker=dict(colors=[low - 1.0] + [float(v) for v in df["mean_monetary"]], colorscale="Blues",
                     cmin=low, cmax=max(high, low + 1e-9), showscale=True,
-                    colorbar=dict(title=dict(text="mean R$"))),
+                    colorbar=dict(title=dict(text="mean " + currency()))),
         customdata=custom,
         texttemplate="%{label}<br>%{value:,} customers<br>%{percentRoot:.1%}",
         hovertemplate=("<b>%{label}</b><br>customers: %{value:,} (%{percentRoot:.1%})"
-                       "<br>revenue: R$ %{customdata[0]:,.2f}<br>mean recency: %{customdata[1]:.0f} days"
-                       "<br>mean frequency: %{customdata[2]:.2f}<br>mean monetary: R$ %{customdata[3]:,.2f}"
+                       "<br>revenue: " + currency() + " %{customdata[0]:,.2f}<br>mean recency: %{customdata[1]:.0f} days"
+                       "<br>mean frequency: %{customdata[2]:.2f}<br>mean monetary: " + currency() + " %{customdata[3]:,.2f}"
                        "<br>%{customdata[4]}<extra></extra>"),
         branchvalues="total",
     ))
@@ -174,7 +174,7 @@ def _rf_heatmap(wh: Warehouse, page: Page) -> None:
         z=z, x=[f"F{v}" for v in f_values], y=[f"R{v}" for v in r_values], colorscale="Blues",
         text=[[f"{int(v):,}" for v in row] for row in z], texttemplate="%{text}",
         customdata=[[None if np.isnan(v) else round(float(v), 2) for v in row] for row in mean_m],
-        hovertemplate="%{y} × %{x}<br>customers: %{z:,}<br>mean monetary: R$ %{customdata:,.2f}<extra></extra>",
+        hovertemplate="%{y} × %{x}<br>customers: %{z:,}<br>mean monetary: " + currency() + " %{customdata:,.2f}<extra></extra>",
         colorbar=dict(title=dict(text="customers")),
     ))
     fig.update_layout(xaxis_title="frequency score", yaxis_title="recency score (higher = more recent)")

@@ -38,6 +38,7 @@ select
     catalog.requires,
     results.n,
     results.verdict,
+    results.no_data_reason,
     coverage.reviewed_purchases
 from results
 inner join catalog
@@ -48,6 +49,21 @@ where (
         and coverage.reviewed_purchases = 0
         and (results.n <> 0 or results.verdict <> 'no data')
     )
+    {%- if var('input_format', 'olist') == 'transactions' %}
+    -- the transactions layout has no reviews, delivery dates, payment types, product photos or seller regions:
+    -- the hypotheses that need them must say "no data" and why, not be computed on nulls
+    or (
+        catalog.olist_only_data is not null
+        and (results.n <> 0 or results.verdict <> 'no data' or results.no_data_reason is null)
+    )
+    or (results.n = 0 and results.no_data_reason is null)
+    {%- endif %}
     or (catalog.requires = 'reviews' and coverage.reviewed_purchases > 0 and results.n = 0)
-    or (catalog.requires = 'purchases' and coverage.purchases > 0 and results.n = 0)
-    or (catalog.requires = 'payments' and coverage.paid_purchases > 0 and results.n = 0)
+    or (
+        catalog.requires = 'purchases' and coverage.purchases > 0 and results.n = 0
+        {%- if var('input_format', 'olist') == 'transactions' %} and catalog.olist_only_data is null{% endif %}
+    )
+    or (
+        catalog.requires = 'payments' and coverage.paid_purchases > 0 and results.n = 0
+        {%- if var('input_format', 'olist') == 'transactions' %} and catalog.olist_only_data is null{% endif %}
+    )

@@ -1,3 +1,4 @@
+{{ config(enabled=var('input_format', 'olist') == 'olist') }}
 -- Every person in the raw customers file who placed a raw order must be in dim_customers, and nobody else.
 
 with

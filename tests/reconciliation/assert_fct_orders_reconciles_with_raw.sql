@@ -1,3 +1,4 @@
+{{ config(enabled=var('input_format', 'olist') == 'olist') }}
 -- fct_orders must hold every raw order once, and exactly the raw money of those orders: any loss or fan-out
 -- returns a row. Computed from the sources, independently of the models. What the build leaves out on purpose is
 -- taken out of the raw side the same way (and counted in data_quality_exclusions): an exact duplicate row counts

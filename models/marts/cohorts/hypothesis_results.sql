@@ -219,7 +219,19 @@ final as (
         results.verdict_rule,
         catalog.seed_result,
         catalog.seed_verdict,
-        catalog.seed_grain_note
+        catalog.seed_grain_note,
+        case
+            when coalesce(results.n, 0) > 0 then null
+            {%- if input_format() == 'transactions' %}
+            when catalog.olist_only_data is not null
+                then 'the transactions layout has no ' || catalog.olist_only_data
+            {%- endif %}
+            when catalog.requires = 'reviews' then 'the reviews table is empty'
+            when catalog.requires = 'season_window'
+                then 'no sales season (var hypothesis_season_months) with as many months before and after it in the data'
+            when catalog.olist_only_data is not null then 'the data hold no ' || catalog.olist_only_data
+            else 'no purchases qualify'
+        end as no_data_reason
     from catalog
     left join results
         on catalog.hypothesis_id = results.hypothesis_id

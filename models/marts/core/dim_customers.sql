@@ -40,6 +40,8 @@ order_summary as (
         count(*) as order_count,
         sum(case when is_purchase then 1 else 0 end) as purchase_count,
         sum(case when is_purchase then payment_value else 0 end) as purchase_value,
+        -- cancelled and returned money, kept apart: never netted into purchase_value (monetary)
+        sum(returns_value) as returns_value,
         min(purchased_at) as first_order_at,
         min(case when is_purchase then purchased_at end) as first_purchase_at,
         max(case when is_purchase then purchased_at end) as last_purchase_at
@@ -62,6 +64,7 @@ final as (
         order_summary.order_count,
         order_summary.purchase_count,
         order_summary.purchase_value,
+        order_summary.returns_value,
         order_summary.purchase_count > 0 as has_purchased,
         order_summary.first_order_at,
         order_summary.first_purchase_at,

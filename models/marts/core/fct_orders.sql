@@ -25,11 +25,13 @@ final as (
         orders.customer_id,
         orders.customer_unique_id,
         orders.order_status,
-        -- a purchase is any order whose status is not in var revenue_excluded_statuses
+        -- a purchase is any order whose status is not in var revenue_excluded_statuses (transactions layout: and
+        -- that has a line passing every purchase rule; always true for Olist)
         {% if var('revenue_excluded_statuses') | length > 0 -%}
-        orders.order_status not in ({{ quoted_list(var('revenue_excluded_statuses')) }}) as is_purchase,
+        orders.has_purchase_lines
+            and orders.order_status not in ({{ quoted_list(var('revenue_excluded_statuses')) }}) as is_purchase,
         {%- else -%}
-        true as is_purchase,
+        orders.has_purchase_lines as is_purchase,
         {%- endif %}
         orders.purchased_at,
         cast(orders.purchased_at as date) as purchase_date,
@@ -50,6 +52,7 @@ final as (
         orders.voucher_value,
         orders.debit_card_value,
         orders.payment_value - (orders.items_value + orders.freight_value) as payment_minus_order_value,
+        orders.returns_value,
         orders.main_payment_type,
         orders.payment_installments,
         orders.main_product_category,
@@ -64,7 +67,12 @@ final as (
             else cast(orders.delivered_customer_at as date) > cast(orders.estimated_delivery_at as date)
         end as is_late,
         orders.customer_state,
+        {% if input_format() == 'transactions' -%}
+        -- the mapped region (state, country...) is its own region: there is no Brazilian macro-region to look up
+        orders.customer_state as customer_region,
+        {%- else -%}
         brazil_states.region as customer_region,
+        {%- endif %}
         orders.customer_city,
         orders.customer_zip_code_prefix,
         zip_locations.lat as customer_lat,
