@@ -202,16 +202,17 @@ def test_overview_headline_matches_the_marts(sample_reports):
 
 def test_cohort_state_selector_has_all_and_the_27_ufs(sample_reports):
     db = sample_reports.db_path
-    with_data = {s for (s,) in query(db, "select distinct customer_state from cohort_retention")} - {"ALL"}
+    with_data = {s for (s,) in query(db, "select distinct first_purchase_state from cohort_retention where not is_all_states")}
     ufs = sorted(s for (s,) in query(db, "select state_code from brazil_states"))
     assert len(ufs) == 27 and with_data <= set(ufs)
     text = sample_reports.page("cohorts")
     select = re.search(r'<select id="cohort-state".*?</select>', text, re.S).group(0)
     options = [html.unescape(o) for o in re.findall(r"<option [^>]*>(.*?)</option>", select)]
     assert options == ["ALL"] + [uf if uf in with_data else f"{uf} (no customers)" for uf in ufs]
-    # one layer per option in each of the three heatmaps and the cohort-size bars
+    # one layer per option in each of the three heatmaps (plus its grey incomplete-period overlay) and the
+    # cohort-size bars
     for index in range(len(options)):
-        assert text.count(f'"meta":"opt:{index}"') == 4
+        assert text.count(f'"meta":"opt:{index}"') == 7
     assert f'"meta":"opt:{len(options)}"' not in text
 
 
