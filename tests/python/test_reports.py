@@ -216,6 +216,29 @@ def test_cohort_state_selector_has_all_and_the_27_ufs(sample_reports):
     assert f'"meta":"opt:{len(options)}"' not in text
 
 
+def test_cohort_heatmaps_grey_exactly_the_incomplete_months(sample_reports):
+    """The month the analysis date cuts is not coloured as a (collapsed) retention: in each heatmap's ALL layer
+    the coloured trace has no value there and a grey overlay covers exactly those cells, hover saying so."""
+    db = sample_reports.db_path
+    cells = query(db, "select cohort_month, months_since_first, is_complete_period, retention_rate "
+                      "from cohort_retention where is_all_states")
+    incomplete = {(c.strftime("%Y-%m"), m) for c, m, complete, _ in cells if not complete}
+    complete = {(c.strftime("%Y-%m"), m) for c, m, complete, _ in cells if complete}
+    assert incomplete and complete
+    text = sample_reports.page("cohorts")
+    for figure in ("cohorts-fig-1", "cohorts-fig-2", "cohorts-fig-3"):
+        layers = [trace for trace in _figure_data(text, figure) if trace.get("meta") == "opt:0"]
+        assert len(layers) == 2, figure
+        coloured, grey = layers
+        x, y = _values(coloured["x"]), list(coloured["y"])
+        def cells_with_value(trace):
+            return {(y[i], x[j]) for i, row in enumerate(trace["z"]) for j, v in enumerate(row) if v is not None}
+        assert cells_with_value(grey) == incomplete, figure
+        assert cells_with_value(coloured) == complete, figure
+        assert grey["showscale"] is False and "incomplete month" in grey["hovertemplate"]
+    assert "Grey: the month the analysis date" in text
+
+
 def test_geography_is_binned_with_every_layer(sample_reports):
     db = sample_reports.db_path
     text = sample_reports.page("geography")
