@@ -33,7 +33,8 @@ SECTION_PARTS = {  # h2 titles each page must show (structure, not numbers)
     "over_time": ["Churn risk by month", "ABC-XYZ segments by month"],
     "cohorts": ["Retention rate", "Active customers", "Revenue", "Cohort sizes"],
     "geography": ["Customer density", "Segment shares by state", "Top 20 cities by customers"],
-    "clusters": ["Choosing k", "Cluster profiles", "Customers by cluster (sample)"],
+    "clusters": ["Choosing k", "Cluster profiles", "Customers by cluster (sample)", "First-purchase repeat-buyer model",
+                 "Who gets a repeat score"],
     "lifetime_value": ["Headline", "Can the data identify the models?", "CLV per customer", "CLV by state",
                        "CLV by RFM segment", "Backtest errors", "Expected purchases by frequency and recency",
                        "P(alive) by frequency and recency"],
@@ -237,6 +238,23 @@ def test_cohort_heatmaps_grey_exactly_the_incomplete_months(sample_reports):
         assert cells_with_value(coloured) == complete, figure
         assert grey["showscale"] is False and "incomplete month" in grey["hovertemplate"]
     assert "Grey: the month the analysis date" in text
+
+
+def test_clusters_page_says_who_is_scored_and_who_has_a_known_outcome(sample_reports):
+    db = sample_reports.db_path
+    expected = dict(query(db, "select coalesce(known_outcome, 'open: scored'), count(*) from customer_repeat_scores "
+                              "group by all"))
+    assert set(expected) == {"open: scored", "repeated", "did not repeat"}
+    text = sample_reports.page("clusters")
+    section = text.split("<h2>Who gets a repeat score</h2>", 1)[1].split("</section>", 1)[0]
+    rows = [[html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
+            for r in re.findall(r"<tr>(.*?)</tr>", section, re.S)]
+    got = {}
+    for cells in rows:
+        if cells:
+            got[cells[0]] = got.get(cells[0], 0) + int(cells[2].replace(",", ""))
+    assert got == expected
+    assert "after the feature window" in text
 
 
 def test_geography_is_binned_with_every_layer(sample_reports):
