@@ -6,7 +6,7 @@
 --   bench_orders            order grain: items, payments, reviews each rolled up to the order, then joined
 --   bench_customer_rfm      recency / frequency / monetary, R F M scores, weighted score, rfm_tier
 --   bench_customer_abc_xyz  ABC on cumulative monetary share, XYZ on the monthly coefficient of variation
---   bench_cohort_retention  (cohort_month, months_since_first, customer_state | 'ALL') retention and revenue
+--   bench_cohort_retention  (cohort_month, months_since_first, customer_state at first purchase | 'ALL') retention and revenue
 --
 -- Definitions are those of issues 3 and 4 (see models/marts/segmentation and models/marts/cohorts).
 -- It is deliberately DuckDB-only (list quantiles, list_filter, grouping sets, range()): it is the
@@ -231,15 +231,15 @@ classed as (
 select *, abc_class || '_' || xyz_class as segment
 from classed;
 
--- 5. Cohort retention by month and state (state of the customer's latest order), plus 'ALL'.
+-- 5. Cohort retention by month and state (state of the customer's first purchase order), plus 'ALL'.
 create or replace table bench_cohort_retention as
-with latest_state_ranked as (
+with first_state_ranked as (
     select
         customer_unique_id,
         customer_state,
-        row_number() over (partition by customer_unique_id order by purchased_at desc, order_id desc) as row_num
+        row_number() over (partition by customer_unique_id order by purchased_at, order_id) as row_num
     from bench_orders
-    where customer_unique_id is not null
+    where customer_unique_id is not null and is_purchase
 ),
 customer_cohort as (
     select
@@ -247,7 +247,7 @@ customer_cohort as (
         date_trunc('month', b.first_purchase_at) as cohort_month,
         s.customer_state
     from rfm_base as b
-    inner join latest_state_ranked as s
+    inner join first_state_ranked as s
         on b.customer_unique_id = s.customer_unique_id and s.row_num = 1
 ),
 activity as (

@@ -185,9 +185,9 @@ def customer_abc_xyz(purchases: pd.DataFrame, rfm: pd.DataFrame, rules: dict) ->
 
 
 def cohort_retention(orders: pd.DataFrame, purchases: pd.DataFrame, rfm: pd.DataFrame) -> pd.DataFrame:
-    known = orders[orders["customer_unique_id"].notna()]
-    latest = known.sort_values(["purchased_at", "order_id"]).drop_duplicates("customer_unique_id", keep="last")
-    state = latest.set_index("customer_unique_id")["customer_state"]
+    # the state of the customer's first purchase order (as cohort_retention.first_purchase_state)
+    first = purchases.sort_values(["purchased_at", "order_id"]).drop_duplicates("customer_unique_id", keep="first")
+    state = first.set_index("customer_unique_id")["customer_state"]
     cohort = pd.DataFrame({
         "cohort": rfm["first_purchase_at"].dt.to_period("M").astype("int64"),
         "customer_state": state.reindex(rfm.index),

@@ -91,12 +91,55 @@ def _repeat_model(wh: Warehouse, page: Page) -> None:
         verdicts = [v for v in df["verdict"].dropna().tolist() if str(v).strip()]
     horizon = ""
     if "repeat_horizon_days" in df.columns and df["repeat_horizon_days"].notna().any():
-        horizon = f" within {int(df['repeat_horizon_days'].dropna().iloc[0])} days"
+        horizon = f" within {int(df['repeat_horizon_days'].dropna().iloc[0])} days of the first purchase"
     verdict_html = "".join(f'<p><span class="badge neutral">verdict</span> {esc(v)}</p>' for v in verdicts)
     page.section(
         "First-purchase repeat-buyer model", verdict_html + table_html(shown, scroll=False),
-        note=f"Will a customer buy again{horizon}, from what is known at the first purchase? Time-based split; "
-             "the model against the always-no and single-feature baselines (mart repeat_model_metrics).",
+        note=f"Will a customer make a repeat purchase (a later calendar day) after the feature window and{horizon}, "
+             "from what is known when the feature window closes (the first order, its delivery and review inside "
+             "the window)? A repeat inside the feature window is not the label's: it happened before the "
+             "prediction. Time-based split; the model against the always-no and single-feature baselines "
+             "(mart repeat_model_metrics); base rate = share of test customers with such a repeat.",
+    )
+    _repeat_scores(wh, page)
+
+
+def _repeat_scores(wh: Warehouse, page: Page) -> None:
+    """Who is ranked and who is not: customers whose outcome is known get it, not a score."""
+    if not wh.has("customer_repeat_scores") or "known_outcome" not in wh.columns("customer_repeat_scores"):
+        return
+    counts = wh.df(
+        """
+        select
+            coalesce(known_outcome, 'open: scored') as status,
+            case
+                when known_outcome is not null then ''
+                when feature_window_complete then 'every feature'
+                else 'first order only (feature window still open)'
+            end as features,
+            count(*) as customers,
+            avg(repeat_probability) as mean_repeat_probability
+        from customer_repeat_scores
+        group by all
+        order by status, features
+        """
+    )
+    total = int(counts["customers"].sum())
+    counts["share"] = counts["customers"] / total if total else 0.0
+    table = pd.DataFrame({
+        "status": counts["status"],
+        "features of the score": counts["features"],
+        "customers": [fmt_int(v) for v in counts["customers"]],
+        "share": [fmt_pct(v) for v in counts["share"]],
+        "mean repeat probability": [fmt_pct(v) if pd.notna(v) else "" for v in counts["mean_repeat_probability"]],
+    })
+    page.section(
+        "Who gets a repeat score", table_html(table, scroll=False),
+        note="customer_repeat_scores has one row per purchasing customer. Only customers whose outcome is still "
+             "open at the analysis date are scored and ranked into deciles (among themselves); for the others the "
+             "outcome is already known ('repeated' / 'did not repeat' in known_outcome) and there is no score. "
+             "Open customers whose feature window has not ended yet are scored without delivery and review, "
+             "which may simply not have happened yet.",
     )
 
 

@@ -12,11 +12,15 @@ TITLE = "Cohorts"
 REQUIRES = ("cohort_retention",)
 INTRO = (
     "Customers grouped by the calendar month of their first purchase (cohort) and followed month by month, "
-    "from the mart <code>cohort_retention</code>. The state selector switches every chart on the page between "
-    "all states (ALL) and one UF (the customer's state in <code>dim_customers</code>)."
+    "from the mart <code>cohort_retention</code>, counting purchases before the analysis date. The state "
+    "selector switches every chart on the page between all states (ALL) and one UF: the state of the "
+    "customer's first purchase order. <b>Grey cells</b> are months the analysis date cuts "
+    "(<code>is_complete_period</code> false): they hold only the purchases made so far and would otherwise "
+    "look like a collapse of every cohort's last month."
 )
-COLUMNS = ["cohort_month", "months_since_first", "customer_state", "cohort_size", "active_customers",
-           "retention_rate", "revenue"]
+COLUMNS = ["cohort_month", "months_since_first", "first_purchase_state", "is_all_states", "cohort_size",
+           "active_customers", "retention_rate", "revenue", "is_complete_period", "analysis_date"]
+INCOMPLETE_COLOR = "#c7c9cf"
 
 
 def build(wh: Warehouse, page: Page) -> None:
@@ -26,11 +30,13 @@ def build(wh: Warehouse, page: Page) -> None:
         select
             cast(cohort_month as date) as cohort_month,
             months_since_first,
-            customer_state,
+            case when is_all_states then 'ALL' else first_purchase_state end as customer_state,
             cohort_size,
             active_customers,
             retention_rate,
-            revenue
+            revenue,
+            is_complete_period,
+            cast(analysis_date as date) as analysis_date
         from cohort_retention
         order by cohort_month, months_since_first
         """
@@ -54,14 +60,36 @@ def build(wh: Warehouse, page: Page) -> None:
         out[rows, cols] = part[column].to_numpy(dtype=float)
         return out
 
+    analysis_date = pd.Timestamp(df["analysis_date"].max()).strftime("%Y-%m-%d") if len(df) else "?"
+
+    def incomplete_overlay(part: pd.DataFrame, values: np.ndarray, label: str, fmt: str, meta, visible, name):
+        """Grey cells over the periods the analysis date cuts, with the partial figure in the hover."""
+        mask = ~grid(part.assign(flag=part["is_complete_period"].astype(bool).astype(float)), "flag").astype(bool)
+        mask &= np.isfinite(values)
+        return go.Heatmap(
+            z=[[1 if m else None for m in row] for row in mask], x=months, y=y_labels, zmin=0, zmax=1,
+            colorscale=[[0, INCOMPLETE_COLOR], [1, INCOMPLETE_COLOR]], showscale=False, hoverongaps=False,
+            customdata=_rounded(np.where(mask, values, np.nan), 2), meta=meta, visible=visible, name=name,
+            hovertemplate="cohort %{y}, month %{x}<br>incomplete month (cut by the analysis date " + analysis_date
+                          + "): " + label + " so far " + fmt + "<extra>" + name + "</extra>",
+        )
+
+    def complete_only(part: pd.DataFrame, values: np.ndarray) -> np.ndarray:
+        complete = grid(part.assign(flag=part["is_complete_period"].astype(bool).astype(float)), "flag") == 1
+        return np.where(complete, values, np.nan)
+
     ids = [figure_div_id(page, k) for k in (1, 2, 3, 4)]
     selector = selector_html("State", labels, ids, select_id="cohort-state")
     figures = [go.Figure() for _ in range(4)]
     for index, state in enumerate(options):
         part = df[df["customer_state"] == state]
-        retention = grid(part, "retention_rate") * 100
-        active = grid(part, "active_customers")
-        revenue = grid(part, "revenue")
+        retention_all = grid(part, "retention_rate") * 100
+        active_all = grid(part, "active_customers")
+        revenue_all = grid(part, "revenue")
+        # incomplete periods are left out of the coloured cells (and of the colour scales) and drawn grey on top
+        retention = complete_only(part, retention_all)
+        active = complete_only(part, active_all)
+        revenue = complete_only(part, revenue_all)
         size = part[part["months_since_first"] == months[0]].set_index("cohort_month")["cohort_size"]
         later = retention[:, 1:] if retention.shape[1] > 1 else retention
         zmax = float(np.nanmax(later)) if np.isfinite(later).any() and np.nanmax(later) > 0 else 100.0
@@ -75,6 +103,7 @@ def build(wh: Warehouse, page: Page) -> None:
             hovertemplate="cohort %{y}, month %{x}<br>retention: %{z:.2f} %"
                           "<br>active %{customdata[0]:,} of %{customdata[1]:,}<extra>" + name + "</extra>",
         ))
+        figures[0].add_trace(incomplete_overlay(part, retention_all, "retention", "%{customdata:.2f} %", meta, visible, name))
         figures[1].add_trace(go.Heatmap(
             z=_rounded(active, 0), x=months, y=y_labels, colorscale="Blues", hoverongaps=False,
             zmax=float(np.nanmax(active[:, 1:])) if active.shape[1] > 1 and np.isfinite(active[:, 1:]).any()
@@ -82,6 +111,7 @@ def build(wh: Warehouse, page: Page) -> None:
             zmin=0, meta=meta, visible=visible, name=name, colorbar=dict(title=dict(text="customers")),
             hovertemplate="cohort %{y}, month %{x}<br>active customers: %{z:,}<extra>" + name + "</extra>",
         ))
+        figures[1].add_trace(incomplete_overlay(part, active_all, "active customers", "%{customdata:,}", meta, visible, name))
         figures[2].add_trace(go.Heatmap(
             z=_rounded(revenue, 2), x=months, y=y_labels, colorscale="Greens", hoverongaps=False,
             zmin=0, zmax=float(np.nanmax(revenue[:, 1:])) if revenue.shape[1] > 1 and np.isfinite(revenue[:, 1:]).any()
@@ -89,6 +119,7 @@ def build(wh: Warehouse, page: Page) -> None:
             meta=meta, visible=visible, name=name, colorbar=dict(title=dict(text=currency())),
             hovertemplate="cohort %{y}, month %{x}<br>revenue: " + currency() + " %{z:,.2f}<extra>" + name + "</extra>",
         ))
+        figures[2].add_trace(incomplete_overlay(part, revenue_all, "revenue", "R$ %{customdata:,.2f}", meta, visible, name))
         figures[3].add_trace(go.Bar(
             x=[pd.Timestamp(c).strftime("%Y-%m") for c in size.index], y=size.to_numpy(),
             marker_color="#3b82f6", meta=meta, visible=visible, name=name,
@@ -100,14 +131,17 @@ def build(wh: Warehouse, page: Page) -> None:
     figures[3].update_layout(xaxis_title="cohort", yaxis_title="customers", xaxis_type="category", showlegend=False)
     height = max(420, 18 * len(cohorts) + 140)
     page.add_controls(selector, note="applies to every chart on this page")
+    grey = (f" Grey: the month the analysis date ({analysis_date}) cuts, not complete; hover shows the figure "
+            "so far. It is left out of the colour scale.")
     page.add_figure("Retention rate", figures[0], height=height,
                     note="Share of the cohort's customers who purchased in that month. Month 0 is 100 % by "
-                         "definition; the colour scale is fitted to months ≥ 1 so the tail stays readable.")
+                         "definition; the colour scale is fitted to complete months ≥ 1 so the tail stays readable."
+                         + grey)
     page.add_figure("Active customers", figures[1], height=height,
-                    note="Customers of the cohort with a purchase in that month (scale fitted to months ≥ 1).")
+                    note="Customers of the cohort with a purchase in that month (scale fitted to months ≥ 1)." + grey)
     page.add_figure("Revenue", figures[2], height=height,
                     note="Revenue (sum of payment_value of purchases) of the cohort in that month "
-                         "(scale fitted to months ≥ 1).")
+                         "(scale fitted to months ≥ 1)." + grey)
     page.add_figure("Cohort sizes", figures[3], height=360, note="New purchasing customers per month.")
 
 

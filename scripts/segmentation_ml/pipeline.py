@@ -19,6 +19,8 @@ from segmentation_ml.features import CLUSTER_NUMERIC_FEATURES, REGION_COLUMN, Cl
 from segmentation_ml.ordering import ROW_KEY, by_customer, is_key_ordered, row_keys
 from segmentation_ml.profiles import PROFILE_MEANS, cluster_profiles, profiles_from_frame
 from segmentation_ml.repeat_model import (
+    FEATURE_SET_FIRST_ORDER,
+    LABEL,
     REPEAT_CATEGORICAL_FEATURES,
     REPEAT_NUMERIC_FEATURES,
     repeat_model_metrics,
@@ -82,7 +84,9 @@ def k_values(config: dict) -> list[int]:
 CLUSTER_INPUT_NUMERIC = sorted({column for column, _ in CLUSTER_NUMERIC_FEATURES.values()})
 CLUSTER_INPUT_COLUMNS = ["customer_unique_id", *CLUSTER_INPUT_NUMERIC, REGION_COLUMN]
 # columns of ml_first_purchase_features the repeat models read besides the feature lists
-REPEAT_BOOKKEEPING_COLUMNS = ["customer_unique_id", "first_purchased_at", "horizon_complete", "repeated_within_horizon", "purchase_count"]
+REPEAT_BOOKKEEPING_COLUMNS = [
+    "customer_unique_id", "first_purchased_at", "feature_window_complete", "horizon_complete", LABEL, "purchase_count",
+]
 
 
 def _arrow_types() -> dict:
@@ -328,9 +332,13 @@ def customer_repeat_scores_table(first_purchases: pd.DataFrame, config: dict) ->
     )
     out = by_customer(out)
     if len(out):
+        scored = out["known_outcome"].isna()
+        early = int((out["feature_set"] == FEATURE_SET_FIRST_ORDER).sum())
         log(
             "customer_repeat_scores",
             f"model fit on {int(out['n_training_customers'].iloc[0]):,} of {int(out['n_labelled_customers'].iloc[0]):,} "
-            f"labelled customers, {len(out):,} customers scored in {time.perf_counter() - started:.1f} s",
+            f"labelled customers; {int(scored.sum()):,} open customers scored ({early:,} with the feature window "
+            f"still open: first-order features only), {int((~scored).sum()):,} with a known outcome not scored, "
+            f"in {time.perf_counter() - started:.1f} s",
         )
     return out

@@ -1,9 +1,12 @@
-"""Will a customer buy again within the horizon, judged from what is known at the first purchase?
+"""Will a customer buy again after the feature window, within the horizon, judged from what is known when the
+feature window closes?
 
 Input: one row per purchasing customer as in the ml_first_purchase_features model: the features of the
-first purchase only (REPEAT_NUMERIC_FEATURES, REPEAT_CATEGORICAL_FEATURES), first_purchased_at, and
-three columns that are NOT features: horizon_complete (the whole horizon after the first purchase is
-inside the data), repeated_within_horizon (the label) and purchase_count (who is scored). Only the
+first purchase only (REPEAT_NUMERIC_FEATURES, REPEAT_CATEGORICAL_FEATURES; delivery and review only when they
+happened within the feature window and before the analysis date), first_purchased_at, and columns that are NOT
+features: feature_window_complete (the whole feature window lies before the analysis date), horizon_complete
+(the whole horizon after the first purchase is inside the data), repeated_in_outcome_window (the label: a repeat
+purchase after the feature window and by the horizon end; null while unknown) and purchase_count. Only the
 columns named in the feature lists ever reach a model.
 
 Evaluation is a time-based backtest: pick a cutoff date; test on customers whose first purchase is on
@@ -13,6 +16,12 @@ gradient-boosting model is compared with two baselines: always-no, and a logisti
 numeric feature (chosen on the training set only). Class weights are balanced for training; the
 model's probabilities are Platt-scaled on out-of-fold training scores, the baseline's corrected for the
 prior shift (odds * n_pos / n_neg). AUCs and the top decile depend on the ranking only.
+
+Scoring (repeat_scores) ranks only the customers whose outcome is still open at the analysis date (no repeat
+after the feature window yet, horizon not over); the others get their known outcome and no score. A customer
+whose feature window is still open has no delivery / review feature yet for a reason that does not exist in
+training (there a missing value means "not within the window"), so they are scored by the same recipe fit
+without the window features (feature_set first_order_only).
 """
 from __future__ import annotations
 
@@ -43,9 +52,20 @@ REPEAT_CATEGORICAL_FEATURES = [
     "first_order_region",
     "first_order_weekday",
 ]
-LABEL = "repeated_within_horizon"
-# never features: the label, the observation flag, and the purchase count (computed from later orders)
-NOT_FEATURES = {LABEL, "horizon_complete", "purchase_count", "customer_unique_id", "first_purchased_at"}
+# features known only once the feature window has passed (an event inside it); the others are known at purchase
+WINDOW_FEATURES = ("first_order_delivery_days", "first_order_review_score")
+LABEL = "repeated_in_outcome_window"
+WINDOW_COMPLETE = "feature_window_complete"
+# never features: the label, the observation flags, and the purchase count (computed from later orders)
+NOT_FEATURES = {
+    LABEL, "horizon_complete", WINDOW_COMPLETE, "feature_window_end_at", "horizon_end_at", "purchase_count",
+    "customer_unique_id", "first_purchased_at",
+}
+# known_outcome of customers whose label is known at the analysis date (they get no score)
+OUTCOME_REPEATED = "repeated"
+OUTCOME_NOT_REPEATED = "did not repeat"
+FEATURE_SET_FULL = "first_order_and_feature_window"
+FEATURE_SET_FIRST_ORDER = "first_order_only"
 
 DEFAULT_MODEL_PARAMS = {
     "learning_rate": 0.1,
@@ -563,14 +583,20 @@ def repeat_scores(
     model_params: dict | None = None,
     train_sample_size: int | None = None,
 ) -> pd.DataFrame:
-    """Repeat probability for every customer with exactly one purchase so far.
+    """One row per customer of df: a repeat probability and decile for every customer whose outcome is still
+    open at the analysis date (label null), the known outcome for the others (no score).
 
-    train_sample_size: with more labelled customers, the model is fit on a fixed-seed stratified sample
-    of that many (training_sample); every single-purchase customer is scored.
+    known_outcome: 'repeated' (a repeat after the feature window, within the horizon, already happened) or
+    'did not repeat' (the horizon is over without one); null = open, scored. Deciles rank the scored
+    customers only.
 
     The model is refit on every customer whose horizon is complete (the metrics table measures the same
-    recipe on the time split). Without both classes to learn from, every customer gets the observed
-    repeat rate and model_name says so.
+    recipe on the time split); train_sample_size: with more labelled customers, it is fit on a fixed-seed
+    stratified sample of that many (training_sample). Open customers whose feature window is not complete at
+    the analysis date are scored by the same recipe fit without WINDOW_FEATURES (feature_set
+    first_order_only), since their missing delivery / review means "not yet", not "not within the window".
+    Without both classes to learn from, every open customer gets the observed repeat rate and model_name
+    says so.
     """
     numeric = list(REPEAT_NUMERIC_FEATURES if numeric is None else numeric)
     categorical = list(REPEAT_CATEGORICAL_FEATURES if categorical is None else categorical)
@@ -578,40 +604,61 @@ def repeat_scores(
     df = _ordered(df)
     # positions instead of boolean-mask copies of the whole frame (millions of rows, string columns)
     labelled_pos = np.flatnonzero(df["horizon_complete"].fillna(False).astype(bool).to_numpy())
-    y_all = df[LABEL].fillna(False).astype(bool).to_numpy()[labelled_pos]
-    scope_mask = (pd.to_numeric(df["purchase_count"]).fillna(0) == 1).to_numpy(dtype=bool)
-    scope_pos = np.flatnonzero(scope_mask)
+    label = df[LABEL].astype("boolean")
+    y_all = label.fillna(False).astype(bool).to_numpy()[labelled_pos]
+    open_mask = label.isna().to_numpy(dtype=bool)
+    window_complete = df[WINDOW_COMPLETE].fillna(False).astype(bool).to_numpy()
+    full_pos = np.flatnonzero(open_mask & window_complete)
+    partial_pos = np.flatnonzero(open_mask & ~window_complete)
     keys = row_keys(df) if is_key_ordered(df) else None
     fit_rows = training_sample(y_all, train_sample_size, seed, None if keys is None else keys[labelled_pos])
     train_pos = labelled_pos if fit_rows is None else labelled_pos[fit_rows]
     y = y_all if fit_rows is None else y_all[fit_rows]
+    probability = np.full(len(df), np.nan)
+    feature_set = np.full(len(df), None, dtype=object)
     if len(train_pos) and 0 < y.sum() < len(y):
-        model = GradientBoostingRepeatModel(numeric, categorical, seed, model_params).fit(df.iloc[train_pos], y)
-        probability = model.probability(df, rows=scope_pos)
+        train = df.iloc[train_pos]
+        model = GradientBoostingRepeatModel(numeric, categorical, seed, model_params).fit(train, y)
+        if len(full_pos):
+            probability[full_pos] = model.probability(df, rows=full_pos)
+            feature_set[full_pos] = FEATURE_SET_FULL
+        if len(partial_pos):
+            first_order_numeric = [c for c in numeric if c not in WINDOW_FEATURES]
+            early = GradientBoostingRepeatModel(first_order_numeric, categorical, seed, model_params).fit(train, y)
+            probability[partial_pos] = early.probability(df, rows=partial_pos)
+            feature_set[partial_pos] = FEATURE_SET_FIRST_ORDER
         name, calibration = MODEL_NAME, model.calibration
     else:
-        probability = np.full(len(scope_pos), float(y.mean()) if len(y) else 0.0)
+        probability[open_mask] = float(y.mean()) if len(y) else 0.0
         name, calibration = "constant_observed_rate", "none"
-    scope = df[["customer_unique_id", "first_purchased_at", "horizon_complete"]].iloc[scope_pos].reset_index(drop=True)
+    known = label.to_numpy(dtype=object, na_value=None)
+    known_outcome = np.where(
+        open_mask, None, np.where(known == True, OUTCOME_REPEATED, OUTCOME_NOT_REPEATED)  # noqa: E712
+    )
     out = pd.DataFrame(
         {
-            # the columns themselves (scope has a fresh RangeIndex): no round trip of 9 M ids through Python strings
-            "customer_unique_id": scope["customer_unique_id"],
-            "first_purchased_at": pd.to_datetime(scope["first_purchased_at"]),
+            # the columns themselves: no round trip of 9 M ids through Python strings
+            "customer_unique_id": df["customer_unique_id"].reset_index(drop=True),
+            "first_purchased_at": pd.to_datetime(df["first_purchased_at"]).reset_index(drop=True),
+            "known_outcome": pd.array(known_outcome, dtype="string"),
             "repeat_probability": probability,
         }
     )
-    # decile 1 = the 10 % most likely to buy again (ties broken by customer id, deterministic)
-    # small input: rows are in customer id order (_ordered), so the position breaks ties like the id (no
-    # string sort); large input: the order-free row key breaks them (ordering.py)
-    tie_break = np.arange(len(out)) if keys is None else keys[scope_mask]
-    order = np.lexsort((tie_break, -out["repeat_probability"].to_numpy()))
-    rank = np.empty(len(out), dtype=np.int64)
-    rank[order] = np.arange(len(out))
-    out["repeat_decile"] = (rank * 10 // max(len(out), 1) + 1).astype("int64")
-    out["horizon_complete"] = scope["horizon_complete"].fillna(False).astype(bool).to_numpy()
-    out["model_name"] = name
-    out["probability_calibration"] = calibration
+    # decile 1 = the 10 % of scored customers most likely to buy again (ties broken by customer id,
+    # deterministic); small input: rows are in customer id order (_ordered), so the position breaks ties like
+    # the id (no string sort); large input: the order-free row key breaks them (ordering.py)
+    scored_pos = np.flatnonzero(open_mask)
+    tie_break = scored_pos if keys is None else keys[open_mask]
+    order = np.lexsort((tie_break, -probability[scored_pos]))
+    rank = np.empty(len(scored_pos), dtype=np.int64)
+    rank[order] = np.arange(len(scored_pos))
+    decile = pd.array(np.full(len(df), None), dtype="Int64")
+    decile[scored_pos] = rank * 10 // max(len(scored_pos), 1) + 1
+    out["repeat_decile"] = decile
+    out["feature_window_complete"] = window_complete
+    out["feature_set"] = pd.array(feature_set, dtype="string")
+    out["model_name"] = pd.array(np.where(open_mask, name, None), dtype="string")
+    out["probability_calibration"] = pd.array(np.where(open_mask, calibration, None), dtype="string")
     out["n_training_customers"] = int(len(train_pos))
     out["n_training_repeaters"] = int(y.sum())
     out["n_labelled_customers"] = int(len(y_all))

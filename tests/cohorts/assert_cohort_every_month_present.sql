@@ -1,6 +1,7 @@
--- No holes: every (cohort, state) has exactly one row for each month from 0 to the last month with a
--- purchase in fct_orders (computed here independently of the model's spine), and every cohort month with
--- a first purchase has its all-states row.
+-- No holes: every (cohort, state at first purchase) has exactly one row for each month from 0 to the month
+-- holding the day before the analysis date (computed here independently of the model's spine), every cohort
+-- month with a first purchase before the analysis date has its all-states row, and exactly the last month
+-- of every series is incomplete unless the analysis date is the first day of a month.
 
 with
 
@@ -10,17 +11,19 @@ retention as (
 
 ),
 
-orders as (
+purchases as (
 
-    select * from {{ ref('fct_orders') }}
+    -- purchases before the analysis date
+    select * from {{ ref('int_segmentation__purchases') }}
 
 ),
 
 last_purchase as (
 
-    select max(purchase_date) as last_purchase_date
-    from orders
-    where is_purchase
+    select
+        {{ dbt.dateadd('day', -1, 'max(analysis_date)') }} as last_purchase_date,
+        max(analysis_date) as analysis_date
+    from purchases
 
 ),
 
@@ -29,8 +32,7 @@ first_purchases as (
     select
         customer_unique_id,
         min(purchase_date) as first_purchase_date
-    from orders
-    where is_purchase
+    from purchases
     group by customer_unique_id
 
 ),
@@ -46,15 +48,17 @@ series as (
 
     select
         cohort_month,
-        customer_state,
+        first_purchase_state,
         count(*) as month_rows,
         count(distinct months_since_first) as distinct_months,
         min(months_since_first) as first_month,
-        max(months_since_first) as last_month
+        max(months_since_first) as last_month,
+        sum(case when is_complete_period then 0 else 1 end) as incomplete_months,
+        max(case when is_complete_period then -1 else months_since_first end) as last_incomplete_month
     from retention
     group by
         cohort_month,
-        customer_state
+        first_purchase_state
 
 ),
 
@@ -62,14 +66,19 @@ wrong_series as (
 
     select
         series.cohort_month,
-        series.customer_state,
-        'months missing or repeated' as problem
+        series.first_purchase_state,
+        'months missing or repeated, or wrong months incomplete' as problem
     from series
     cross join last_purchase
     where series.first_month <> 0
         or series.last_month <> {{ calendar_month_diff('series.cohort_month', 'last_purchase.last_purchase_date') }}
         or series.month_rows <> series.last_month + 1
         or series.distinct_months <> series.month_rows
+        or series.incomplete_months <> case
+            when {{ dbt.date_trunc('month', 'last_purchase.analysis_date') }} = last_purchase.analysis_date then 0
+            else 1
+        end
+        or (series.incomplete_months = 1 and series.last_incomplete_month <> series.last_month)
 
 ),
 
@@ -77,12 +86,12 @@ missing_cohorts as (
 
     select
         expected_cohorts.cohort_month,
-        '{{ var("cohort_all_states_label") }}' as customer_state,
+        '{{ var("cohort_all_states_label") }}' as first_purchase_state,
         'cohort missing' as problem
     from expected_cohorts
     left join series
         on expected_cohorts.cohort_month = series.cohort_month
-        and series.customer_state = '{{ var("cohort_all_states_label") }}'
+        and series.first_purchase_state = '{{ var("cohort_all_states_label") }}'
     where series.cohort_month is null
 
 )

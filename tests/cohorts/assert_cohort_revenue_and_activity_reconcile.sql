@@ -1,5 +1,5 @@
--- The all-states rows hold all purchase revenue of fct_orders and one active customer-month per
--- distinct (customer, calendar month) with a purchase.
+-- The all-states rows hold all revenue of the purchases before the analysis date and one active
+-- customer-month per distinct (customer, calendar month) with such a purchase.
 
 with
 
@@ -11,7 +11,8 @@ retention as (
 
 orders as (
 
-    select * from {{ ref('fct_orders') }}
+    -- purchases before the analysis date
+    select * from {{ ref('int_segmentation__purchases') }}
 
 ),
 
@@ -21,7 +22,7 @@ mart as (
         coalesce(sum(revenue), 0) as revenue,
         coalesce(sum(active_customers), 0) as active_customer_months
     from retention
-    where customer_state = '{{ var("cohort_all_states_label") }}'
+    where is_all_states
 
 ),
 
@@ -31,14 +32,13 @@ customer_months as (
         customer_unique_id,
         {{ month_start('purchase_date') }} as purchase_month
     from orders
-    where is_purchase
 
 ),
 
 expected as (
 
     select
-        (select coalesce(sum(payment_value), 0) from orders where is_purchase) as revenue,
+        (select coalesce(sum(payment_value), 0) from orders) as revenue,
         (select count(*) from customer_months) as active_customer_months
 
 )

@@ -1,4 +1,4 @@
--- For every (cohort, month), the state rows add up to the all-states row: cohort size, active customers
+-- For every (cohort, month), the state rows (state at first purchase) add up to the all-states row: cohort size, active customers
 -- and revenue. Any (cohort, month) present on one side only is a failure too.
 
 with
@@ -18,7 +18,7 @@ all_states as (
         active_customers,
         revenue
     from retention
-    where customer_state = '{{ var("cohort_all_states_label") }}'
+    where is_all_states
 
 ),
 
@@ -31,7 +31,7 @@ summed_states as (
         sum(active_customers) as active_customers,
         sum(revenue) as revenue
     from retention
-    where customer_state <> '{{ var("cohort_all_states_label") }}'
+    where not is_all_states
     group by
         cohort_month,
         months_since_first

@@ -29,7 +29,10 @@ from segmentation_ml.clustering import cluster_selection, fit_kmeans, silhouette
 from segmentation_ml.features import CLUSTER_NUMERIC_FEATURES, ClusterFeatureEncoder  # noqa: E402
 from segmentation_ml.profiles import cluster_profiles  # noqa: E402
 from segmentation_ml.repeat_model import (  # noqa: E402
+    FEATURE_SET_FIRST_ORDER,
+    FEATURE_SET_FULL,
     LABEL,
+    WINDOW_FEATURES,
     REPEAT_CATEGORICAL_FEATURES,
     REPEAT_NUMERIC_FEATURES,
     evaluate_scores,
@@ -94,7 +97,9 @@ def synthetic_first_purchases(n: int, seed: int, signal: bool) -> pd.DataFrame:
     repeated = rng.random(n) < 1 / (1 + np.exp(-logit))
     end = start + pd.Timedelta(days=700)
     complete = (first + pd.Timedelta(days=180)) <= end
-    label = pd.array(np.where(complete, repeated, np.where(repeated, True, None)), dtype="boolean")
+    window_complete = (first + pd.Timedelta(days=30)) <= end
+    # an open horizon: a repeat after the feature window may already be known (only once the window is over)
+    label = pd.array(np.where(complete, repeated, np.where(repeated & window_complete, True, None)), dtype="boolean")
     return pd.DataFrame(
         {
             "customer_unique_id": [f"u{i:06d}" for i in range(n)],
@@ -113,6 +118,7 @@ def synthetic_first_purchases(n: int, seed: int, signal: bool) -> pd.DataFrame:
             "first_order_state": rng.choice(["SP", "RJ", "MG", "RS"], n),
             "first_order_region": rng.choice(["Southeast", "South"], n),
             "first_order_weekday": rng.integers(1, 8, n),
+            "feature_window_complete": window_complete,
             "horizon_complete": complete,
             LABEL: label,
             "purchase_count": np.where(repeated, 2, 1),
@@ -348,7 +354,11 @@ def test_metrics_without_positives_in_training_are_reported_not_raised():
     assert metrics.loc["hist_gradient_boosting", "verdict"].startswith("not trained")
     assert pd.isna(metrics.loc["hist_gradient_boosting", "roc_auc"])
     scores = repeat_scores(df, horizon_days=180, seed=42)
-    assert scores["model_name"].eq("constant_observed_rate").all() and scores["repeat_probability"].eq(0).all()
+    scored = scores["known_outcome"].isna()
+    assert scored.sum() == (~df["horizon_complete"]).sum() > 0
+    assert scores.loc[scored, "model_name"].eq("constant_observed_rate").all()
+    assert scores.loc[scored, "repeat_probability"].eq(0).all()
+    assert scores.loc[~scored, "known_outcome"].eq("did not repeat").all()
 
 
 def test_label_and_later_order_columns_never_reach_the_model():
@@ -367,7 +377,7 @@ def test_label_and_later_order_columns_never_reach_the_model():
     pd.testing.assert_frame_equal(a, b)
 
 
-def test_repeat_scores_cover_single_purchase_customers_deterministically():
+def test_repeat_scores_rank_open_customers_deterministically():
     df = synthetic_first_purchases(2500, seed=6, signal=True)
     a = repeat_scores(df, horizon_days=180, seed=42)
     b = repeat_scores(df.sample(frac=1, random_state=1), horizon_days=180, seed=42)
@@ -375,11 +385,57 @@ def test_repeat_scores_cover_single_purchase_customers_deterministically():
         a.sort_values("customer_unique_id").reset_index(drop=True),
         b.sort_values("customer_unique_id").reset_index(drop=True),
     )
-    assert set(a["customer_unique_id"]) == set(df.loc[df["purchase_count"] == 1, "customer_unique_id"])
-    assert a["repeat_probability"].between(0, 1).all()
-    assert sorted(a["repeat_decile"].unique()) == list(range(1, 11))
+    assert set(a["customer_unique_id"]) == set(df["customer_unique_id"])
+    scored = a[a["known_outcome"].isna()]
+    assert set(scored["customer_unique_id"]) == set(df.loc[df[LABEL].isna(), "customer_unique_id"])
+    assert scored["repeat_probability"].between(0, 1).all()
+    assert sorted(scored["repeat_decile"].unique()) == list(range(1, 11))
     # decile 1 holds the highest probabilities
-    assert a.loc[a["repeat_decile"] == 1, "repeat_probability"].min() >= a.loc[a["repeat_decile"] == 10, "repeat_probability"].max()
+    assert scored.loc[scored["repeat_decile"] == 1, "repeat_probability"].min() >= scored.loc[scored["repeat_decile"] == 10, "repeat_probability"].max()
+
+
+def test_known_outcomes_are_reported_not_ranked():
+    """Planted: customers whose horizon is over, and open-horizon customers who already repeated after the
+    feature window, have a known outcome. They get it in known_outcome and no score; the deciles split the open
+    customers alone into tenths."""
+    df = synthetic_first_purchases(3000, seed=16, signal=True)
+    scores = repeat_scores(df, horizon_days=180, seed=42).set_index("customer_unique_id").loc[df["customer_unique_id"]]
+    label = df.set_index("customer_unique_id")[LABEL]
+    open_ = label.isna().to_numpy()
+    assert open_.sum() > 100 and (~open_).sum() > 1000
+    assert (~df["horizon_complete"] & df[LABEL].fillna(False)).sum() > 0  # open horizon, outcome already known
+    expected = np.where(open_, None, np.where(label.fillna(False), "repeated", "did not repeat"))
+    assert scores["known_outcome"].astype(object).where(~open_, None).tolist() == expected.tolist()
+    assert scores.loc[~open_, ["repeat_probability", "repeat_decile", "model_name", "feature_set"]].isna().all().all()
+    assert scores.loc[open_, "repeat_probability"].notna().all() and scores.loc[open_, "repeat_decile"].notna().all()
+    counts = scores.loc[open_, "repeat_decile"].value_counts()
+    assert counts.max() - counts.min() <= 1  # tenths of the open customers, not of everyone
+
+
+def test_open_feature_window_is_scored_without_window_features():
+    """Planted: an open customer whose feature window is not over has no delivery / review yet for a reason that
+    never occurs in training (there null means "not within the window"). Their score must not depend on those
+    columns at all, and says which features it used; customers with a complete window use every feature."""
+    df = synthetic_first_purchases(3000, seed=17, signal=True)
+    early = (~df["feature_window_complete"]).to_numpy()
+    assert early.sum() > 20 and df.loc[early, LABEL].isna().all()
+    full_mask = ~early & df[LABEL].isna().to_numpy()  # open, window over: scored with every feature
+    base = repeat_scores(df, horizon_days=180, seed=42).set_index("customer_unique_id")
+    # change the window features of the scored (never training) customers only: the models stay the same
+    changed = df.copy()
+    even = np.arange(len(df)) % 2 == 0
+    for column in WINDOW_FEATURES:
+        changed.loc[early & even, column] = np.nan
+    changed.loc[early & ~even, "first_order_review_score"] = 5.0
+    changed.loc[full_mask, "first_order_review_score"] = np.where(df.loc[full_mask, "first_order_review_score"] == 5, 1.0, 5.0)
+    other = repeat_scores(changed, horizon_days=180, seed=42).set_index("customer_unique_id")
+    ids, full = df.loc[early, "customer_unique_id"], df.loc[full_mask, "customer_unique_id"]
+    assert (base.loc[ids, "repeat_probability"] == other.loc[ids, "repeat_probability"]).all()
+    assert base.loc[ids, "feature_set"].eq(FEATURE_SET_FIRST_ORDER).all()
+    assert not base.loc[ids, "feature_window_complete"].any()
+    assert len(full) > 0 and base.loc[full, "feature_set"].eq(FEATURE_SET_FULL).all()
+    # with the window over, the review does matter (the planted signal): the full model reads it
+    assert not np.allclose(base.loc[full, "repeat_probability"], other.loc[full, "repeat_probability"])
 
 
 def test_config_parsers_accept_what_dbt_renders():
@@ -497,8 +553,8 @@ def test_repeat_training_cap_fits_on_exactly_the_cap_and_scores_everyone(monkeyp
     assert scores["n_labelled_customers"].eq(len(labelled)).all()
     repeat_share = labelled[LABEL].fillna(False).astype(bool).mean()
     assert scores["n_training_repeaters"].iloc[0] == round(1000 * repeat_share)  # stratified
-    assert set(scores["customer_unique_id"]) == set(df.loc[df["purchase_count"] == 1, "customer_unique_id"])
-    assert scores["repeat_probability"].between(0, 1).all()
+    assert set(scores.loc[scores["known_outcome"].isna(), "customer_unique_id"]) == set(df.loc[df[LABEL].isna(), "customer_unique_id"])
+    assert scores.loc[scores["known_outcome"].isna(), "repeat_probability"].between(0, 1).all()
     again = repeat_scores(df, horizon_days=180, seed=42, train_sample_size=1000)
     pd.testing.assert_frame_equal(scores, again)  # deterministic
     # at or below the cap: identical to the uncapped path
@@ -566,25 +622,39 @@ def test_one_cluster_row_per_customer_and_consistent_selection(any_build):
     assert counted["n"].tolist() == profiles["size"].tolist()
 
 
-def test_repeat_scores_cover_every_single_purchase_customer(any_build):
+def test_repeat_scores_report_known_outcomes_and_rank_only_open_customers(any_build):
     run, _ = any_build
     db = run.db_path
-    expected = query(db, "select count(*) from dim_customers where purchase_count = 1")[0][0]
-    missing = query(
+    df = query_df(
         db,
-        """select count(*) from dim_customers
-           where purchase_count = 1
-             and customer_unique_id not in (select customer_unique_id from customer_repeat_scores)""",
-    )[0][0]
-    assert query(db, "select count(*) from customer_repeat_scores")[0][0] == expected
-    assert missing == 0
+        """select f.customer_unique_id, f.horizon_complete, f.feature_window_complete as window_complete,
+                  f.repeated_in_outcome_window as label, s.customer_unique_id as scored_id, s.known_outcome,
+                  s.repeat_probability, s.repeat_decile, s.feature_set, s.feature_window_complete, s.model_name
+           from ml_first_purchase_features f
+           left join customer_repeat_scores s using (customer_unique_id)""",
+    )
+    assert df["scored_id"].notna().all()  # one row per customer, the known outcomes included
+    assert query(db, "select count(*) from customer_repeat_scores")[0][0] == len(df)
+    label = df["label"].astype("boolean")
+    expected = np.where(label.isna(), None, np.where(label.fillna(False), "repeated", "did not repeat"))
+    assert df["known_outcome"].astype(object).where(df["known_outcome"].notna(), None).tolist() == expected.tolist()
+    scored = df["known_outcome"].isna()
+    assert not df.loc[df["horizon_complete"].astype(bool), "known_outcome"].isna().any()  # horizon over: never ranked
+    assert df.loc[scored, "repeat_probability"].notna().all() and df.loc[~scored, "repeat_probability"].isna().all()
+    assert df.loc[scored, "repeat_decile"].notna().all() and df.loc[~scored, "repeat_decile"].isna().all()
+    assert (df["feature_window_complete"] == df["window_complete"]).all()
+    trained = scored & (df["model_name"] == "hist_gradient_boosting")
+    assert (df.loc[trained, "feature_set"] == np.where(df.loc[trained, "window_complete"], "first_order_and_feature_window",
+                                                         "first_order_only")).all()
     metrics = query_df(db, "select * from repeat_model_metrics")
     assert sorted(metrics["model_name"]) == ["baseline_always_no", "baseline_single_feature_logistic", "hist_gradient_boosting"]
     assert metrics.loc[metrics["model_role"] == "model", "verdict"].notna().all()
 
 
 def test_first_purchase_features_and_label_match_pandas_on_raw(sample_build):
-    """Independent recomputation from the raw CSVs: first purchase, its money, and the label."""
+    """Independent recomputation from the raw CSVs: first purchase, its money, the window features (known by the
+    window end and before the analysis date), the window flags and the label (a repeat on a later calendar day,
+    after the feature window, by the horizon end)."""
     raw_dir = ROOT / "data" / "sample"
     orders = orders_with_customers(raw_dir)
     items = read(raw_dir, "order_items")
@@ -595,13 +665,17 @@ def test_first_purchase_features_and_label_match_pandas_on_raw(sample_build):
     purchases = purchases.join(per_order, on="order_id")
     first = purchases.groupby("customer_unique_id").head(1).set_index("customer_unique_id")
     end = (purchases["purchased_at"].dt.normalize().max() + pd.Timedelta(days=1))
-    horizon = pd.Timedelta(days=180)
+    horizon, window = pd.Timedelta(days=180), pd.Timedelta(days=30)
     merged = purchases.join(first[["purchased_at"]].rename(columns={"purchased_at": "first_at"}), on="customer_unique_id")
     returns = merged[
         (merged["purchased_at"].dt.normalize() >= merged["first_at"].dt.normalize() + pd.Timedelta(days=1))
+        & (merged["purchased_at"] > merged["first_at"] + window)
         & (merged["purchased_at"] <= merged["first_at"] + horizon)
     ]
     repeaters = set(returns["customer_unique_id"])
+    inside_window_only = set(merged.loc[
+        (merged["purchased_at"].dt.normalize() >= merged["first_at"].dt.normalize() + pd.Timedelta(days=1))
+        & (merged["purchased_at"] <= merged["first_at"] + window), "customer_unique_id"]) - repeaters
 
     got = query_df(sample_build.db_path, "select * from ml_first_purchase_features").set_index("customer_unique_id")
     assert set(got.index) == set(first.index)
@@ -613,9 +687,37 @@ def test_first_purchase_features_and_label_match_pandas_on_raw(sample_build):
     assert (got["purchase_count"] == purchases.groupby("customer_unique_id").size().loc[first.index]).all()
     complete = (first["purchased_at"] + horizon) <= end
     assert (got["horizon_complete"] == complete).all()
-    label = got.loc[complete, "repeated_within_horizon"].astype(bool)
+    assert (got["feature_window_complete"] == ((first["purchased_at"] + window) <= end)).all()
+    label = got.loc[complete, "repeated_in_outcome_window"].astype(bool)
     assert label.sum() == len(repeaters & set(label.index))
     assert set(label[label].index) == repeaters & set(label.index)
+    open_label = got.loc[~complete, "repeated_in_outcome_window"]
+    assert set(open_label[open_label.notna()].index) == repeaters & set(open_label.index)
+    assert not open_label[open_label.notna()].eq(False).any()
+    # customers whose only repeats fall inside the feature window are not repeat buyers of the label
+    assert len(inside_window_only & set(label.index)) > 0 and not label.loc[list(inside_window_only & set(label.index))].any()
+
+    # delivery: delivered by the window end and before the analysis date, else null
+    delivered = pd.to_datetime(first["order_delivered_customer_date"])
+    known = (delivered <= first["purchased_at"] + window) & (delivered < end)
+    days = (delivered.dt.normalize() - first["purchased_at"].dt.normalize()).dt.days
+    assert (got["first_order_delivery_days"].notna() == known).all()
+    assert (got.loc[known, "first_order_delivery_days"] == days[known]).all()
+    assert ((delivered >= end) & (delivered <= first["purchased_at"] + window)).any()  # the sample has such late news
+    # review: the latest answer by the window end and before the analysis date
+    reviews = read(raw_dir, "order_reviews")
+    for col in ("review_creation_date", "review_answer_timestamp"):
+        reviews[col] = pd.to_datetime(reviews[col])
+    reviews = reviews.dropna(subset=["review_score"]).merge(
+        first[["order_id", "purchased_at"]].reset_index(), on="order_id"
+    )
+    reviews = reviews[(reviews["review_answer_timestamp"] <= reviews["purchased_at"] + window)
+                      & (reviews["review_answer_timestamp"] < end)]
+    latest = reviews.sort_values(["customer_unique_id", "review_answer_timestamp", "review_creation_date"],
+                                 ascending=[True, False, False]).drop_duplicates("customer_unique_id")
+    score = latest.set_index("customer_unique_id")["review_score"].astype(float).reindex(first.index)
+    assert (got["first_order_review_score"].notna() == score.notna()).all()
+    assert (got.loc[score.notna(), "first_order_review_score"].astype(float) == score.dropna()).all()
 
 
 def _copy_warehouse(run, tmp_path, name):
@@ -699,7 +801,104 @@ def test_first_purchase_features_ignore_later_orders(sample_build, tmp_path):
     def coded(label):  # true 1, false 0, open horizon -1
         return label.astype("boolean").astype("Int64").fillna(-1)
 
-    assert (coded(after["repeated_within_horizon"]) != coded(before["repeated_within_horizon"])).sum() > 0
+    assert (coded(after[LABEL]) != coded(before[LABEL])).sum() > 0
+
+
+def _rebuild_first_purchase_features(sample_build, db) -> pd.DataFrame:
+    """Rerun ml_first_purchase_features exactly as dbt compiled it for the sample, on a mutated copy."""
+    compiled = sample_build.db_path.parent / "target" / "compiled"
+    model_sql = next(compiled.rglob("ml_first_purchase_features.sql")).read_text()
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"create or replace table ml_first_purchase_features as {model_sql}")
+    return query_df(db, "select * from ml_first_purchase_features").set_index("customer_unique_id")
+
+
+def test_window_features_ignore_events_after_the_analysis_date(sample_build, tmp_path):
+    """Planted: recent customers (feature window still open) whose first order is delivered and reviewed inside
+    the window but AFTER the analysis date. Those events have not happened yet: the features stay null and the
+    window is flagged incomplete. A delivery inside the window before the analysis date still counts."""
+    db = _copy_warehouse(sample_build, tmp_path, "late_news")
+    recent = query_df(
+        db,
+        """select customer_unique_id, first_order_id, first_purchased_at from ml_first_purchase_features
+           where first_purchased_at >= (select max(purchase_date) - 9 from fct_orders where is_purchase)
+           order by customer_unique_id limit 20""",
+    )
+    assert len(recent) >= 10
+    late, control = recent.iloc[::2], recent.iloc[1::2]
+    with duckdb.connect(str(db)) as con:
+        analysis_at = con.execute("select cast(max(purchase_date) + 1 as timestamp) from fct_orders where is_purchase").fetchone()[0]
+        ids = lambda frame: "(" + ", ".join(f"'{o}'" for o in frame["first_order_id"]) + ")"  # noqa: E731
+        con.execute(f"""update fct_orders set
+                            delivered_customer_at = timestamp '{analysis_at}' + interval 1 hour,
+                            delivery_days = date_diff('day', purchased_at, timestamp '{analysis_at}' + interval 1 hour)
+                        where order_id in {ids(late)}""")
+        con.execute(f"""update fct_orders set
+                            delivered_customer_at = timestamp '{analysis_at}' - interval 1 hour,
+                            delivery_days = date_diff('day', purchased_at, timestamp '{analysis_at}' - interval 1 hour)
+                        where order_id in {ids(control)}""")
+        con.execute(f"delete from stg_olist__order_reviews where order_id in {ids(recent)}")
+        con.execute(
+            f"""insert into stg_olist__order_reviews by name
+                select r.* replace (
+                    'planted_' || o.order_id as review_id, o.order_id as order_id, 1 as review_score,
+                    timestamp '{analysis_at}' + interval 1 hour as review_created_at,
+                    timestamp '{analysis_at}' + interval 2 hour as review_answered_at
+                )
+                from fct_orders o
+                cross join (select * from stg_olist__order_reviews order by review_id limit 1) r
+                where o.order_id in {ids(recent)}"""
+        )
+    got = _rebuild_first_purchase_features(sample_build, db)
+    assert got.loc[late["customer_unique_id"], "first_order_delivery_days"].isna().all()
+    assert got.loc[recent["customer_unique_id"], "first_order_review_score"].isna().all()
+    assert not got.loc[recent["customer_unique_id"], "feature_window_complete"].any()
+    expected = (analysis_at - pd.Timedelta(hours=1)).normalize() - control["first_purchased_at"].dt.normalize()
+    assert (got.loc[control["customer_unique_id"], "first_order_delivery_days"].to_numpy() == expected.dt.days.to_numpy()).all()
+
+
+def test_label_counts_repeats_after_the_feature_window_only(sample_build, tmp_path):
+    """Planted one-time buyers: A repeats on day 10 (inside the feature window: not the label's), B on day 40
+    (the label), C orders again the same day (not a repeat purchase, macros/repeat.sql); D (horizon open) orders
+    again the same day: still open, so scored; E (horizon open) repeats on day 35: outcome known, not scored."""
+    db = _copy_warehouse(sample_build, tmp_path, "planted_repeats")
+    singles = query_df(
+        db,
+        """select customer_unique_id, first_order_id, first_purchased_at, horizon_complete, feature_window_complete
+           from ml_first_purchase_features
+           where purchase_count = 1 and hour(first_purchased_at) < 22
+             and first_purchased_at + interval 40 day < (select max(purchased_at) from fct_orders where is_purchase)
+           order by customer_unique_id""",
+    )
+    complete = singles[singles["horizon_complete"]]
+    open_ = singles[~singles["horizon_complete"] & singles["feature_window_complete"]]
+    assert len(complete) >= 3 and len(open_) >= 2
+    planted = {
+        "A": (complete.iloc[0], "interval 10 day"), "B": (complete.iloc[1], "interval 40 day"),
+        "C": (complete.iloc[2], "interval 1 hour"), "D": (open_.iloc[0], "interval 1 hour"),
+        "E": (open_.iloc[1], "interval 35 day"),
+    }
+    with duckdb.connect(str(db)) as con:
+        for name, (row, gap) in planted.items():
+            con.execute(
+                f"""insert into fct_orders by name
+                    select o.* replace (
+                        o.order_id || '_planted_{name}' as order_id,
+                        o.purchased_at + {gap} as purchased_at,
+                        cast(o.purchased_at + {gap} as date) as purchase_date
+                    )
+                    from fct_orders o where o.order_id = '{row["first_order_id"]}'"""
+            )
+    got = _rebuild_first_purchase_features(sample_build, db)
+    who = {name: row["customer_unique_id"] for name, (row, _) in planted.items()}
+    label = got["repeated_in_outcome_window"]
+    assert label[who["A"]] == False and label[who["B"]] == True and label[who["C"]] == False  # noqa: E712
+    assert pd.isna(label[who["D"]]) and label[who["E"]] == True  # noqa: E712
+    assert (got.loc[list(who.values()), "purchase_count"] == 2).all()  # orders, not repeat purchases
+    scores = repeat_scores(got.reset_index(), horizon_days=180, seed=42).set_index("customer_unique_id")
+    assert pd.isna(scores.loc[who["D"], "known_outcome"]) and scores.loc[who["D"], "repeat_probability"] >= 0
+    assert scores.loc[who["E"], "known_outcome"] == "repeated" and pd.isna(scores.loc[who["E"], "repeat_probability"])
+    assert scores.loc[who["A"], "known_outcome"] == "did not repeat" and scores.loc[who["B"], "known_outcome"] == "repeated"
 
 
 def test_ml_models_are_deterministic(sample_build, tmp_path):

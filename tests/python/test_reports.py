@@ -34,7 +34,8 @@ SECTION_PARTS = {  # h2 titles each page must show (structure, not numbers)
                   "Churn backtest: calibration", "Churn backtest"],
     "cohorts": ["Retention rate", "Active customers", "Revenue", "Cohort sizes"],
     "geography": ["Customer density", "Segment shares by state", "Top 20 cities by customers"],
-    "clusters": ["Choosing k", "Cluster profiles", "Customers by cluster (sample)"],
+    "clusters": ["Choosing k", "Cluster profiles", "Customers by cluster (sample)", "First-purchase repeat-buyer model",
+                 "Who gets a repeat score"],
     "lifetime_value": ["Headline", "Can the data identify the models?", "CLV per customer", "CLV by state",
                        "CLV by RFM segment", "Backtest errors", "Expected purchases by frequency and recency",
                        "P(alive) by frequency and recency"],
@@ -203,17 +204,58 @@ def test_overview_headline_matches_the_marts(sample_reports):
 
 def test_cohort_state_selector_has_all_and_the_27_ufs(sample_reports):
     db = sample_reports.db_path
-    with_data = {s for (s,) in query(db, "select distinct customer_state from cohort_retention")} - {"ALL"}
+    with_data = {s for (s,) in query(db, "select distinct first_purchase_state from cohort_retention where not is_all_states")}
     ufs = sorted(s for (s,) in query(db, "select state_code from brazil_states"))
     assert len(ufs) == 27 and with_data <= set(ufs)
     text = sample_reports.page("cohorts")
     select = re.search(r'<select id="cohort-state".*?</select>', text, re.S).group(0)
     options = [html.unescape(o) for o in re.findall(r"<option [^>]*>(.*?)</option>", select)]
     assert options == ["ALL"] + [uf if uf in with_data else f"{uf} (no customers)" for uf in ufs]
-    # one layer per option in each of the three heatmaps and the cohort-size bars
+    # one layer per option in each of the three heatmaps (plus its grey incomplete-period overlay) and the
+    # cohort-size bars
     for index in range(len(options)):
-        assert text.count(f'"meta":"opt:{index}"') == 4
+        assert text.count(f'"meta":"opt:{index}"') == 7
     assert f'"meta":"opt:{len(options)}"' not in text
+
+
+def test_cohort_heatmaps_grey_exactly_the_incomplete_months(sample_reports):
+    """The month the analysis date cuts is not coloured as a (collapsed) retention: in each heatmap's ALL layer
+    the coloured trace has no value there and a grey overlay covers exactly those cells, hover saying so."""
+    db = sample_reports.db_path
+    cells = query(db, "select cohort_month, months_since_first, is_complete_period, retention_rate "
+                      "from cohort_retention where is_all_states")
+    incomplete = {(c.strftime("%Y-%m"), m) for c, m, complete, _ in cells if not complete}
+    complete = {(c.strftime("%Y-%m"), m) for c, m, complete, _ in cells if complete}
+    assert incomplete and complete
+    text = sample_reports.page("cohorts")
+    for figure in ("cohorts-fig-1", "cohorts-fig-2", "cohorts-fig-3"):
+        layers = [trace for trace in _figure_data(text, figure) if trace.get("meta") == "opt:0"]
+        assert len(layers) == 2, figure
+        coloured, grey = layers
+        x, y = _values(coloured["x"]), list(coloured["y"])
+        def cells_with_value(trace):
+            return {(y[i], x[j]) for i, row in enumerate(trace["z"]) for j, v in enumerate(row) if v is not None}
+        assert cells_with_value(grey) == incomplete, figure
+        assert cells_with_value(coloured) == complete, figure
+        assert grey["showscale"] is False and "incomplete month" in grey["hovertemplate"]
+    assert "Grey: the month the analysis date" in text
+
+
+def test_clusters_page_says_who_is_scored_and_who_has_a_known_outcome(sample_reports):
+    db = sample_reports.db_path
+    expected = dict(query(db, "select coalesce(known_outcome, 'open: scored'), count(*) from customer_repeat_scores "
+                              "group by all"))
+    assert set(expected) == {"open: scored", "repeated", "did not repeat"}
+    text = sample_reports.page("clusters")
+    section = text.split("<h2>Who gets a repeat score</h2>", 1)[1].split("</section>", 1)[0]
+    rows = [[html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
+            for r in re.findall(r"<tr>(.*?)</tr>", section, re.S)]
+    got = {}
+    for cells in rows:
+        if cells:
+            got[cells[0]] = got.get(cells[0], 0) + int(cells[2].replace(",", ""))
+    assert got == expected
+    assert "after the feature window" in text
 
 
 def test_geography_is_binned_with_every_layer(sample_reports):

@@ -16,7 +16,11 @@ month_offsets as (
 
 data_end as (
 
-    select max(activity_month) as last_month
+    -- the spine runs to the month holding the last day before the analysis date (with the default analysis
+    -- date: the month of the latest purchase), the same last month as segment_snapshots
+    select
+        max(analysis_date) as analysis_date,
+        {{ month_start(dbt.dateadd('day', -1, 'max(analysis_date)')) }} as last_month
     from customer_months
 
 ),
@@ -26,7 +30,7 @@ cohort_members as (
     select
         customer_unique_id,
         cohort_month,
-        customer_state
+        first_purchase_state
     from customer_months
     where months_since_first = 0
 
@@ -34,21 +38,23 @@ cohort_members as (
 
 cohorts as (
 
-    -- one row per (cohort, state) that has members, plus the all-states row of every cohort
+    -- one row per (cohort, state at first purchase) that has members, plus the all-states row of every cohort
     select
         cohort_month,
-        customer_state,
+        first_purchase_state,
+        false as is_all_states,
         count(*) as cohort_size
     from cohort_members
     group by
         cohort_month,
-        customer_state
+        first_purchase_state
 
     union all
 
     select
         cohort_month,
-        '{{ all_states }}' as customer_state,
+        '{{ all_states }}' as first_purchase_state,
+        true as is_all_states,
         count(*) as cohort_size
     from cohort_members
     group by cohort_month
@@ -60,21 +66,21 @@ activity as (
     select
         cohort_month,
         months_since_first,
-        customer_state,
+        first_purchase_state,
         count(*) as active_customers,
         sum(revenue) as revenue
     from customer_months
     group by
         cohort_month,
         months_since_first,
-        customer_state
+        first_purchase_state
 
     union all
 
     select
         cohort_month,
         months_since_first,
-        '{{ all_states }}' as customer_state,
+        '{{ all_states }}' as first_purchase_state,
         count(*) as active_customers,
         sum(revenue) as revenue
     from customer_months
@@ -86,11 +92,13 @@ activity as (
 
 spine as (
 
-    -- every cohort gets every month from 0 to the last month of data, active or not
+    -- every cohort gets every month from 0 to the last month before the analysis date, active or not
     select
         cohorts.cohort_month,
-        cohorts.customer_state,
+        cohorts.first_purchase_state,
+        cohorts.is_all_states,
         cohorts.cohort_size,
+        data_end.analysis_date,
         month_offsets.offset_number as months_since_first
     from cohorts
     cross join data_end
@@ -105,15 +113,17 @@ filled as (
         spine.cohort_month,
         spine.months_since_first,
         {{ add_months('spine.cohort_month', 'spine.months_since_first') }} as activity_month,
-        spine.customer_state,
+        spine.first_purchase_state,
+        spine.is_all_states,
         spine.cohort_size,
+        spine.analysis_date,
         coalesce(activity.active_customers, 0) as active_customers,
         coalesce(activity.revenue, 0) as revenue
     from spine
     left join activity
         on spine.cohort_month = activity.cohort_month
         and spine.months_since_first = activity.months_since_first
-        and spine.customer_state = activity.customer_state
+        and spine.first_purchase_state = activity.first_purchase_state
 
 ),
 
@@ -123,7 +133,8 @@ final as (
         cohort_month,
         months_since_first,
         activity_month,
-        customer_state,
+        first_purchase_state,
+        is_all_states,
         cohort_size,
         active_customers,
         cast(active_customers as {{ type_double() }}) / cohort_size as retention_rate,
@@ -131,11 +142,15 @@ final as (
         cast(revenue as {{ type_double() }}) / cohort_size as revenue_per_cohort_customer,
         cast(
             sum(revenue) over (
-                partition by cohort_month, customer_state
+                partition by cohort_month, first_purchase_state
                 order by months_since_first
                 rows between unbounded preceding and current row
             ) as {{ type_double() }}
-        ) / cohort_size as cumulative_revenue_per_cohort_customer
+        ) / cohort_size as cumulative_revenue_per_cohort_customer,
+        -- the whole calendar month lies before the analysis date; false for the month the analysis date cuts
+        -- (its purchases are only those up to the analysis date, so its retention is not comparable)
+        {{ add_months('activity_month', 1) }} <= analysis_date as is_complete_period,
+        analysis_date
     from filled
 
 )

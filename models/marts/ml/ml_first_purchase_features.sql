@@ -1,6 +1,9 @@
 {#- What is known about a customer at (and shortly after) the first purchase, plus the repeat label.
-    Feature columns (first_order_*) are computed from the first purchase order alone; the later purchases
-    feed only the three non-feature columns horizon_complete, repeated_within_horizon and purchase_count. -#}
+    Feature columns (first_order_*) are computed from the first purchase order alone, from events up to the end of
+    the feature window (var repeat_feature_window_days after the first purchase) AND before the analysis date;
+    the later purchases feed only the non-feature columns (the label, horizon_complete, purchase_count). The label
+    counts repeat purchases (macros/repeat.sql) after the feature window, up to the horizon end: a prediction is
+    made when the window closes, so what happens inside it is not something to predict. -#}
 
 with
 
@@ -16,7 +19,7 @@ order_reviews as (
 
 ),
 
-reference_date as (
+analysis_day as (
 
     -- the same reference date as customer_rfm (var analysis_date, or the day after the latest purchase)
     select
@@ -26,11 +29,22 @@ reference_date as (
 
 ),
 
+reference_date as (
+
+    -- analysis_at is the first instant of the analysis date: an event at or after it has not happened yet
+    select
+        analysis_date,
+        cast(analysis_date as {{ dbt.type_timestamp() }}) as analysis_at
+    from analysis_day
+
+),
+
 purchases_ranked as (
 
     select
         orders.*,
         reference_date.analysis_date,
+        reference_date.analysis_at,
         row_number() over (
             partition by orders.customer_unique_id
             order by orders.purchased_at, orders.order_id
@@ -46,7 +60,7 @@ first_purchases as (
 
     select
         purchases_ranked.*,
-        {{ dbt.dateadd('day', var('repeat_feature_window_days'), 'purchases_ranked.purchased_at') }} as feature_cutoff_at,
+        {{ dbt.dateadd('day', var('repeat_feature_window_days'), 'purchases_ranked.purchased_at') }} as feature_window_end_at,
         {{ dbt.dateadd('day', var('repeat_horizon_days'), 'purchases_ranked.purchased_at') }} as horizon_end_at
     from purchases_ranked
     where purchase_number = 1
@@ -55,7 +69,8 @@ first_purchases as (
 
 first_order_reviews_ranked as (
 
-    -- reviews of the first order answered by the feature cutoff; the latest answer counts
+    -- reviews of the first order answered by the end of the feature window and before the analysis date;
+    -- the latest such answer counts
     select
         order_reviews.order_id,
         order_reviews.review_score,
@@ -67,7 +82,8 @@ first_order_reviews_ranked as (
     inner join first_purchases
         on order_reviews.order_id = first_purchases.order_id
     where order_reviews.review_score is not null
-        and order_reviews.review_answered_at <= first_purchases.feature_cutoff_at
+        and order_reviews.review_answered_at <= first_purchases.feature_window_end_at
+        and order_reviews.review_answered_at < first_purchases.analysis_at
 
 ),
 
@@ -87,13 +103,15 @@ later_purchases as (
     select
         purchases_ranked.customer_unique_id,
         count(*) as later_purchase_count,
+        -- the first repeat purchase (macros/repeat.sql) after the feature window; purchases_ranked holds only
+        -- purchases before the analysis date
         min(
             case
-                when purchases_ranked.purchase_date
-                    >= {{ dbt.dateadd('day', var('repeat_min_gap_days'), 'first_purchases.purchase_date') }}
+                when {{ is_repeat_purchase('purchases_ranked.purchase_date', 'first_purchases.purchase_date') }}
+                    and purchases_ranked.purchased_at > first_purchases.feature_window_end_at
                     then purchases_ranked.purchased_at
             end
-        ) as next_return_at
+        ) as next_repeat_after_window_at
     from purchases_ranked
     inner join first_purchases
         on purchases_ranked.customer_unique_id = first_purchases.customer_unique_id
@@ -121,18 +139,19 @@ final as (
         {{ dbt.datediff('first_purchases.purchased_at', 'first_purchases.estimated_delivery_at', 'day') }}
             as first_order_estimated_delivery_days,
         case
-            when first_purchases.delivered_customer_at <= first_purchases.feature_cutoff_at
+            when first_purchases.delivered_customer_at <= first_purchases.feature_window_end_at
+                and first_purchases.delivered_customer_at < first_purchases.analysis_at
                 then first_purchases.delivery_days
         end as first_order_delivery_days,
         first_order_reviews.review_score as first_order_review_score,
+        first_purchases.feature_window_end_at,
+        first_purchases.feature_window_end_at <= first_purchases.analysis_at as feature_window_complete,
         first_purchases.horizon_end_at,
-        first_purchases.horizon_end_at <= cast(first_purchases.analysis_date as {{ dbt.type_timestamp() }})
-            as horizon_complete,
+        first_purchases.horizon_end_at <= first_purchases.analysis_at as horizon_complete,
         case
-            when later_purchases.next_return_at <= first_purchases.horizon_end_at then true
-            when first_purchases.horizon_end_at <= cast(first_purchases.analysis_date as {{ dbt.type_timestamp() }})
-                then false
-        end as repeated_within_horizon,
+            when later_purchases.next_repeat_after_window_at <= first_purchases.horizon_end_at then true
+            when first_purchases.horizon_end_at <= first_purchases.analysis_at then false
+        end as repeated_in_outcome_window,
         1 + coalesce(later_purchases.later_purchase_count, 0) as purchase_count
     from first_purchases
     left join first_order_reviews
