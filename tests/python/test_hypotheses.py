@@ -643,3 +643,27 @@ def test_analyses_render_the_same_figures_as_the_mart(sample_build, tmp_path):
             group = row[f"group_{side}"]
             assert by_group.loc[group, value_col] == pytest.approx(row[f"value_{side}"], rel=1e-12), name
             assert by_group.loc[group, "n_units"] == row[f"n_{side}"], name
+
+
+def test_report_page_shows_p_values_and_the_verdict_reason(planted):
+    """scripts/report_pages/hypotheses.py: one row per hypothesis with its p-value, Holm-adjusted p-value,
+    effect size and the verdict reason."""
+    import html
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from report_pages import core, hypotheses
+
+    run, _ = planted
+    page = core.Page(hypotheses.SLUG, hypotheses.TITLE, hypotheses.INTRO)
+    hypotheses.build(core.Warehouse(run.db_path), page)
+    text = page.render("", "")
+    assert "<th>p-value</th>" in text and "<th>p-value (Holm)</th>" in text
+    df = _mart(run)
+    assert text.count("<tr>") == len(df) + 1
+    for rec in df.to_dict("records"):
+        assert html.escape(rec["verdict_reason"], quote=True) in text, rec["hypothesis_id"]
+        if not pd.isna(rec["p_value_adjusted"]):
+            assert hypotheses._fmt_p(rec["p_value_adjusted"]) in text
+    h02 = df.set_index("hypothesis_id").loc["H02"]
+    assert f"{h02['p_value']:.3g}" in text and f"{h02['p_value_adjusted']:.3g}" in text
