@@ -67,6 +67,7 @@ labelled as (
 final as (
 
     select
+        labelled.window_start,
         labelled.group_label,
         labelled.n_units,
         cast(labelled.n_units as {{ type_double() }}) / (select count(*) from orders) as share,

@@ -70,7 +70,7 @@ critical as (
 
     select
         critical_terms.*,
-        {{ normal_upper_quantile() | indent(8) }} as z_critical
+        {{ normal_upper_quantile() | indent(4) }} as z_critical
     from critical_terms
 
 )
