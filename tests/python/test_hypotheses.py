@@ -223,7 +223,7 @@ class Raw:
         cust["large"] = cust.index.map(latest_any.set_index("customer_unique_id")["city"].isin(LARGE_CITIES))
         for col in ("purchase_date", "delivery_days", "mean_price", "score"):
             cust["first_" + col] = first[col]
-        cust["first_weekday"] = first["purchased_at"].dt.dayofweek.map(dict(enumerate(WEEKDAYS)))
+        cust["first_weekday"] = first["purchased_at"].dt.day_of_week.map(dict(enumerate(WEEKDAYS)))
         horizon_end = cust["first_purchase_date"] + pd.Timedelta(days=HORIZON)
         cust["complete"] = horizon_end < self.analysis_date
         later = purchases.join(cust[["first_purchase_date"]], on="customer_unique_id")
@@ -277,7 +277,7 @@ def expected_results(raw: Raw) -> dict[str, dict]:
                   "measure": "cohens_h"}
     out["H09"] = {**hours(P), "dir": "positive", "measure": "cohens_h"}
 
-    counts = P["purchased_at"].dt.dayofweek.map(dict(enumerate(WEEKDAYS))).value_counts()
+    counts = P["purchased_at"].dt.day_of_week.map(dict(enumerate(WEEKDAYS))).value_counts()
     high = sorted(counts.index[counts == counts.max()])[0]
     low = sorted(counts.index[counts == counts.min()])[0]
     k = len(counts)
