@@ -1,6 +1,32 @@
--- H02 · orders per product by decile of the photo count.
--- Grain: one product per unit. The statement, the seed's figure and the verdict are in the mart:
+-- H02 · The number of product photos affects the number of orders.
+-- Grain: product purchased at least once. Pearson r, Fisher-z interval and p-value.
+-- Detail rows of the model hypothesis_h02_photos_vs_orders; its result row, the Holm-adjusted p-value and the verdict:
 --     select * from {{ ref('hypothesis_results') }} where hypothesis_id = 'H02'
--- Same SQL as the mart (macros/hypotheses.sql, hypothesis_h02); this renders the per-group detail.
 
-{{ hypothesis_h02(output='detail') }}
+with
+
+products as (
+
+    select * from {{ ref('int_hypotheses__products') }}
+
+),
+
+units as (
+
+    select
+        product_photos_qty as x,
+        purchase_orders as y
+    from products
+
+),
+
+{{ decile_detail_cte() }},
+
+final as (
+
+    select * from deciles
+
+)
+
+select * from final
+order by x_decile

@@ -1,6 +1,32 @@
--- H05 · orders per product by decile of the description length.
--- Grain: one product per unit. The statement, the seed's figure and the verdict are in the mart:
+-- H05 · Products with longer descriptions get more orders.
+-- Grain: product purchased at least once. Pearson r, Fisher-z interval and p-value.
+-- Detail rows of the model hypothesis_h05_description_length_vs_orders; its result row, the Holm-adjusted p-value and the verdict:
 --     select * from {{ ref('hypothesis_results') }} where hypothesis_id = 'H05'
--- Same SQL as the mart (macros/hypotheses.sql, hypothesis_h05); this renders the per-group detail.
 
-{{ hypothesis_h05(output='detail') }}
+with
+
+products as (
+
+    select * from {{ ref('int_hypotheses__products') }}
+
+),
+
+units as (
+
+    select
+        product_description_length as x,
+        purchase_orders as y
+    from products
+
+),
+
+{{ decile_detail_cte() }},
+
+final as (
+
+    select * from deciles
+
+)
+
+select * from final
+order by x_decile

@@ -1,6 +1,34 @@
--- H15 · mean review score by decile of items per order (empty without reviews).
--- Grain: one order per unit. The statement, the seed's figure and the verdict are in the mart:
+-- H15 · How the rating relates to the number of items in the order.
+-- Grain: purchase order with items and a review (each order counted once). Pearson r, Fisher-z interval and p-value.
+-- Detail rows of the model hypothesis_h15_items_per_order_vs_score; its result row, the Holm-adjusted p-value and the verdict:
 --     select * from {{ ref('hypothesis_results') }} where hypothesis_id = 'H15'
--- Same SQL as the mart (macros/hypotheses.sql, hypothesis_h15); this renders the per-group detail.
 
-{{ hypothesis_h15(output='detail') }}
+with
+
+orders as (
+
+    select * from {{ ref('int_hypotheses__orders') }}
+
+),
+
+units as (
+
+    select
+        item_count as x,
+        review_score as y
+    from orders
+    where has_review
+        and item_count > 0
+
+),
+
+{{ decile_detail_cte() }},
+
+final as (
+
+    select * from deciles
+
+)
+
+select * from final
+order by x_decile

@@ -1,6 +1,79 @@
--- H16 · mean review score by month of purchase (empty without reviews).
--- Grain: one order per unit. The statement, the seed's figure and the verdict are in the mart:
+-- H16 · Mean review scores vary by month and season.
+-- Grain: purchase order with a review, purchased in a complete calendar year of the data (1 January to
+-- 31 December between the first and the last purchase date). Partial years (Olist: 2016 from September, 2018
+-- to August) would make a month's mean the mean of the years that happen to contain it, i.e. confound month
+-- with year. Highest minus lowest month mean among months with at least var hypothesis_min_group_size orders
+-- (Welch, Bonferroni over the k(k-1)/2 pairs), Cohen's d.
+-- Detail rows of the model hypothesis_h16_score_by_month; its result row, the Holm-adjusted p-value and the verdict:
 --     select * from {{ ref('hypothesis_results') }} where hypothesis_id = 'H16'
--- Same SQL as the mart (macros/hypotheses.sql, hypothesis_h16); this renders the per-group detail.
 
-{{ hypothesis_h16(output='detail') }}
+with
+
+result as (
+
+    select * from {{ ref('hypothesis_h16_score_by_month') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('int_hypotheses__orders') }}
+
+),
+
+data_range as (
+
+    select
+        min(purchase_date) as first_day,
+        max(purchase_date) as last_day
+    from orders
+
+),
+
+dated_orders as (
+
+    select
+        orders.*,
+        cast({{ dbt.date_trunc('year', 'orders.purchase_date') }} as date) as year_start
+    from orders
+
+),
+
+complete_year_orders as (
+
+    select dated_orders.*
+    from dated_orders
+    cross join data_range
+    where dated_orders.year_start >= data_range.first_day
+        and cast({{ dbt.dateadd('day', -1, dbt.dateadd('year', 1, 'dated_orders.year_start')) }} as date) <= data_range.last_day
+
+),
+
+units as (
+
+    select
+        {{ month_name('purchase_month') }} as group_label,
+        review_score as value
+    from complete_year_orders
+    where has_review
+
+),
+
+{{ group_stats_cte() }},
+
+final as (
+
+    select
+        group_stats.group_label,
+        group_stats.n_units,
+        group_stats.mean_value,
+        sqrt(group_stats.var_value) as sd_value,
+        group_stats.n_units >= {{ var('hypothesis_min_group_size') }} as is_tested,
+        coalesce(group_stats.group_label in (result.group_a, result.group_b), false) as is_compared
+    from group_stats
+    cross join result
+
+)
+
+select * from final
+order by group_label

@@ -1,7 +1,6 @@
-"""Cohort retention and the 18 hypotheses, checked against pandas / scipy on the raw CSVs.
+"""Cohort retention, checked against pandas on the raw CSVs (the hypotheses: test_hypotheses.py).
 
-Every expected figure is recomputed here from the raw files (raw_olist readers), at the grain the
-hypothesis names, with scipy for correlations and normal quantiles: nothing is copied from the SQL.
+Every expected figure is recomputed here from the raw files (raw_olist readers): nothing is copied from the SQL.
 """
 from __future__ import annotations
 
@@ -14,21 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from scipy import stats
 
-from conftest import query, query_df, run_dbt
+from conftest import query, query_df
 from raw_olist import orders_with_customers, read
 
 ROOT = Path(__file__).resolve().parents[2]
 VARS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
-ALPHA = VARS["hypothesis_alpha"]
 ALL = VARS["cohort_all_states_label"]
-LARGE_CITIES = set(VARS["hypothesis_large_cities"])
-PEAK_HOURS = tuple(VARS["hypothesis_peak_hours"])
-MIN_GROUP = VARS["hypothesis_min_group_size"]
-MIN_ABS_R = VARS["hypothesis_min_abs_correlation"]
-CHEAP_QUANTILE = VARS["hypothesis_cheap_price_quantile"]
-REVIEW_HYPOTHESES = {"H03", "H07", "H13", "H14", "H15", "H16", "H18"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -47,43 +38,6 @@ def _month_index(ts: pd.Series) -> pd.Series:
 
 def _index_to_date(index: int):
     return pd.Timestamp(year=index // 12, month=index % 12 + 1, day=1).date()
-
-
-def _z(comparisons: int = 1) -> float:
-    return float(stats.norm.ppf(1 - ALPHA / (2 * comparisons)))
-
-
-def _result(run, hypothesis_id: str) -> dict:
-    df = query_df(run.db_path, f"select * from hypothesis_results where hypothesis_id = '{hypothesis_id}'")
-    assert len(df) == 1, f"{hypothesis_id} must have exactly one row"
-    return df.iloc[0].to_dict()
-
-
-def _two_group_check(row: dict, a: pd.Series, b: pd.Series, variance: str, comparisons: int = 1) -> None:
-    """value_a/b, n, estimate and CI of a difference of means (ddof 1) or proportions (ddof 0)."""
-    ddof = 1 if variance == "samp" else 0
-    assert row["n_a"] == len(a) and row["n_b"] == len(b)
-    assert row["value_a"] == pytest.approx(a.mean(), rel=1e-9)
-    assert row["value_b"] == pytest.approx(b.mean(), rel=1e-9)
-    est = a.mean() - b.mean()
-    se = np.sqrt(a.var(ddof=ddof) / len(a) + b.var(ddof=ddof) / len(b))
-    z = _z(comparisons)
-    assert row["comparisons"] == comparisons
-    assert row["z_critical"] == pytest.approx(z, rel=1e-7)
-    assert row["estimate"] == pytest.approx(est, rel=1e-9, abs=1e-12)
-    assert row["ci_low"] == pytest.approx(est - z * se, rel=1e-6, abs=1e-9)
-    assert row["ci_high"] == pytest.approx(est + z * se, rel=1e-6, abs=1e-9)
-
-
-def _verdict(estimate, low, high, direction, min_abs=None) -> str:
-    big_enough = min_abs is None or abs(estimate) >= min_abs
-    if direction == "positive":
-        ok = estimate > 0 and low > 0
-    elif direction == "negative":
-        ok = estimate < 0 and high < 0
-    else:
-        ok = low > 0 or high < 0
-    return "supported" if ok and big_enough else "not supported"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -242,224 +196,3 @@ def test_cumulative_revenue_per_customer_accumulates(sample_build):
     assert np.allclose(df["revenue_per_cohort_customer"], df["revenue"] / df["cohort_size"], rtol=1e-9)
     # the sample has repeat buyers: some cohort gets revenue after month 0, so the test is not vacuous
     assert (df.loc[df["months_since_first"] > 0, "revenue"] > 0).any()
-
-
-# ---------------------------------------------------------------------------------------------
-# hypotheses
-
-def test_hypothesis_results_shape_and_quantiles(any_build):
-    run, _ = any_build
-    df = query_df(run.db_path, "select * from hypothesis_results order by hypothesis_id")
-    assert df["hypothesis_id"].tolist() == [f"H{i:02d}" for i in range(1, 19)]
-    computed = df[df["z_critical"].notna()]
-    assert len(computed) > 0
-    for _, row in computed.iterrows():
-        assert row["z_critical"] == pytest.approx(_z(int(row["comparisons"])), rel=1e-7), row["hypothesis_id"]
-    assert ((df["n"] == 0) == (df["verdict"] == "no data")).all()
-
-
-def test_review_hypotheses_report_no_data_on_the_real_subset(real_subset_build):
-    df = query_df(real_subset_build.db_path, "select hypothesis_id, requires, n, verdict from hypothesis_results")
-    reviews = df[df["requires"] == "reviews"]
-    assert set(reviews["hypothesis_id"]) == REVIEW_HYPOTHESES
-    assert (reviews["n"] == 0).all() and (reviews["verdict"] == "no data").all()
-    others = df[df["requires"].isin(["purchases", "payments"])]
-    assert (others["n"] > 0).all() and (others["verdict"] != "no data").all()
-
-
-def test_review_hypotheses_are_computed_when_reviews_exist(sample_build):
-    df = query_df(sample_build.db_path, "select hypothesis_id, n, verdict from hypothesis_results")
-    assert (df["n"] > 0).all()
-    assert not (df["verdict"] == "no data").any()
-
-
-def test_h01_and_h17_large_cities(any_build):
-    run, raw_dir = any_build
-    orders = _purchases(raw_dir)
-    customers = read(raw_dir, "customers")
-    customers["customer_id"] = customers["customer_id"].str.strip()
-    orders = orders.merge(customers[["customer_id", "customer_city"]], on="customer_id", how="left")
-    orders["large"] = orders["customer_city"].str.strip().str.lower().isin(LARGE_CITIES)
-    purchases = orders[orders["is_purchase"]]
-
-    # H17: order grain, city of the order's address
-    row = _result(run, "H17")
-    _two_group_check(row, purchases.loc[purchases["large"], "payment_value"],
-                     purchases.loc[~purchases["large"], "payment_value"], "samp")
-    assert row["verdict"] == _verdict(row["estimate"], row["ci_low"], row["ci_high"], "positive")
-
-    # H01: customer grain, city of the latest order (any status), purchases per customer
-    latest = orders.sort_values(["purchased_at", "order_id"]).groupby("customer_unique_id").tail(1)
-    large = latest.set_index("customer_unique_id")["large"]
-    counts = purchases.groupby("customer_unique_id").size()
-    is_large = counts.index.map(large).astype(bool)
-    row = _result(run, "H01")
-    _two_group_check(row, counts[is_large], counts[~is_large], "samp")
-    assert row["n"] == len(counts)
-
-
-def test_h04_payment_type_at_order_grain(any_build):
-    run, raw_dir = any_build
-    orders = _purchases(raw_dir)
-    payments = read(raw_dir, "order_payments").drop_duplicates()
-    payments["order_id"] = payments["order_id"].str.strip()
-    payments["payment_value"] = payments["payment_value"].astype(float)
-    payments["payment_sequential"] = payments["payment_sequential"].astype(int)
-    payments["payment_type"] = payments["payment_type"].str.strip().str.lower()
-    main = (
-        payments.sort_values(["order_id", "payment_value", "payment_sequential"], ascending=[True, False, True])
-        .drop_duplicates("order_id")[["order_id", "payment_type"]]
-    )
-    units = orders[orders["is_purchase"]].merge(main, on="order_id", how="inner")
-    groups = units.groupby("payment_type")["payment_value"]
-    eligible = groups.mean()[groups.size() >= MIN_GROUP].sort_values(kind="stable")
-    high = eligible.index[eligible.values == eligible.max()].min()
-    low = eligible.index[eligible.values == eligible.min()].min()
-    k = len(eligible)
-    row = _result(run, "H04")
-    assert (row["group_a"], row["group_b"]) == (high, low)
-    _two_group_check(
-        row,
-        units.loc[units["payment_type"] == high, "payment_value"],
-        units.loc[units["payment_type"] == low, "payment_value"],
-        "samp",
-        comparisons=k * (k - 1) // 2,
-    )
-    assert row["n"] == len(units)
-    assert row["verdict"] == _verdict(row["estimate"], row["ci_low"], row["ci_high"], "any")
-
-
-def test_h02_h05_product_correlations_match_scipy(any_build):
-    run, raw_dir = any_build
-    orders = _purchases(raw_dir)
-    items = read(raw_dir, "order_items")
-    items["order_id"] = items["order_id"].str.strip()
-    items["product_id"] = items["product_id"].str.strip()
-    purchase_ids = set(orders.loc[orders["is_purchase"], "order_id"])
-    sold = items[items["order_id"].isin(purchase_ids)].drop_duplicates(["product_id", "order_id"])
-    per_product = sold.groupby("product_id").size().rename("orders").reset_index()
-    products = read(raw_dir, "products")
-    products["product_id"] = products["product_id"].str.strip()
-    products = products.drop_duplicates("product_id").merge(per_product, on="product_id")
-    for hypothesis_id, column in [("H02", "product_photos_qty"), ("H05", "product_description_lenght")]:
-        pairs = products[[column, "orders"]].dropna().astype(float)
-        res = stats.pearsonr(pairs[column], pairs["orders"])
-        ci = res.confidence_interval(1 - ALPHA)
-        row = _result(run, hypothesis_id)
-        assert row["n"] == len(pairs)
-        assert row["estimate"] == pytest.approx(res.statistic, abs=1e-9)
-        assert row["ci_low"] == pytest.approx(ci.low, abs=1e-7)
-        assert row["ci_high"] == pytest.approx(ci.high, abs=1e-7)
-        assert row["verdict"] == _verdict(res.statistic, ci.low, ci.high, "positive", min_abs=MIN_ABS_R)
-
-
-def test_h09_h10_time_of_purchase(any_build):
-    run, raw_dir = any_build
-    purchases = _purchases(raw_dir)
-    purchases = purchases[purchases["is_purchase"]]
-    n = len(purchases)
-
-    inside = purchases["purchased_at"].dt.hour.between(*PEAK_HOURS)
-    share, expected = inside.mean(), (PEAK_HOURS[1] - PEAK_HOURS[0] + 1) / 24
-    se = np.sqrt(share * (1 - share) / n)
-    row = _result(run, "H09")
-    assert (row["n"], row["n_a"]) == (n, inside.sum())
-    assert row["estimate"] == pytest.approx(share - expected, rel=1e-9)
-    assert row["ci_low"] == pytest.approx(share - expected - _z() * se, rel=1e-6)
-
-    counts = purchases["purchased_at"].dt.day_of_week.value_counts()       # 0 = Monday
-    shares = counts / n
-    names = ["1 Monday", "2 Tuesday", "3 Wednesday", "4 Thursday", "5 Friday", "6 Saturday", "7 Sunday"]
-    p1, p2 = shares.max(), shares.min()
-    se = np.sqrt((p1 + p2 - (p1 - p2) ** 2) / n)
-    k = len(counts)
-    row = _result(run, "H10")
-    assert row["group_a"] == names[min(counts.index[counts == counts.max()])]
-    assert row["group_b"] == names[min(counts.index[counts == counts.min()])]
-    assert row["estimate"] == pytest.approx(p1 - p2, rel=1e-9)
-    assert row["ci_high"] == pytest.approx(p1 - p2 + _z(k * (k - 1) // 2) * se, rel=1e-6)
-
-
-def test_h12_first_purchase_price_class(any_build):
-    run, raw_dir = any_build
-    orders = _purchases(raw_dir)
-    purchases = orders[orders["is_purchase"]].sort_values(["purchased_at", "order_id"])
-    counts = purchases.groupby("customer_unique_id").size()
-    first = purchases.drop_duplicates("customer_unique_id")
-    items = read(raw_dir, "order_items")
-    items["order_id"] = items["order_id"].str.strip()
-    items["price"] = items["price"].astype(float)
-    mean_price = items.groupby("order_id")["price"].mean()
-    first = first.assign(price=first["order_id"].map(mean_price)).dropna(subset=["price"])
-    cut = np.percentile(first["price"], CHEAP_QUANTILE * 100)         # linear, as percentile_cont
-    repeat = first["customer_unique_id"].map(counts).ge(2).astype(float)
-    cheap = first["price"] <= cut
-    row = _result(run, "H12")
-    _two_group_check(row, repeat[cheap], repeat[~cheap], "pop")
-
-
-def test_h07_h18_delivery_and_review_score(any_build):
-    run, raw_dir = any_build
-    orders = _purchases(raw_dir)
-    reviews = read(raw_dir, "order_reviews")
-    if reviews.empty:
-        for hypothesis_id in ("H07", "H18"):
-            row = _result(run, hypothesis_id)
-            assert (row["n"], row["verdict"]) == (0, "no data")
-        return
-    reviews["order_id"] = reviews["order_id"].str.strip()
-    reviews["review_id"] = reviews["review_id"].str.strip()
-    for col in ("review_creation_date", "review_answer_timestamp"):
-        reviews[col] = pd.to_datetime(reviews[col])
-    scored = reviews.dropna(subset=["review_score"]).sort_values(
-        ["order_id", "review_creation_date", "review_answer_timestamp", "review_id"],
-        ascending=[True, False, False, True], na_position="last",
-    )
-    latest = scored.drop_duplicates("order_id").set_index("order_id")["review_score"].astype(float)
-    delivered = pd.to_datetime(orders["order_delivered_customer_date"])
-    orders["delivery_days"] = (delivered.dt.normalize() - orders["purchased_at"].dt.normalize()).dt.days
-    orders["score"] = orders["order_id"].map(latest)
-    units = orders[orders["is_purchase"]].dropna(subset=["delivery_days", "score"])
-
-    res = stats.pearsonr(units["delivery_days"], units["score"])
-    ci = res.confidence_interval(1 - ALPHA)
-    row = _result(run, "H07")
-    assert row["n"] == len(units)
-    assert row["estimate"] == pytest.approx(res.statistic, abs=1e-9)
-    assert (row["ci_low"], row["ci_high"]) == pytest.approx((ci.low, ci.high), abs=1e-7)
-
-    row = _result(run, "H18")
-    _two_group_check(row, units.loc[units["score"] == 1, "delivery_days"],
-                     units.loc[units["score"] == 5, "delivery_days"], "samp")
-
-
-def test_analyses_render_the_same_figures_as_the_mart(sample_build, tmp_path):
-    """analyses/h01..h18 compile and run, and their detail reproduces the mart's values (no drift)."""
-    files = sorted(p.name for p in (ROOT / "analyses").glob("h*.sql"))
-    assert [f[:3] for f in files] == [f"h{i:02d}" for i in range(1, 19)]
-    catalog = query_df(sample_build.db_path, "select hypothesis_id, short_name from hypothesis_catalog")
-    assert sorted(f"{i.lower()}_{s}.sql" for i, s in catalog.itertuples(index=False)) == files
-
-    run = run_dbt(["compile", "--select", "path:analyses"], sample_build.db_path, tmp_path,
-                  {"raw_data_dir": str(ROOT / "data" / "sample")})
-    assert run.returncode == 0, run.output[-3000:]
-    compiled = tmp_path / "target" / "compiled" / "customer_segmentation" / "analyses"
-    mart = query_df(sample_build.db_path, "select * from hypothesis_results").set_index("hypothesis_id")
-    for name in files:
-        detail = query_df(sample_build.db_path, (compiled / name).read_text())
-        assert len(detail) > 0, name
-        row = mart.loc[re.match(r"h(\d\d)", name).group(0).upper()]
-        if row["method"] == "pearson correlation":
-            assert detail["n_units"].sum() == row["n"], name
-            continue
-        if row["method"] == "share minus expected share":
-            inside = detail[detail["is_in_claimed_set"]]
-            assert inside["share"].sum() == pytest.approx(row["value_a"], rel=1e-9), name
-            assert (inside["n_units"].sum(), detail["n_units"].sum()) == (row["n_a"], row["n"]), name
-            continue
-        by_group = detail.set_index("group_label")
-        value_col = "mean_value" if "mean_value" in by_group else "share"
-        for side in ("a", "b"):
-            group = row[f"group_{side}"]
-            assert by_group.loc[group, value_col] == pytest.approx(row[f"value_{side}"], rel=1e-12), name
-            assert by_group.loc[group, "n_units"] == row[f"n_{side}"], name

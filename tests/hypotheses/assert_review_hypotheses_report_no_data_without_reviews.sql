@@ -1,7 +1,8 @@
 -- Hypotheses that need reviews (hypothesis_catalog.requires = 'reviews') report n = 0 and "no data" when
 -- the data hold no review; with reviews they must be computed on at least one unit. Those that need only
--- purchases (or paid purchases, for 'payments') must have data whenever there are some (H06 also needs a
--- whole season window: not checked).
+-- purchases (or paid purchases, for 'payments') must have data whenever there are some. Not checked for data:
+-- H06 (needs a whole season window), H03, H08, H11, H12 (need customers whose repeat horizon ends before the
+-- analysis date) and H16 (needs a complete calendar year); a short history leaves them without units.
 
 with
 
@@ -58,12 +59,17 @@ where (
     )
     or (results.n = 0 and results.no_data_reason is null)
     {%- endif %}
-    or (catalog.requires = 'reviews' and coverage.reviewed_purchases > 0 and results.n = 0)
     or (
-        catalog.requires = 'purchases' and coverage.purchases > 0 and results.n = 0
-        {%- if var('input_format', 'olist') == 'transactions' %} and catalog.olist_only_data is null{% endif %}
-    )
-    or (
-        catalog.requires = 'payments' and coverage.paid_purchases > 0 and results.n = 0
-        {%- if var('input_format', 'olist') == 'transactions' %} and catalog.olist_only_data is null{% endif %}
+        results.hypothesis_id not in ('H03', 'H08', 'H11', 'H12', 'H16')
+        and (
+            (catalog.requires = 'reviews' and coverage.reviewed_purchases > 0 and results.n = 0)
+            or (
+                catalog.requires = 'purchases' and coverage.purchases > 0 and results.n = 0
+                {%- if var('input_format', 'olist') == 'transactions' %} and catalog.olist_only_data is null{% endif %}
+            )
+            or (
+                catalog.requires = 'payments' and coverage.paid_purchases > 0 and results.n = 0
+                {%- if var('input_format', 'olist') == 'transactions' %} and catalog.olist_only_data is null{% endif %}
+            )
+        )
     )
