@@ -8,7 +8,7 @@ with
 
 purchase_days as (
 
-    select * from {{ ref('int_clv__purchase_days') }}
+    select * from {{ ref('int_purchases__by_customer_day') }}
 
 ),
 

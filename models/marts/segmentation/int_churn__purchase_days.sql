@@ -5,23 +5,9 @@
 
 with
 
-purchases as (
-
-    select * from {{ ref('int_segmentation__purchases') }}
-
-),
-
 purchase_days as (
 
-    select
-        customer_unique_id,
-        purchase_date,
-        count(*) as purchase_count,
-        max(analysis_date) as analysis_date
-    from purchases
-    group by
-        customer_unique_id,
-        purchase_date
+    select * from {{ ref('int_purchases__by_customer_day') }}
 
 ),
 
@@ -30,7 +16,7 @@ numbered as (
     select
         customer_unique_id,
         purchase_date,
-        purchase_count,
+        order_count as purchase_count,
         row_number() over (
             partition by customer_unique_id
             order by purchase_date
