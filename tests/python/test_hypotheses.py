@@ -498,9 +498,21 @@ def test_small_groups_are_not_tested(planted):
     assert "27 units" in row["verdict_reason"] and str(MIN_GROUP) in row["verdict_reason"]
 
 
-def test_proportion_intervals_are_newcombe_near_zero():
-    """Newcombe's interval (Wilson per group) at a proportion of 0, where the Wald interval collapses; checked
-    on a one-row planted input through the SQL macros and against scipy's Wilson intervals."""
+def test_proportion_intervals_are_newcombe_near_zero(planted):
+    """Newcombe's interval (Wilson per group) at a proportion of 0, where the Wald interval collapses: in the
+    mart on the planted export (H12: no expensive first-buyer with a complete horizon bought again), and the
+    Wilson bounds of the SQL macro against scipy."""
+    run, raw_dir = planted
+    row = _mart(run).set_index("hypothesis_id").loc["H12"]
+    assert row["value_b"] == 0.0 and row["n_b"] >= MIN_GROUP
+    units = Raw(raw_dir).customers
+    units = units[units["complete"]]
+    cut = np.percentile(units["first_mean_price"], CHEAP_QUANTILE * 100)
+    ref = newcombe(units.loc[units["first_mean_price"] <= cut, "repeated"],
+                   units.loc[units["first_mean_price"] > cut, "repeated"])
+    wald_low = row["estimate"] - _z(1) * np.sqrt(row["value_a"] * (1 - row["value_a"]) / row["n_a"])
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((ref["ci_low"], ref["ci_high"]), rel=1e-9)
+    assert abs(row["ci_low"] - wald_low) > 1e-4, "the interval must not be the Wald interval"
     env = _dbt_free_jinja()
     tmpl = env.from_string(
         (ROOT / "macros" / "stats.sql").read_text()
