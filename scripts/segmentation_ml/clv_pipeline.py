@@ -49,7 +49,10 @@ def config_from(settings) -> Settings:
 
 
 def to_summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """int_clv__*_summary columns -> pymc-marketing's (customer_id, frequency, recency, T, monetary_value)."""
+    """int_clv__*_summary columns -> pymc-marketing's (customer_id, frequency, recency, T, monetary_value), in
+    customer order: every figure summed over customers then has the same last digits whatever order the table
+    arrived in (a rebuild on the same data gives identical marts)."""
+    frame = frame.sort_values("customer_unique_id", kind="stable", ignore_index=True)
     return frame.rename(
         columns={
             "customer_unique_id": "customer_id",
@@ -173,7 +176,7 @@ def backtest_detail_table(
     rate = np.divide(x, age, out=np.zeros_like(x), where=age > 0)
     predictions = {"naive": (rate.sum() * ends, pd.Series(rate * holdout_days / unit).groupby(bucket).sum())}
     if n_periods:
-        histories = summary.groupby(["frequency", "recency", "T"], sort=False).size().rename("customers").reset_index()
+        histories = summary.groupby(["frequency", "recency", "T"], sort=True).size().rename("customers").reset_index()
         h_x, h_tx, h_T = (histories[c].to_numpy(dtype="float64") for c in ("frequency", "recency", "T"))
         weights = histories["customers"].to_numpy(dtype="float64")
         for name in TRANSACTION_MODELS:
