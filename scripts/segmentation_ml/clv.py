@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import json
 import multiprocessing
+import sys
 import time
 import traceback
 from collections.abc import Iterable, Mapping
@@ -46,15 +47,16 @@ TRANSACTION_MODELS = ("bg_nbd", "mbg_nbd", "pareto_nbd")
 # shape parameters: outside a plausible range the mixing distribution degenerates (scale parameters
 # alpha, beta, v only carry the time or money unit, so they are not range-checked)
 SHAPE_PARAMETERS = frozenset({"r", "a", "b", "s", "p", "q"})
+# every value of fit_model's verdict, in the order the checks run (see fit_model)
 VERDICTS = (
-    "identified",
     "no_data",
     "too_few_repeat_customers",
-    "not_converged",
     "timed_out",
-    "parameter_at_bound",
-    "not_identified",
     "gamma_gamma_dependence",
+    "parameter_at_bound",
+    "not_converged",
+    "not_identified",
+    "identified",
 )
 # pymc-marketing's month (365.25 / 12 days), so clv agrees with its customer_lifetime_value
 DAYS_PER_MONTH = 365.25 / 12
@@ -71,17 +73,17 @@ class ClvConfig:
     dbt_project.yml vars only, so a forgotten var fails loudly instead of silently using a second default.
     """
 
-    time_limit_seconds: float
+    time_limit_seconds: float  # per model fit, wall clock
     min_repeat_customers: int
-    shape_parameter_range: tuple[float, float]
-    max_log_se: float
+    shape_parameter_range: tuple[float, float]  # inclusive bounds of r, a, b, s, p, q
+    max_log_se: float  # largest standard error of a log-parameter still called identified
     gamma_gamma_max_abs_correlation: float
-    sample_size: int | None
+    sample_size: int | None  # fit on at most this many customers; None (or <= 0 in the config): all
     random_seed: int
-    horizons: tuple[int, ...]
-    clv_horizon: int
+    horizons: tuple[int, ...]  # days ahead of each expected_purchases_<h> column
+    clv_horizon: int  # months of the clv sum
     annual_discount_rate: float
-    time_unit_days: float
+    time_unit_days: float  # length in days of the unit of recency and T (1: days, 7: weeks)
 
     @classmethod
     def from_dict(cls, config: Mapping[str, Any]) -> ClvConfig:
@@ -261,7 +263,8 @@ def fit_model(
     Above sample_size customers (Gamma-Gamma: repeat customers) the fit uses a fixed-seed sample of that
     many (n_customers). parameters is None unless an estimate exists (it is kept for
     parameter_at_bound, not_converged, not_identified and gamma_gamma_dependence, for diagnosis).
-    Malformed input (recency > T, negative values) is a bug upstream and raises the library's ValueError.
+    Malformed input (recency > T, negative values) is a bug upstream: a RuntimeError carrying the
+    library's ValueError.
     """
     if name not in MODEL_PARAMETERS:
         raise ValueError(f"unknown CLV model {name!r}; expected one of {', '.join(MODEL_PARAMETERS)}")
@@ -321,11 +324,14 @@ def fit_model(
         return _row(name, verdict="not_converged", fit_seconds=elapsed(), **fitted,
                     verdict_reason=f"the optimizer stopped without converging ({message}); {shown}")
 
-    eigenvalues = np.linalg.eigvalsh(neg_hessian) if np.all(np.isfinite(neg_hessian)) else np.array([np.nan])
-    if not np.all(eigenvalues > 0):
+    if not np.all(np.isfinite(neg_hessian)):
+        return _row(name, verdict="not_identified", fit_seconds=elapsed(), **fitted,
+                    verdict_reason=f"the curvature of the log-likelihood at {shown} is not finite")
+    smallest_eigenvalue = float(np.linalg.eigvalsh(neg_hessian)[0])
+    if smallest_eigenvalue <= 0:
         return _row(name, verdict="not_identified", fit_seconds=elapsed(), **fitted,
                     verdict_reason=f"the log-likelihood is flat or not a maximum at {shown} (smallest eigenvalue of"
-                                   f" the negative Hessian in log-parameter space {np.nanmin(eigenvalues):.3g})")
+                                   f" the negative Hessian in log-parameter space {smallest_eigenvalue:.3g})")
     log_se = np.sqrt(np.diag(np.linalg.inv(neg_hessian)))
     if np.max(log_se) > max_log_se:
         worst = names[int(np.argmax(log_se))]
@@ -337,8 +343,11 @@ def fit_model(
                 verdict_reason=f"{shown}; standard errors of the log-parameters: {max_se}")
 
 
-# modules the fit processes need, imported once by the fork server instead of once per fit
-FORKSERVER_PRELOAD = ["__main__", "pymc_marketing.clv", "segmentation_ml.clv"]
+# imported once by the fork server instead of once per fit (pymc-marketing: ~3 s)
+FORKSERVER_PRELOAD = ["pymc_marketing.clv", "segmentation_ml.clv"]
+# multiprocessing re-runs the caller's main script in every child (Python 3.12's fork server does not
+# preload it); dbt's entry script only imports this module, ~2 s of CPU per fit unless preloaded
+DBT_ENTRY_MODULE = "dbt.cli.main"
 
 
 def _maximise_in_child(name: str, data: pd.DataFrame, names: tuple[str, ...], seconds: float):
@@ -351,7 +360,7 @@ def _maximise_in_child(name: str, data: pd.DataFrame, names: tuple[str, ...], se
     pymc-marketing once and forks a child per fit, so a fit costs no ~3 s import.
     """
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(FORKSERVER_PRELOAD)
+    context.set_forkserver_preload([*FORKSERVER_PRELOAD, *([DBT_ENTRY_MODULE] if DBT_ENTRY_MODULE in sys.modules else [])])
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_child_fit, args=(sender, name, data, names), daemon=True)
     process.start()

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -165,11 +166,17 @@ def test_gamma_gamma_spend_equals_the_library(library_fits):
     assert clv.gamma_gamma_spend(parameters, [0.0], [np.nan])[0] == pytest.approx(population_mean)
 
 
-def test_fit_model_finds_the_library_estimate(library_fits):
-    """fit_model drives the optimizer itself; it must land where the library's fit(method="map") does."""
+def test_fit_model_finds_the_library_estimate(library_fits, tmp_path):
+    """fit_model drives the optimizer itself; it must land where the library's fit(method="map") does.
+    It runs beside an open DuckDB connection, as inside dbt: the fit process must not disturb it."""
     summary, models = library_fits
     name = "bg_nbd"
+    connection = duckdb.connect(str(tmp_path / "open.duckdb"))
+    connection.execute("create table t as select 1 as x")
     fit = clv.fit_model(name, summary, **FIT)
+    connection.execute("insert into t values (2)")
+    assert connection.execute("select sum(x) from t").fetchone() == (3,)
+    connection.close()
     assert fit["verdict"] == "identified", fit["verdict_reason"]
     assert fit["converged"] and fit["n_customers"] == len(clv.fit_input(name, summary))
     for k, value in _parameters(models[name], name).items():
