@@ -24,6 +24,7 @@ import functools
 import json
 import multiprocessing
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Iterable, Mapping
@@ -297,8 +298,7 @@ def fit_model(
     n_customers, n_repeat = len(data), int((data["frequency"] > 0).sum())
     counts = {"n_customers": n_customers, "n_repeat_customers": n_repeat}
     try:
-        estimate, log_likelihood, converged, message, neg_hessian = _maximise_in_child(
-            name, data, names, deadline - time.monotonic())
+        estimate, log_likelihood, converged, message, neg_hessian = _maximise_in_child(name, data, names, deadline)
     except _TimeLimitReached:
         return _row(name, verdict="timed_out", fit_seconds=elapsed(), **counts,
                     verdict_reason=f"the fit was stopped after {elapsed():.1f} s, over the {time_limit_seconds:g} s limit")
@@ -350,23 +350,29 @@ FORKSERVER_PRELOAD = ["pymc_marketing.clv", "segmentation_ml.clv"]
 DBT_ENTRY_MODULE = "dbt.cli.main"
 
 
-def _maximise_in_child(name: str, data: pd.DataFrame, names: tuple[str, ...], seconds: float):
-    """_maximise in a child process that is killed once `seconds` have passed (_TimeLimitReached).
+def _maximise_in_child(name: str, data: pd.DataFrame, names: tuple[str, ...], deadline: float):
+    """_maximise in a child process that is killed at the monotonic `deadline` (_TimeLimitReached).
 
     In-process, a deadline can only be checked between likelihood evaluations, and one Pareto/NBD
     evaluation at degenerate parameters (hyp2f1 series) was measured to run for minutes; a process can
     always be killed. The children come from multiprocessing's fork server: a fresh interpreter started
     once (it inherits no DuckDB connection, thread or open file of dbt's process), which imports
-    pymc-marketing once and forks a child per fit, so a fit costs no ~3 s import.
+    pymc-marketing once and forks a child per fit, so a fit costs no ~3 s import. Process.start() waits
+    for that import the first time, so it runs in a thread and is not waited for beyond the deadline.
     """
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([*FORKSERVER_PRELOAD, *([DBT_ENTRY_MODULE] if DBT_ENTRY_MODULE in sys.modules else [])])
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_child_fit, args=(sender, name, data, names), daemon=True)
-    process.start()
+    starter = threading.Thread(target=process.start, daemon=True)
+    starter.start()
+    starter.join(max(deadline - time.monotonic(), 0.0))
+    if starter.is_alive():
+        threading.Thread(target=_kill_once_started, args=(starter, process, sender, receiver), daemon=True).start()
+        raise _TimeLimitReached
     sender.close()
     try:
-        if not receiver.poll(max(seconds, 0.0)):
+        if not receiver.poll(max(deadline - time.monotonic(), 0.0)):
             raise _TimeLimitReached
         status, payload = receiver.recv()
     except EOFError:
@@ -379,6 +385,16 @@ def _maximise_in_child(name: str, data: pd.DataFrame, names: tuple[str, ...], se
     if status == "error":
         raise RuntimeError(f"the {name} fit failed in its process:\n{payload}")
     return payload
+
+
+def _kill_once_started(starter: threading.Thread, process, sender, receiver) -> None:
+    """Kill a fit process whose start outlived its deadline, as soon as it exists."""
+    starter.join()
+    if process.is_alive():
+        process.kill()
+        process.join()
+    sender.close()
+    receiver.close()
 
 
 def _child_fit(sender, name: str, data: pd.DataFrame, names: tuple[str, ...]) -> None:

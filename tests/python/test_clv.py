@@ -267,9 +267,10 @@ def test_bad_input_gives_a_verdict_not_an_exception(case, names, verdict, words)
 def test_time_limit_stops_the_fit():
     summary = simulate_bg_nbd(800, seed=5)
     started = time.monotonic()
-    fit = clv.fit_model("pareto_nbd", summary, **{**FIT, "time_limit_seconds": 0.5})
+    fit = clv.fit_model("pareto_nbd", summary, **{**FIT, "time_limit_seconds": 0.5, "sample_size": 300})
     assert time.monotonic() - started < 0.5 + 5
     assert fit["verdict"] == "timed_out" and fit["parameters"] is None and "0.5 s limit" in fit["verdict_reason"]
+    assert fit["n_customers"] == 300
 
 
 def test_sample_is_fixed_and_independent_of_row_order():
@@ -279,6 +280,12 @@ def test_sample_is_fixed_and_independent_of_row_order():
     assert len(sample) == 1000 and set(sample["customer_id"]) == set(shuffled["customer_id"])
     assert set(clv.sample_customers(summary, 1000, random_seed=7)["customer_id"]) != set(sample["customer_id"])
     assert clv.sample_customers(summary, 5000, random_seed=42) is summary
+
+
+def test_import_does_not_load_pymc_marketing():
+    """dbt imports segmentation_ml for every Python model; pymc-marketing (~3 s) only loads for CLV work."""
+    code = "import sys; import segmentation_ml; assert 'pymc_marketing' not in sys.modules and 'pymc' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT / "scripts", check=True, timeout=120)
 
 
 def test_config_parses_dbt_strings_and_names_a_missing_key():
