@@ -27,16 +27,25 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import optimize, special
 
 from segmentation_ml.ordering import mixed, smallest
 from segmentation_ml.pipeline import as_float, as_int, as_list
+
+if TYPE_CHECKING:
+    from pymc_marketing.clv.models.basic import CLVModel
+
+# one fit: (log-parameter estimate, log-likelihood, converged, optimizer message, negative Hessian)
+Maximum = tuple[np.ndarray, float, bool, str, np.ndarray]
 
 MODEL_PARAMETERS: dict[str, tuple[str, ...]] = {
     "bg_nbd": ("r", "alpha", "a", "b"),
@@ -100,7 +109,7 @@ class ClvConfig:
         if missing:
             raise ValueError(f"CLV config is missing key(s): {', '.join(missing)}")
 
-        def required(name: str, parse):
+        def required(name: str, parse: Callable[[Any], Any]) -> Any:
             value = parse(config[name])
             if value is None:
                 raise ValueError(f"CLV config key {name} is empty")
@@ -149,7 +158,7 @@ class _TimeLimitReached(Exception):
     """The fit's process was killed at its deadline."""
 
 
-def library_model(name: str):
+def library_model(name: str) -> CLVModel:
     """An unfitted pymc-marketing model with a flat (HalfFlat) prior on every parameter: its MAP fit
     (`fit(data, method="map")`) is the maximum-likelihood estimate. With the library's default priors
     the published CDNOW estimates are not reproduced."""
@@ -212,8 +221,10 @@ _SHAPE_MEANING: dict[str, tuple[str, str]] = {
           "every customer has the same purchase rate (no heterogeneity left)"),
     "s": ("dropout rates are near 0 for almost everybody: the model says nobody churns",
           "every customer has the same dropout rate (no heterogeneity left)"),
-    "p": ("spend per purchase is near 0 for almost every purchase", "spend varies between purchases of a customer as if without limit"),
-    "q": ("customers' mean spends have no finite population mean", "every customer has the same mean spend (no heterogeneity left)"),
+    "p": ("one customer's spend varies enormously between purchases (coefficient of variation 1 / sqrt(p))",
+          "every customer spends exactly the same on every purchase"),
+    "q": ("customers' mean spends have no finite population mean",
+          "every customer has the same mean spend (no heterogeneity left)"),
 }
 
 
@@ -356,7 +367,7 @@ FORKSERVER_PRELOAD = ["pymc_marketing.clv", "segmentation_ml.clv"]
 DBT_ENTRY_MODULE = "dbt.cli.main"
 
 
-def _maximise_in_child(name: str, data: pd.DataFrame, names: tuple[str, ...], deadline: float):
+def _maximise_in_child(name: str, data: pd.DataFrame, names: tuple[str, ...], deadline: float) -> Maximum:
     """_maximise in a child process that is killed at the monotonic `deadline` (_TimeLimitReached).
 
     In-process, a deadline can only be checked between likelihood evaluations, and one Pareto/NBD
@@ -393,7 +404,7 @@ def _maximise_in_child(name: str, data: pd.DataFrame, names: tuple[str, ...], de
     return payload
 
 
-def _kill_once_started(starter: threading.Thread, process, sender, receiver) -> None:
+def _kill_once_started(starter: threading.Thread, process: BaseProcess, sender: Connection, receiver: Connection) -> None:
     """Kill a fit process whose start outlived its deadline, as soon as it exists."""
     starter.join()
     if process.is_alive():
@@ -403,7 +414,7 @@ def _kill_once_started(starter: threading.Thread, process, sender, receiver) -> 
     receiver.close()
 
 
-def _child_fit(sender, name: str, data: pd.DataFrame, names: tuple[str, ...]) -> None:
+def _child_fit(sender: Connection, name: str, data: pd.DataFrame, names: tuple[str, ...]) -> None:
     """Body of a fit process: _maximise's result, or the traceback of its exception, to the parent."""
     try:
         sender.send(("ok", _maximise(name, data, names)))
@@ -413,7 +424,7 @@ def _child_fit(sender, name: str, data: pd.DataFrame, names: tuple[str, ...]) ->
         sender.close()
 
 
-def _maximise(name: str, data: pd.DataFrame, names: tuple[str, ...]):
+def _maximise(name: str, data: pd.DataFrame, names: tuple[str, ...]) -> Maximum:
     """(log-parameter estimate in `names` order, log-likelihood, converged, optimizer message,
     Hessian of the negative log-likelihood in log-parameter space) from the library's model."""
     import pytensor
@@ -454,7 +465,7 @@ def _maximise(name: str, data: pd.DataFrame, names: tuple[str, ...]):
 
 # ---------------------------------------------------------------------------------------- scoring
 @functools.cache
-def _pareto_log_likelihood_function():
+def _pareto_log_likelihood_function() -> Callable[..., np.ndarray]:
     """The library's Pareto/NBD log-likelihood per customer, compiled once per process for vectors.
 
     It is the one formula of the scoring that needs hyp2f1 of fitted quantities in several branches,
@@ -471,7 +482,9 @@ def _pareto_log_likelihood_function():
     return pytensor.function([r, alpha, s, beta, x, t_x, T], logp)
 
 
-def pareto_log_likelihood(parameters: Mapping[str, float], frequency, recency, T) -> np.ndarray:
+def pareto_log_likelihood(
+    parameters: Mapping[str, float], frequency: ArrayLike, recency: ArrayLike, T: ArrayLike,
+) -> np.ndarray:
     """Each customer's Pareto/NBD log-likelihood (the library's), needed by its predictions."""
     p = parameters
     return _pareto_log_likelihood_function()(
@@ -481,7 +494,7 @@ def pareto_log_likelihood(parameters: Mapping[str, float], frequency, recency, T
 
 
 def expected_purchases(
-    name: str, parameters: Mapping[str, float], frequency, recency, T, t: float, *,
+    name: str, parameters: Mapping[str, float], frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, t: float, *,
     pareto_loglike: np.ndarray | None = None,
 ) -> np.ndarray:
     """Expected purchases in the next t time units given each customer's (frequency, recency, T):
@@ -507,16 +520,18 @@ def expected_purchases(
     discount = ((alpha + T) / (alpha + T + t)) ** (r + x)
     recency_odds = ((alpha + T) / (alpha + t_x)) ** (r + x)
     if name == "bg_nbd":
-        numerator = (a + b + x - 1) / (a - 1) * (1 - discount * special.hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t)))
+        hyp2f1 = special.hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t))
+        numerator = (a + b + x - 1) / (a - 1) * (1 - discount * hyp2f1)
         return numerator / (1 + (x > 0) * a / (b + np.maximum(x, 1) - 1) * recency_odds)
     if name == "mbg_nbd":
-        numerator = (a + b + x) / (a - 1) * (1 - discount * special.hyp2f1(r + x, b + x + 1, a + b + x, t / (alpha + T + t)))
+        hyp2f1 = special.hyp2f1(r + x, b + x + 1, a + b + x, t / (alpha + T + t))
+        numerator = (a + b + x) / (a - 1) * (1 - discount * hyp2f1)
         return numerator / (1 + a / (b + x) * recency_odds)
     raise ValueError(f"{name!r} is not a transaction model")
 
 
 def probability_alive(
-    name: str, parameters: Mapping[str, float], frequency, recency, T, *,
+    name: str, parameters: Mapping[str, float], frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, *,
     pareto_loglike: np.ndarray | None = None,
 ) -> np.ndarray:
     """P(the customer has not dropped out by T), as pymc-marketing's expected_probability_alive.
@@ -544,7 +559,7 @@ def probability_alive(
     raise ValueError(f"{name!r} is not a transaction model")
 
 
-def gamma_gamma_spend(parameters: Mapping[str, float], frequency, monetary_value) -> np.ndarray:
+def gamma_gamma_spend(parameters: Mapping[str, float], frequency: ArrayLike, monetary_value: ArrayLike) -> np.ndarray:
     """Gamma-Gamma expected value of a future purchase (Fader & Hardie 2013, eq. 5): the customer's mean
     repeat value weighted by p x / (p x + q - 1) against the population mean p v / (q - 1). A one-time
     buyer (frequency 0, value null) gets the population mean. Needs q > 1 (a finite population mean)."""
@@ -561,7 +576,8 @@ def monthly_discount_rate(annual_discount_rate: float) -> float:
 
 
 def customer_lifetime_value(
-    name: str, parameters: Mapping[str, float], frequency, recency, T, order_value, *,
+    name: str, parameters: Mapping[str, float], frequency: ArrayLike, recency: ArrayLike, T: ArrayLike,
+    order_value: ArrayLike, *,
     months: int, annual_discount_rate: float, time_unit_days: float, pareto_loglike: np.ndarray | None = None,
 ) -> np.ndarray:
     """Discounted value of the next `months` months: the sum over months m of (expected purchases in
@@ -578,7 +594,7 @@ def customer_lifetime_value(
     return total * np.asarray(order_value, dtype=float)
 
 
-def _fit_rows(fits) -> dict[str, dict[str, Any]]:
+def _fit_rows(fits: Iterable[Mapping[str, Any]] | pd.DataFrame) -> dict[str, dict[str, Any]]:
     """model name -> fit row, from fit_model's dicts or a DataFrame of them (parameters as a dict or JSON)."""
     rows = fits.to_dict("records") if isinstance(fits, pd.DataFrame) else list(fits)
     by_model = {}
@@ -596,7 +612,7 @@ def _usable(fit: Mapping[str, Any] | None) -> bool:
 
 def score_customers(
     summary: pd.DataFrame,
-    fits,
+    fits: Iterable[Mapping[str, Any]] | pd.DataFrame,
     *,
     horizons: Iterable[int],
     clv_horizon: int,
