@@ -72,10 +72,13 @@ VERDICTS = (
 DAYS_PER_MONTH = 365.25 / 12
 # rows scored at once: bounds the temporaries of the vectorised formulas at ~10 M customers
 SCORE_CHUNK_ROWS = 1_000_000
-# the optimizer searches log-parameters in [-bound, bound] (parameters 1e-11 .. 7e10): degenerate fits
-# run off towards 0 or infinity, and without a bound a parameter underflowed to 0, where the library's
-# logp raises; any estimate near the bound is far outside every plausible shape range anyway
-LOG_PARAMETER_BOUND = 25.0
+# bounds of the log-parameters the optimizer searches. Degenerate fits run off towards 0 or infinity:
+# unbounded, a parameter underflowed to 0, where the library's logp raises; bounded at +-25, a Pareto/NBD
+# fit on the online retail file drove s to ~1e-11 and ran past 300 s (53 s at +-15). Shapes at e^+-15
+# (3e-7 .. 3e6) are far outside any plausible range; scale parameters (alpha, beta, v) carry the time
+# and money units, so they get more room (a mean spend of millions in a small currency unit).
+SHAPE_LOG_BOUND = 15.0
+SCALE_LOG_BOUND = 25.0
 # finite-difference step of the Hessian, in log-parameter units (relative step of 1e-4 in the parameter)
 HESSIAN_STEP = 1e-4
 
@@ -448,11 +451,11 @@ def _maximise(name: str, data: pd.DataFrame, names: tuple[str, ...]) -> Maximum:
     # pymc's initial point, as find_MAP starts from (every parameter 1 for HalfFlat)
     initial_point = model.model.initial_point()
     start = np.array([initial_point[f"{k}_log__"] for k in names], dtype=float)
-    # tighter than scipy's defaults (a relative log-likelihood change of 2e-9 stopped fits 3e-4 short of
-    # the maximum in flat directions); the extra iterations cost little next to compilation
-    result = optimize.minimize(negative, start, jac=True, method="L-BFGS-B",
-                               bounds=[(-LOG_PARAMETER_BOUND, LOG_PARAMETER_BOUND)] * len(names),
-                               options={"ftol": 1e-13, "gtol": 1e-8, "maxiter": 1000})
+    # scipy's default tolerances, as find_MAP: tighter ones (ftol 1e-13) moved estimates by < 3e-4 but
+    # kept degenerate Pareto/NBD fits crawling along flat directions past a 120 s limit (13 s before)
+    bounds = [(-SHAPE_LOG_BOUND, SHAPE_LOG_BOUND) if k in SHAPE_PARAMETERS else (-SCALE_LOG_BOUND, SCALE_LOG_BOUND)
+              for k in names]
+    result = optimize.minimize(negative, start, jac=True, method="L-BFGS-B", bounds=bounds)
     estimate = result.x
     log_likelihood = -float(result.fun)
     neg_hessian = np.empty((len(names), len(names)))
