@@ -23,18 +23,29 @@ from __future__ import annotations
 import functools
 import json
 import multiprocessing
+import sys
+import threading
 import time
 import traceback
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import optimize, special
 
 from segmentation_ml.ordering import mixed, smallest
 from segmentation_ml.pipeline import as_float, as_int, as_list
+
+if TYPE_CHECKING:
+    from pymc_marketing.clv.models.basic import CLVModel
+
+# one fit: (log-parameter estimate, log-likelihood, converged, optimizer message, negative Hessian)
+Maximum = tuple[np.ndarray, float, bool, str, np.ndarray]
 
 MODEL_PARAMETERS: dict[str, tuple[str, ...]] = {
     "bg_nbd": ("r", "alpha", "a", "b"),
@@ -46,20 +57,28 @@ TRANSACTION_MODELS = ("bg_nbd", "mbg_nbd", "pareto_nbd")
 # shape parameters: outside a plausible range the mixing distribution degenerates (scale parameters
 # alpha, beta, v only carry the time or money unit, so they are not range-checked)
 SHAPE_PARAMETERS = frozenset({"r", "a", "b", "s", "p", "q"})
+# every value of fit_model's verdict, in the order the checks run (see fit_model)
 VERDICTS = (
-    "identified",
     "no_data",
     "too_few_repeat_customers",
-    "not_converged",
     "timed_out",
-    "parameter_at_bound",
-    "not_identified",
     "gamma_gamma_dependence",
+    "parameter_at_bound",
+    "not_converged",
+    "not_identified",
+    "identified",
 )
 # pymc-marketing's month (365.25 / 12 days), so clv agrees with its customer_lifetime_value
 DAYS_PER_MONTH = 365.25 / 12
 # rows scored at once: bounds the temporaries of the vectorised formulas at ~10 M customers
 SCORE_CHUNK_ROWS = 1_000_000
+# bounds of the log-parameters the optimizer searches. Degenerate fits run off towards 0 or infinity:
+# unbounded, a parameter underflowed to 0, where the library's logp raises; bounded at +-25, a Pareto/NBD
+# fit on the online retail file drove s to ~1e-11 and ran past 300 s (53 s at +-15). Shapes at e^+-15
+# (3e-7 .. 3e6) are far outside any plausible range; scale parameters (alpha, beta, v) carry the time
+# and money units, so they get more room (a mean spend of millions in a small currency unit).
+SHAPE_LOG_BOUND = 15.0
+SCALE_LOG_BOUND = 25.0
 # finite-difference step of the Hessian, in log-parameter units (relative step of 1e-4 in the parameter)
 HESSIAN_STEP = 1e-4
 
@@ -71,17 +90,17 @@ class ClvConfig:
     dbt_project.yml vars only, so a forgotten var fails loudly instead of silently using a second default.
     """
 
-    time_limit_seconds: float
+    time_limit_seconds: float  # per model fit, wall clock
     min_repeat_customers: int
-    shape_parameter_range: tuple[float, float]
-    max_log_se: float
+    shape_parameter_range: tuple[float, float]  # inclusive bounds of r, a, b, s, p, q
+    max_log_se: float  # largest standard error of a log-parameter still called identified
     gamma_gamma_max_abs_correlation: float
-    sample_size: int | None
+    sample_size: int | None  # fit on at most this many customers; None (or <= 0 in the config): all
     random_seed: int
-    horizons: tuple[int, ...]
-    clv_horizon: int
+    horizons: tuple[int, ...]  # days ahead of each expected_purchases_<h> column
+    clv_horizon: int  # months of the clv sum
     annual_discount_rate: float
-    time_unit_days: float
+    time_unit_days: float  # length in days of the unit of recency and T (1: days, 7: weeks)
 
     @classmethod
     def from_dict(cls, config: Mapping[str, Any]) -> ClvConfig:
@@ -93,7 +112,7 @@ class ClvConfig:
         if missing:
             raise ValueError(f"CLV config is missing key(s): {', '.join(missing)}")
 
-        def required(name: str, parse):
+        def required(name: str, parse: Callable[[Any], Any]) -> Any:
             value = parse(config[name])
             if value is None:
                 raise ValueError(f"CLV config key {name} is empty")
@@ -142,8 +161,10 @@ class _TimeLimitReached(Exception):
     """The fit's process was killed at its deadline."""
 
 
-def _library_model(name: str, parameters: Iterable[str]):
-    """An unfitted pymc-marketing model with a flat (HalfFlat) prior on every parameter."""
+def library_model(name: str) -> CLVModel:
+    """An unfitted pymc-marketing model with a flat (HalfFlat) prior on every parameter: its MAP fit
+    (`fit(data, method="map")`) is the maximum-likelihood estimate. With the library's default priors
+    the published CDNOW estimates are not reproduced."""
     from pymc_extras.prior import Prior
     from pymc_marketing.clv import BetaGeoModel, GammaGammaModel, ModifiedBetaGeoModel, ParetoNBDModel
 
@@ -153,7 +174,7 @@ def _library_model(name: str, parameters: Iterable[str]):
         "pareto_nbd": ParetoNBDModel,
         "gamma_gamma": GammaGammaModel,
     }[name]
-    return model_class(model_config={parameter: Prior("HalfFlat") for parameter in parameters})
+    return model_class(model_config={parameter: Prior("HalfFlat") for parameter in MODEL_PARAMETERS[name]})
 
 
 def fit_input(name: str, summary: pd.DataFrame) -> pd.DataFrame:
@@ -203,8 +224,10 @@ _SHAPE_MEANING: dict[str, tuple[str, str]] = {
           "every customer has the same purchase rate (no heterogeneity left)"),
     "s": ("dropout rates are near 0 for almost everybody: the model says nobody churns",
           "every customer has the same dropout rate (no heterogeneity left)"),
-    "p": ("spend per purchase is near 0 for almost every purchase", "spend varies between purchases of a customer as if without limit"),
-    "q": ("customers' mean spends have no finite population mean", "every customer has the same mean spend (no heterogeneity left)"),
+    "p": ("one customer's spend varies enormously between purchases (coefficient of variation 1 / sqrt(p))",
+          "every customer spends exactly the same on every purchase"),
+    "q": ("customers' mean spends have no finite population mean",
+          "every customer has the same mean spend (no heterogeneity left)"),
 }
 
 
@@ -261,7 +284,8 @@ def fit_model(
     Above sample_size customers (Gamma-Gamma: repeat customers) the fit uses a fixed-seed sample of that
     many (n_customers). parameters is None unless an estimate exists (it is kept for
     parameter_at_bound, not_converged, not_identified and gamma_gamma_dependence, for diagnosis).
-    Malformed input (recency > T, negative values) is a bug upstream and raises the library's ValueError.
+    Malformed input (recency > T, negative values) is a bug upstream: a RuntimeError carrying the
+    library's ValueError.
     """
     if name not in MODEL_PARAMETERS:
         raise ValueError(f"unknown CLV model {name!r}; expected one of {', '.join(MODEL_PARAMETERS)}")
@@ -296,8 +320,7 @@ def fit_model(
     n_customers, n_repeat = len(data), int((data["frequency"] > 0).sum())
     counts = {"n_customers": n_customers, "n_repeat_customers": n_repeat}
     try:
-        estimate, log_likelihood, converged, message, neg_hessian = _maximise_in_child(
-            name, data, names, deadline - time.monotonic())
+        estimate, log_likelihood, converged, message, neg_hessian = _maximise_in_child(name, data, names, deadline)
     except _TimeLimitReached:
         return _row(name, verdict="timed_out", fit_seconds=elapsed(), **counts,
                     verdict_reason=f"the fit was stopped after {elapsed():.1f} s, over the {time_limit_seconds:g} s limit")
@@ -323,11 +346,14 @@ def fit_model(
         return _row(name, verdict="not_converged", fit_seconds=elapsed(), **fitted,
                     verdict_reason=f"the optimizer stopped without converging ({message}); {shown}")
 
-    eigenvalues = np.linalg.eigvalsh(neg_hessian) if np.all(np.isfinite(neg_hessian)) else np.array([np.nan])
-    if not np.all(eigenvalues > 0):
+    if not np.all(np.isfinite(neg_hessian)):
+        return _row(name, verdict="not_identified", fit_seconds=elapsed(), **fitted,
+                    verdict_reason=f"the curvature of the log-likelihood at {shown} is not finite")
+    smallest_eigenvalue = float(np.linalg.eigvalsh(neg_hessian)[0])
+    if smallest_eigenvalue <= 0:
         return _row(name, verdict="not_identified", fit_seconds=elapsed(), **fitted,
                     verdict_reason=f"the log-likelihood is flat or not a maximum at {shown} (smallest eigenvalue of"
-                                   f" the negative Hessian in log-parameter space {np.nanmin(eigenvalues):.3g})")
+                                   f" the negative Hessian in log-parameter space {smallest_eigenvalue:.3g})")
     log_se = np.sqrt(np.diag(np.linalg.inv(neg_hessian)))
     if np.max(log_se) > max_log_se:
         worst = names[int(np.argmax(log_se))]
@@ -339,27 +365,36 @@ def fit_model(
                 verdict_reason=f"{shown}; standard errors of the log-parameters: {max_se}")
 
 
-# modules the fit processes need, imported once by the fork server instead of once per fit
-FORKSERVER_PRELOAD = ["__main__", "pymc_marketing.clv", "segmentation_ml.clv"]
+# imported once by the fork server instead of once per fit (pymc-marketing: ~3 s)
+FORKSERVER_PRELOAD = ["pymc_marketing.clv", "segmentation_ml.clv"]
+# multiprocessing re-runs the caller's main script in every child (Python 3.12's fork server does not
+# preload it); dbt's entry script only imports this module, ~2 s of CPU per fit unless preloaded
+DBT_ENTRY_MODULE = "dbt.cli.main"
 
 
-def _maximise_in_child(name: str, data: pd.DataFrame, names: tuple[str, ...], seconds: float):
-    """_maximise in a child process that is killed once `seconds` have passed (_TimeLimitReached).
+def _maximise_in_child(name: str, data: pd.DataFrame, names: tuple[str, ...], deadline: float) -> Maximum:
+    """_maximise in a child process that is killed at the monotonic `deadline` (_TimeLimitReached).
 
     In-process, a deadline can only be checked between likelihood evaluations, and one Pareto/NBD
     evaluation at degenerate parameters (hyp2f1 series) was measured to run for minutes; a process can
     always be killed. The children come from multiprocessing's fork server: a fresh interpreter started
     once (it inherits no DuckDB connection, thread or open file of dbt's process), which imports
-    pymc-marketing once and forks a child per fit, so a fit costs no ~3 s import.
+    pymc-marketing once and forks a child per fit, so a fit costs no ~3 s import. Process.start() waits
+    for that import the first time, so it runs in a thread and is not waited for beyond the deadline.
     """
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(FORKSERVER_PRELOAD)
+    context.set_forkserver_preload([*FORKSERVER_PRELOAD, *([DBT_ENTRY_MODULE] if DBT_ENTRY_MODULE in sys.modules else [])])
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_child_fit, args=(sender, name, data, names), daemon=True)
-    process.start()
+    starter = threading.Thread(target=process.start, daemon=True)
+    starter.start()
+    starter.join(max(deadline - time.monotonic(), 0.0))
+    if starter.is_alive():
+        threading.Thread(target=_kill_once_started, args=(starter, process, sender, receiver), daemon=True).start()
+        raise _TimeLimitReached
     sender.close()
     try:
-        if not receiver.poll(max(seconds, 0.0)):
+        if not receiver.poll(max(deadline - time.monotonic(), 0.0)):
             raise _TimeLimitReached
         status, payload = receiver.recv()
     except EOFError:
@@ -374,7 +409,17 @@ def _maximise_in_child(name: str, data: pd.DataFrame, names: tuple[str, ...], se
     return payload
 
 
-def _child_fit(sender, name: str, data: pd.DataFrame, names: tuple[str, ...]) -> None:
+def _kill_once_started(starter: threading.Thread, process: BaseProcess, sender: Connection, receiver: Connection) -> None:
+    """Kill a fit process whose start outlived its deadline, as soon as it exists."""
+    starter.join()
+    if process.is_alive():
+        process.kill()
+        process.join()
+    sender.close()
+    receiver.close()
+
+
+def _child_fit(sender: Connection, name: str, data: pd.DataFrame, names: tuple[str, ...]) -> None:
     """Body of a fit process: _maximise's result, or the traceback of its exception, to the parent."""
     try:
         sender.send(("ok", _maximise(name, data, names)))
@@ -384,12 +429,13 @@ def _child_fit(sender, name: str, data: pd.DataFrame, names: tuple[str, ...]) ->
         sender.close()
 
 
-def _maximise(name: str, data: pd.DataFrame, names: tuple[str, ...]):
+def _maximise(name: str, data: pd.DataFrame, names: tuple[str, ...]) -> Maximum:
     """(log-parameter estimate in `names` order, log-likelihood, converged, optimizer message,
     Hessian of the negative log-likelihood in log-parameter space) from the library's model."""
     import pytensor
+    from pymc.logprob.utils import ParameterValueError
 
-    model = _library_model(name, names)
+    model = library_model(name)
     model.build_model(data)
     value_vars = {v.name: v for v in model.model.value_vars}
     inputs = [value_vars[f"{k}_log__"] for k in names]
@@ -398,13 +444,20 @@ def _maximise(name: str, data: pd.DataFrame, names: tuple[str, ...]):
     logp_and_gradient = pytensor.function(inputs, [logp, *pytensor.grad(logp, inputs)])
 
     def negative(x: np.ndarray) -> tuple[float, np.ndarray]:
-        value, *gradient = logp_and_gradient(*x)
+        try:
+            value, *gradient = logp_and_gradient(*x)
+        except ParameterValueError:  # a parameter over- or underflowed: not a point the optimizer may take
+            return np.inf, np.zeros_like(x)
         return -float(value), -np.asarray(gradient, dtype=float)
 
     # pymc's initial point, as find_MAP starts from (every parameter 1 for HalfFlat)
     initial_point = model.model.initial_point()
     start = np.array([initial_point[f"{k}_log__"] for k in names], dtype=float)
-    result = optimize.minimize(negative, start, jac=True, method="L-BFGS-B")
+    # scipy's default tolerances, as find_MAP: tighter ones (ftol 1e-13) moved estimates by < 3e-4 but
+    # kept degenerate Pareto/NBD fits crawling along flat directions past a 120 s limit (13 s before)
+    bounds = [(-SHAPE_LOG_BOUND, SHAPE_LOG_BOUND) if k in SHAPE_PARAMETERS else (-SCALE_LOG_BOUND, SCALE_LOG_BOUND)
+              for k in names]
+    result = optimize.minimize(negative, start, jac=True, method="L-BFGS-B", bounds=bounds)
     estimate = result.x
     log_likelihood = -float(result.fun)
     neg_hessian = np.empty((len(names), len(names)))
@@ -417,7 +470,7 @@ def _maximise(name: str, data: pd.DataFrame, names: tuple[str, ...]):
 
 # ---------------------------------------------------------------------------------------- scoring
 @functools.cache
-def _pareto_log_likelihood_function():
+def _pareto_log_likelihood_function() -> Callable[..., np.ndarray]:
     """The library's Pareto/NBD log-likelihood per customer, compiled once per process for vectors.
 
     It is the one formula of the scoring that needs hyp2f1 of fitted quantities in several branches,
@@ -434,7 +487,9 @@ def _pareto_log_likelihood_function():
     return pytensor.function([r, alpha, s, beta, x, t_x, T], logp)
 
 
-def pareto_log_likelihood(parameters: Mapping[str, float], frequency, recency, T) -> np.ndarray:
+def pareto_log_likelihood(
+    parameters: Mapping[str, float], frequency: ArrayLike, recency: ArrayLike, T: ArrayLike,
+) -> np.ndarray:
     """Each customer's Pareto/NBD log-likelihood (the library's), needed by its predictions."""
     p = parameters
     return _pareto_log_likelihood_function()(
@@ -444,7 +499,7 @@ def pareto_log_likelihood(parameters: Mapping[str, float], frequency, recency, T
 
 
 def expected_purchases(
-    name: str, parameters: Mapping[str, float], frequency, recency, T, t: float, *,
+    name: str, parameters: Mapping[str, float], frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, t: float, *,
     pareto_loglike: np.ndarray | None = None,
 ) -> np.ndarray:
     """Expected purchases in the next t time units given each customer's (frequency, recency, T):
@@ -470,16 +525,18 @@ def expected_purchases(
     discount = ((alpha + T) / (alpha + T + t)) ** (r + x)
     recency_odds = ((alpha + T) / (alpha + t_x)) ** (r + x)
     if name == "bg_nbd":
-        numerator = (a + b + x - 1) / (a - 1) * (1 - discount * special.hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t)))
+        hyp2f1 = special.hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t))
+        numerator = (a + b + x - 1) / (a - 1) * (1 - discount * hyp2f1)
         return numerator / (1 + (x > 0) * a / (b + np.maximum(x, 1) - 1) * recency_odds)
     if name == "mbg_nbd":
-        numerator = (a + b + x) / (a - 1) * (1 - discount * special.hyp2f1(r + x, b + x + 1, a + b + x, t / (alpha + T + t)))
+        hyp2f1 = special.hyp2f1(r + x, b + x + 1, a + b + x, t / (alpha + T + t))
+        numerator = (a + b + x) / (a - 1) * (1 - discount * hyp2f1)
         return numerator / (1 + a / (b + x) * recency_odds)
     raise ValueError(f"{name!r} is not a transaction model")
 
 
 def probability_alive(
-    name: str, parameters: Mapping[str, float], frequency, recency, T, *,
+    name: str, parameters: Mapping[str, float], frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, *,
     pareto_loglike: np.ndarray | None = None,
 ) -> np.ndarray:
     """P(the customer has not dropped out by T), as pymc-marketing's expected_probability_alive.
@@ -507,7 +564,7 @@ def probability_alive(
     raise ValueError(f"{name!r} is not a transaction model")
 
 
-def gamma_gamma_spend(parameters: Mapping[str, float], frequency, monetary_value) -> np.ndarray:
+def gamma_gamma_spend(parameters: Mapping[str, float], frequency: ArrayLike, monetary_value: ArrayLike) -> np.ndarray:
     """Gamma-Gamma expected value of a future purchase (Fader & Hardie 2013, eq. 5): the customer's mean
     repeat value weighted by p x / (p x + q - 1) against the population mean p v / (q - 1). A one-time
     buyer (frequency 0, value null) gets the population mean. Needs q > 1 (a finite population mean)."""
@@ -524,7 +581,8 @@ def monthly_discount_rate(annual_discount_rate: float) -> float:
 
 
 def customer_lifetime_value(
-    name: str, parameters: Mapping[str, float], frequency, recency, T, order_value, *,
+    name: str, parameters: Mapping[str, float], frequency: ArrayLike, recency: ArrayLike, T: ArrayLike,
+    order_value: ArrayLike, *,
     months: int, annual_discount_rate: float, time_unit_days: float, pareto_loglike: np.ndarray | None = None,
 ) -> np.ndarray:
     """Discounted value of the next `months` months: the sum over months m of (expected purchases in
@@ -541,7 +599,7 @@ def customer_lifetime_value(
     return total * np.asarray(order_value, dtype=float)
 
 
-def _fit_rows(fits) -> dict[str, dict[str, Any]]:
+def _fit_rows(fits: Iterable[Mapping[str, Any]] | pd.DataFrame) -> dict[str, dict[str, Any]]:
     """model name -> fit row, from fit_model's dicts or a DataFrame of them (parameters as a dict or JSON)."""
     rows = fits.to_dict("records") if isinstance(fits, pd.DataFrame) else list(fits)
     by_model = {}
@@ -559,7 +617,7 @@ def _usable(fit: Mapping[str, Any] | None) -> bool:
 
 def score_customers(
     summary: pd.DataFrame,
-    fits,
+    fits: Iterable[Mapping[str, Any]] | pd.DataFrame,
     *,
     horizons: Iterable[int],
     clv_horizon: int,
