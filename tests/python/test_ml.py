@@ -853,7 +853,7 @@ def test_window_features_ignore_events_after_the_analysis_date(sample_build, tmp
     assert got.loc[late["customer_unique_id"], "first_order_delivery_days"].isna().all()
     assert got.loc[recent["customer_unique_id"], "first_order_review_score"].isna().all()
     assert not got.loc[recent["customer_unique_id"], "feature_window_complete"].any()
-    expected = (analysis_at - pd.Timedelta(hours=1)).normalize() - control["first_purchased_at"].dt.normalize()
+    expected = (pd.Timestamp(analysis_at) - pd.Timedelta(hours=1)).normalize() - control["first_purchased_at"].dt.normalize()
     assert (got.loc[control["customer_unique_id"], "first_order_delivery_days"].to_numpy() == expected.dt.days.to_numpy()).all()
 
 
