@@ -122,9 +122,9 @@ def planted_build(tmp_path_factory):
 
     work = tmp_path_factory.mktemp("clv_planted")
     generate(4000, 11, work / "raw", **PLANTED)
-    # models only (dbt run): the data tests of these models run in the sample and real-subset builds
+    # seeds and models only: the data tests of these models run in the sample and real-subset builds
     run = run_dbt(
-        ["run", "--select", "+customer_lifetime_value"],
+        ["build", "--select", "+customer_lifetime_value", "--resource-type", "seed", "--resource-type", "model"],
         work / "warehouse.duckdb", work, {"raw_data_dir": str(work / "raw")},
     )
     assert run.returncode == 0, run.output[-5000:]
