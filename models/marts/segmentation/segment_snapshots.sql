@@ -5,6 +5,11 @@
 -- 10 M orders). So that this fits a 4 GB DuckDB cap, no step holds a whole snapshot in one sort or ordered
 -- aggregate: quantile thresholds come from counts of distinct values, ABC shares from sums per distinct
 -- monetary value, and the wide customer-month CTEs are recomputed by each reader instead of materialized.
+-- rfm_segment: the recency quintile (grouped percentiles like the scores) and the purchase count, looked up by an
+-- equality join in the expanded rfm_segments grid (rfm_segment_cells, a few dozen rows). XYZ window: first purchase
+-- period .. last complete period before the reference date; its sum and sum of squares are the running totals of
+-- int_segmentation__customer_months minus the latest period's spend while that period is incomplete (only it can
+-- be), and its length counts the trailing periods without a purchase, so no per-snapshot pass over periods.
 -- The last snapshot (reference date = analysis_date) reproduces customer_rfm, customer_abc_xyz and customer_churn.
 -- churn_probability / churn_risk: the customer's purchase days and days of silence at the month end, looked up
 -- (equality join) in that month's Kaplan-Meier curve (int_churn__gap_survival, built from gaps known by then);
