@@ -350,3 +350,21 @@ def test_xyz_labels_are_true_of_every_customer(reference):
     short = (frequency > 1) & (periods < DEFAULTS["xyz_min_periods"])
     assert ((got["xyz_class"] == "Short History") == short).all()
     assert (got["periods_in_window"] == periods.clip(lower=0)).all()
+
+
+def test_unit_tests_use_the_seed_rows():
+    """The dbt unit tests give rfm_segments as rows (a CSV seed's empty max_purchases does not cast there): they
+    must be the seed's rows, so the unit tests test the real segment map."""
+    import yaml
+
+    spec = yaml.safe_load((ROOT / "models" / "marts" / "segmentation" / "_segmentation__models.yml").read_text())
+    given = [
+        inp["rows"] for test in spec["unit_tests"] for inp in test.get("given", [])
+        if inp["input"] == "ref('rfm_segments')"
+    ]
+    assert given
+    columns = ["rfm_segment", "min_r_grid", "max_r_grid", "min_purchases", "max_purchases"]
+    seed = RFM_SEGMENTS[columns].astype(object).where(RFM_SEGMENTS[columns].notna(), None)
+    expected = sorted(tuple(r) for r in seed.itertuples(index=False, name=None))
+    for rows in given:
+        assert sorted(tuple(row.get(c) for c in columns) for row in rows) == expected
