@@ -30,8 +30,8 @@
 {#- Select-list items: the rfm_bins - 1 quantile thresholds of a metric,
     <prefix>_1 .. <prefix>_<n-1> = percentile_cont(k / n), interpolated in double precision
     (a decimal percentile would be rounded to the metric's scale and could land on a neighbour). -#}
-{% macro segmentation_quantile_thresholds(metric, prefix) -%}
-    {%- set bins = segmentation_rfm_bins() -%}
+{% macro segmentation_quantile_thresholds(metric, prefix, bins=none) -%}
+    {%- set bins = bins or segmentation_rfm_bins() -%}
     {%- for k in range(1, bins) %}
         percentile_cont({{ k / bins }}) within group (
             order by cast({{ metric }} as {{ type_double() }})
@@ -126,8 +126,8 @@
 
 {#- segmentation_grouped_percentile_ctes for the rfm_bins - 1 thresholds <prefix>_1 .. <prefix>_<n-1> of a
     metric (same values as segmentation_quantile_thresholds, per group). -#}
-{% macro segmentation_grouped_quantile_threshold_ctes(name, relation, group_column, metric, prefix) -%}
-    {%- set bins = segmentation_rfm_bins() -%}
+{% macro segmentation_grouped_quantile_threshold_ctes(name, relation, group_column, metric, prefix, bins=none) -%}
+    {%- set bins = bins or segmentation_rfm_bins() -%}
     {%- set fractions = [] -%}
     {%- set columns = [] -%}
     {%- for k in range(1, bins) -%}
@@ -153,8 +153,8 @@
 {#- Score 1..n from the thresholds of segmentation_quantile_thresholds: value <= <prefix>_1 -> 1, ...,
     above <prefix>_<n-1> -> n. reverse=true flips it (recency: the smallest value scores n).
     Ties share a score by construction. -#}
-{% macro segmentation_quantile_score(metric, prefix, reverse=false) -%}
-    {%- set bins = segmentation_rfm_bins() -%}
+{% macro segmentation_quantile_score(metric, prefix, reverse=false, bins=none) -%}
+    {%- set bins = bins or segmentation_rfm_bins() -%}
     case
         {%- for k in range(1, bins) %}
         when {{ metric }} <= {{ prefix }}_{{ k }} then {{ (bins + 1 - k) if reverse else k }}
@@ -205,16 +205,91 @@
 {%- endmacro %}
 
 
-{#- Position of a score on the classic 1..5 grid of the rfm_segments seed, for any rfm_bins:
-    1 + ceil(4 * (score - min) / (max - min)). R spans 1..n; the combined F+M score spans 2..2n. -#}
-{% macro segmentation_rfm_grid_r(r_score) -%}
-    {%- set bins = segmentation_rfm_bins() -%}
-    cast(1 + ceil(4.0 * ({{ r_score }} - 1) / {{ bins - 1 }}) as integer)
+{#- var rfm_frequency_score, validated: count (default: F = the number of purchases, capped at rfm_bins, so
+    1 / 2 / 3 / 4+ purchases score 1..4 with 4 bins) or quantile (F from the percentile_cont(k/n) cut-offs of
+    frequency like R and M; with mostly one-time buyers every cut-off is 1 and F takes two values). -#}
+{% macro segmentation_rfm_frequency_score_mode() -%}
+    {%- set mode = var('rfm_frequency_score', 'count') | string | trim | lower -%}
+    {%- if mode not in ('count', 'quantile') -%}
+        {{ exceptions.raise_compiler_error("var rfm_frequency_score must be count or quantile, got " ~ var('rfm_frequency_score')) }}
+    {%- endif -%}
+    {{ return(mode) }}
 {%- endmacro %}
 
-{% macro segmentation_rfm_grid_fm(f_score, m_score) -%}
-    {%- set bins = segmentation_rfm_bins() -%}
-    cast(1 + ceil(4.0 * ({{ f_score }} + {{ m_score }} - 2) / {{ 2 * bins - 2 }}) as integer)
+
+{#- F score as a SQL expression: least(frequency, rfm_bins) in count mode; in quantile mode the score from the
+    <prefix>_1 .. <prefix>_<n-1> thresholds of segmentation_quantile_thresholds (the caller provides them). -#}
+{% macro segmentation_frequency_score(frequency, prefix) -%}
+    {%- if segmentation_rfm_frequency_score_mode() == 'count' -%}
+        cast(least({{ frequency }}, {{ segmentation_rfm_bins() }}) as integer)
+    {%- else -%}
+        {{ segmentation_quantile_score(frequency, prefix) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The rows of the recency axis of the rfm_segments seed (min_r_grid .. max_r_grid span 1..5; the singular
+    test assert_rfm_segments_tile_the_grid checks the seed). r_grid is the recency quintile, whatever rfm_bins:
+    4 R scores cannot reach 5 rows (1 + ceil(4 (r - 1) / 3) skipped row 2, so one-time buyers never landed in
+    it). With rfm_bins = 5, r_grid = r_score. -#}
+{% macro segmentation_rfm_grid_rows() -%}
+    {{ return(5) }}
+{%- endmacro %}
+
+
+{#- CTE rfm_segment_cells (the caller ends the CTE before with a comma): one row per r_grid 1..5 and purchase
+    count 1..K with its rfm_segment and description, K = 1 + the largest finite max_purchases of the seed, so
+    a customer's segment is an equality join on (r_grid, least(frequency, K)) instead of a range join per
+    customer (segment_snapshots holds customers x months rows). seed: the rfm_segments relation. -#}
+{% macro segmentation_rfm_segment_cells_cte(seed) -%}
+rfm_segment_cell_bounds as (
+
+    select coalesce(max(max_purchases), 0) + 1 as purchase_cap
+    from {{ seed }}
+
+),
+
+rfm_segment_cell_r_grids as (
+
+    select cast(generated_number as integer) as r_grid
+    from ({{ dbt.generate_series(segmentation_rfm_grid_rows()) }}) as series
+
+),
+
+rfm_segment_cell_purchases as (
+
+    -- 1 .. 1000: the seed's finite purchase bounds stay below (assert_rfm_segments_tile_the_grid)
+    select cast(generated_number as integer) as purchases_capped
+    from ({{ dbt.generate_series(1000) }}) as series
+
+),
+
+rfm_segment_cells as (
+
+    select
+        rfm_segment_cell_r_grids.r_grid,
+        rfm_segment_cell_purchases.purchases_capped,
+        segment_map.rfm_segment,
+        segment_map.description as rfm_segment_description
+    from rfm_segment_cell_r_grids
+    cross join rfm_segment_cell_purchases
+    cross join rfm_segment_cell_bounds
+    inner join {{ seed }} as segment_map
+        on rfm_segment_cell_r_grids.r_grid between segment_map.min_r_grid and segment_map.max_r_grid
+        and rfm_segment_cell_purchases.purchases_capped >= segment_map.min_purchases
+        and (
+            segment_map.max_purchases is null
+            or rfm_segment_cell_purchases.purchases_capped <= segment_map.max_purchases
+        )
+    where rfm_segment_cell_purchases.purchases_capped <= rfm_segment_cell_bounds.purchase_cap
+
+)
+{%- endmacro %}
+
+
+{#- The purchase count a customer is looked up with in rfm_segment_cells: frequency capped at K (above). -#}
+{% macro segmentation_rfm_purchases_capped(frequency) -%}
+    cast(least({{ frequency }}, (select purchase_cap from rfm_segment_cell_bounds)) as integer)
 {%- endmacro %}
 
 
@@ -246,7 +321,7 @@
 {#- Coefficient of variation of a customer's spend over n periods (zero periods included) from
     the sum and the sum of squares of the per-period spend: stddev_pop / mean
     = sqrt(n * sum_sq - sum^2) / sum. The radicand is exact in decimal arithmetic.
-    Null for a single period or when nothing was spent. -#}
+    Null for fewer than two periods or when nothing was spent. -#}
 {% macro segmentation_cv(n_periods, total, sum_sq) -%}
     case
         when {{ n_periods }} > 1 and {{ total }} > 0
@@ -256,15 +331,42 @@
 {%- endmacro %}
 
 
-{#- XYZ class (var xyz_thresholds): one period -> 'Single Purchase'; cv <= first cut-off -> X,
-    <= second -> Y, else Z (also Z when the cv is undefined because nothing was spent). -#}
-{% macro segmentation_xyz_class(cv, n_periods) -%}
+{#- var xyz_min_periods, validated: a customer with several purchases needs at least this many xyz periods in
+    the window (first purchase period .. last complete period) for a coefficient of variation. -#}
+{% macro segmentation_xyz_min_periods() -%}
+    {%- set n = var('xyz_min_periods', 3) | int -%}
+    {%- if n < 2 -%}
+        {{ exceptions.raise_compiler_error("var xyz_min_periods must be an integer >= 2, got " ~ var('xyz_min_periods')) }}
+    {%- endif -%}
+    {{ return(n) }}
+{%- endmacro %}
+
+
+{#- Start of the last complete xyz period before a reference date (purchases before it count): the period
+    before the one holding the reference date. Every day of it lies before the reference date. -#}
+{% macro segmentation_xyz_last_complete_period(reference_date) -%}
+    cast({{ dbt.dateadd(var('xyz_period'), -1, dbt.date_trunc(var('xyz_period'), reference_date)) }} as date)
+{%- endmacro %}
+
+
+{#- Number of xyz periods of the XYZ window: from the first purchase period to the last complete period,
+    inclusive (0 when the first purchase falls in the current, incomplete period). -#}
+{% macro segmentation_xyz_window_periods(first_period, last_complete_period) -%}
+    greatest({{ dbt.datediff(first_period, last_complete_period, var('xyz_period')) }} + 1, 0)
+{%- endmacro %}
+
+
+{#- XYZ class (var xyz_thresholds, xyz_min_periods): exactly one purchase -> 'Single Purchase'; several
+    purchases but fewer than xyz_min_periods periods in the window -> 'Short History'; else cv <= first
+    cut-off -> X, <= second -> Y, else Z (also Z when the cv is undefined because nothing was spent). -#}
+{% macro segmentation_xyz_class(cv, n_periods, frequency) -%}
     {%- set cut = var('xyz_thresholds') -%}
     {%- if cut | length != 2 or cut[0] > cut[1] -%}
         {{ exceptions.raise_compiler_error("var xyz_thresholds must be two ascending numbers, got " ~ cut) }}
     {%- endif -%}
     case
-        when {{ n_periods }} = 1 then 'Single Purchase'
+        when {{ frequency }} = 1 then 'Single Purchase'
+        when {{ n_periods }} < {{ segmentation_xyz_min_periods() }} then 'Short History'
         when {{ cv }} <= {{ cut[0] }} then 'X'
         when {{ cv }} <= {{ cut[1] }} then 'Y'
         else 'Z'

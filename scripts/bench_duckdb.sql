@@ -142,7 +142,7 @@ scored as (
         b.frequency,
         b.monetary,
         ${rfm_bins} - len(list_filter(t.r_t, lambda x: x < b.recency_days)) as r_score,
-        1 + len(list_filter(t.f_t, lambda x: x < b.frequency)) as f_score,
+        ${f_score} as f_score,
         1 + len(list_filter(t.m_t, lambda x: x < b.monetary)) as m_score
     from rfm_base as b
     cross join thresholds as t
@@ -167,7 +167,8 @@ select
 from weighted as w
 cross join tier_cuts as c;
 
--- 4. ABC (cumulative share before the customer) and XYZ (monthly cv, zero months included).
+-- 4. ABC (cumulative share before the customer) and XYZ (monthly cv over every month from the first purchase to
+--    the last complete month before the analysis date, zero months included; the incomplete month is left out).
 --    The monthly variance is taken in closed form from the sums over months with purchases:
 --    zero months add nothing to the sums, only to the count of periods, so no month spine is needed.
 --    As in the mart, n * sum_sq - total^2 is exact (decimals): a cv exactly on a threshold classes the same.
@@ -177,18 +178,26 @@ with monthly as (
     from purchases
     group by 1, 2
 ),
+last_complete as (
+    select cast(date_trunc('month', analysis_date) - interval 1 month as date) as last_complete_month
+    from params
+),
 per_customer as (
     select
-        customer_unique_id,
-        date_diff('month', min(period), max(period)) + 1 as periods_active,
-        sum(spend) as total_spend,
-        sum(spend * spend) as spend_squared
+        monthly.customer_unique_id,
+        greatest(date_diff('month', min(monthly.period), max(last_complete.last_complete_month)) + 1, 0)
+            as periods_active,
+        sum(case when monthly.period <= last_complete.last_complete_month then spend else 0 end) as total_spend,
+        sum(case when monthly.period <= last_complete.last_complete_month then spend * spend else 0 end)
+            as spend_squared
     from monthly
+    cross join last_complete
     group by 1
 ),
 xyz as (
     select
-        customer_unique_id,
+        per_customer.customer_unique_id,
+        rfm.frequency,
         periods_active,
         case
             when periods_active > 1 and total_spend > 0
@@ -197,6 +206,7 @@ xyz as (
                     / cast(total_spend as double)
         end as cv
     from per_customer
+    inner join bench_customer_rfm as rfm on per_customer.customer_unique_id = rfm.customer_unique_id
 ),
 abc as (
     select
@@ -218,7 +228,8 @@ classed as (
         abc.monetary_share,
         abc.share_before,
         case
-            when xyz.periods_active = 1 then 'Single Purchase'
+            when xyz.frequency = 1 then 'Single Purchase'
+            when xyz.periods_active < ${xyz_min_periods} then 'Short History'
             when xyz.cv <= ${xyz_x} then 'X'
             when xyz.cv <= ${xyz_y} then 'Y'
             else 'Z'

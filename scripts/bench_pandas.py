@@ -128,6 +128,9 @@ def customer_rfm(purchases: pd.DataFrame, rules: dict) -> pd.DataFrame:
         thresholds = rfm[metric].astype("float64").quantile(quantiles, interpolation="linear").to_numpy()
         rfm[score] = _score(rfm[metric], thresholds)
     rfm["r_score"] = bins + 1 - rfm["r_score"]
+    if rules.get("rfm_frequency_score", "count") == "count":  # F = purchases capped at rfm_bins
+        rfm["f_score"] = rfm["frequency"].clip(upper=bins)
+    rfm.attrs["analysis_day"] = analysis_day
     rfm["rfm_weighted"] = (
         weights["r"] * rfm["r_score"] + weights["f"] * rfm["f_score"] + weights["m"] * rfm["m_score"]
     )
@@ -153,7 +156,8 @@ def customer_abc_xyz(purchases: pd.DataFrame, rfm: pd.DataFrame, rules: dict) ->
         [abc["share_before"] < a_cut, abc["share_before"] < b_cut], ["A", "B"], "C"
     )
 
-    # XYZ: spend per month from the first to the last purchase month, zero months included.
+    # XYZ: spend per month from the first purchase month to the last complete month before the analysis
+    # date, zero months included (spend in the incomplete month is left out).
     # Zero months add nothing to the sums, only to the number of periods: closed-form variance.
     month = purchases["purchased_at"].dt.to_period("M")
     monthly = (
@@ -163,12 +167,15 @@ def customer_abc_xyz(purchases: pd.DataFrame, rfm: pd.DataFrame, rules: dict) ->
     )
     # In integer cents, n * sum_sq - total^2 is exact (as the mart's decimals): stddev_pop / mean equals
     # sqrt(n * sum_sq - total^2) / total, so a cv exactly on a threshold classes the same.
+    last_complete = (rfm.attrs["analysis_day"].to_period("M") - 1).ordinal  # months since 1970-01
+    first_month = monthly.groupby("customer_unique_id")["month"].min()
+    monthly = monthly[monthly["month"] <= last_complete].copy()
     monthly["cents_sq"] = monthly["payment_cents"] ** 2
     xyz = monthly.groupby("customer_unique_id").agg(
-        first_month=("month", "min"), last_month=("month", "max"),
         total=("payment_cents", "sum"), total_sq=("cents_sq", "sum"),
-    )
-    xyz["periods_active"] = xyz["last_month"] - xyz["first_month"] + 1
+    ).reindex(first_month.index, fill_value=0)
+    xyz["periods_active"] = (last_complete - first_month + 1).clip(lower=0)
+    xyz["frequency"] = rfm["frequency"].reindex(xyz.index)
     spread = (xyz["periods_active"] * xyz["total_sq"] - xyz["total"] ** 2).astype("float64")
     xyz["cv"] = np.where(
         (xyz["periods_active"] > 1) & (xyz["total"] > 0),
@@ -176,8 +183,9 @@ def customer_abc_xyz(purchases: pd.DataFrame, rfm: pd.DataFrame, rules: dict) ->
         np.nan,
     )
     xyz["xyz_class"] = np.select(
-        [xyz["periods_active"] == 1, xyz["cv"] <= x_cut, xyz["cv"] <= y_cut],
-        ["Single Purchase", "X", "Y"], "Z",
+        [xyz["frequency"] == 1, xyz["periods_active"] < int(rules.get("xyz_min_periods", 3)),
+         xyz["cv"] <= x_cut, xyz["cv"] <= y_cut],
+        ["Single Purchase", "Short History", "X", "Y"], "Z",
     )
     out = abc.set_index("customer_unique_id").join(xyz[["periods_active", "cv", "xyz_class"]], how="inner")
     out["segment"] = out["abc_class"] + "_" + out["xyz_class"]

@@ -243,6 +243,10 @@ def render_duckdb_sql(raw_dir: Path, rules: dict) -> str:
         "tier_high_pct": rules["rfm_tier_percentiles"][1],
         "abc_a": rules["abc_thresholds"][0], "abc_b": rules["abc_thresholds"][1],
         "xyz_x": rules["xyz_thresholds"][0], "xyz_y": rules["xyz_thresholds"][1],
+        "xyz_min_periods": int(rules.get("xyz_min_periods", 3)),
+        # F = purchases capped at rfm_bins (var rfm_frequency_score count), or the quantile bin
+        "f_score": f"least(b.frequency, {bins})" if rules.get("rfm_frequency_score", "count") == "count"
+        else "1 + len(list_filter(t.f_t, lambda x: x < b.frequency))",
     }
     return string.Template(DUCKDB_SQL.read_text()).safe_substitute(values)
 

@@ -11,10 +11,13 @@ TITLE = "ABC-XYZ"
 REQUIRES = ("customer_abc_xyz",)
 INTRO = (
     "ABC by cumulative share of monetary value (var <code>abc_thresholds</code>), XYZ by the coefficient of "
-    "variation of monthly spend (var <code>xyz_thresholds</code>), from the mart <code>customer_abc_xyz</code>."
+    "variation of spend per period (var <code>xyz_thresholds</code>) over every period from the first purchase to "
+    "the last complete one, empty periods counting as zero, from the mart <code>customer_abc_xyz</code>. "
+    "Single Purchase: exactly one purchase; Short History: several purchases but fewer than "
+    "<code>xyz_min_periods</code> periods in that window."
 )
 ABC = ("A", "B", "C")
-XYZ = ("X", "Y", "Z", "Single Purchase")
+XYZ = ("X", "Y", "Z", "Short History", "Single Purchase")
 
 
 def build(wh: Warehouse, page: Page) -> None:
@@ -88,7 +91,7 @@ def build(wh: Warehouse, page: Page) -> None:
                    name="revenue", visible=False),
     ])
     fig.update_layout(
-        xaxis=dict(title="XYZ (variability of monthly spend)", side="top", type="category"),
+        xaxis=dict(title="XYZ (variability of spend per period since the first purchase)", side="top", type="category"),
         yaxis=dict(title="ABC (value)", autorange="reversed", type="category"),
         updatemenus=[dict(
             type="buttons", direction="left", x=0, y=-0.08, xanchor="left", yanchor="top", showactive=True,

@@ -412,12 +412,12 @@ def figure_div_id(page: Page, offset: int = 1) -> str:
 
 
 ABC_ORDER = ("A", "B", "C")
-XYZ_ORDER = ("X", "Y", "Z", "Single Purchase")
+XYZ_ORDER = ("X", "Y", "Z", "Short History", "Single Purchase")
 # A = blues, B = greens, C = oranges; X darkest … Single Purchase lightest
 SEGMENT_COLORS = {
-    "A_X": "#08306b", "A_Y": "#2171b5", "A_Z": "#6baed6", "A_Single Purchase": "#c6dbef",
-    "B_X": "#00441b", "B_Y": "#238b45", "B_Z": "#74c476", "B_Single Purchase": "#c7e9c0",
-    "C_X": "#7f2704", "C_Y": "#d94801", "C_Z": "#fd8d3c", "C_Single Purchase": "#fdd0a2",
+    "A_X": "#08306b", "A_Y": "#2171b5", "A_Z": "#6baed6", "A_Short History": "#9ecae1", "A_Single Purchase": "#c6dbef",
+    "B_X": "#00441b", "B_Y": "#238b45", "B_Z": "#74c476", "B_Short History": "#a1d99b", "B_Single Purchase": "#c7e9c0",
+    "C_X": "#7f2704", "C_Y": "#d94801", "C_Z": "#fd8d3c", "C_Short History": "#fdae6b", "C_Single Purchase": "#fdd0a2",
 }
 
 

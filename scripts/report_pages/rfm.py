@@ -12,7 +12,8 @@ TITLE = "RFM"
 REQUIRES = ("customer_rfm",)
 INTRO = (
     "Recency, frequency and monetary scores per purchasing customer from the mart <code>customer_rfm</code>: "
-    "quantile scores, the weighted score, its relative tier (rfm_tier), the named RFM segment, and the absolute "
+    "R and M quantile scores, F = the number of purchases capped at the number of bins, the weighted score, its "
+    "relative tier (rfm_tier), the named RFM segment (recency quintile × number of purchases), and the absolute "
     "churn risk of <code>customer_churn</code> (estimated chance of no purchase within the horizon)."
 )
 CHURN_ORDER = ("high", "medium", "low")
@@ -88,6 +89,12 @@ def _segments(wh: Warehouse, page: Page) -> None:
     descriptions = {}
     if wh.has_columns("rfm_segments", ["rfm_segment", "description"]):
         descriptions = dict(wh.rows("select rfm_segment, max(description) from rfm_segments group by rfm_segment"))
+    purchase_ranges = {}
+    if wh.has_columns("rfm_segments", ["rfm_segment", "min_purchases", "max_purchases"]):
+        purchase_ranges = {
+            s: (f"{lo}" if hi == lo else f"{lo}+" if hi is None or pd.isna(hi) else f"{lo}–{hi}")
+            for s, lo, hi in wh.rows("select rfm_segment, min_purchases, max_purchases from rfm_segments")
+        }
     df = wh.df(
         """
         select
@@ -131,11 +138,15 @@ def _segments(wh: Warehouse, page: Page) -> None:
     fig.update_layout(margin=dict(l=10, r=10, t=30, b=10))
     page.add_figure(
         "Named RFM segments", fig, height=520,
-        note="Area = customers, colour = mean monetary. Segment names come from the rfm_segments seed "
-             "(R score × combined F+M score).",
+        note="Area = customers, colour = mean monetary. Segment names come from the rfm_segments seed: the "
+             "recency quintile of the last purchase (r_grid 1..5) × the number of purchases, so every customer of "
+             "a segment has made the purchases its description states (Champions, Loyal, At Risk and Cannot "
+             "Lose Them: repeat buyers only).",
     )
-    table = df.assign(description=[descriptions.get(s, "") for s in df["rfm_segment"]])[
-        ["rfm_segment", "customers", "share", "revenue", "mean_recency_days", "mean_frequency", "description"]
+    table = df.assign(description=[descriptions.get(s, "") for s in df["rfm_segment"]],
+                      purchases=[purchase_ranges.get(s, "") for s in df["rfm_segment"]])[
+        ["rfm_segment", "customers", "share", "revenue", "mean_recency_days", "purchases", "mean_frequency",
+         "description"]
     ]
     page.section("RFM segments", table_html(
         table, scroll=False,
@@ -180,6 +191,6 @@ def _rf_heatmap(wh: Warehouse, page: Page) -> None:
     fig.update_layout(xaxis_title="frequency score", yaxis_title="recency score (higher = more recent)")
     page.add_figure(
         "Recency × frequency", fig, height=460,
-        note="Customers per (R, F) score pair. With most customers buying once, F is 1 for single buyers and "
-             "the top score for repeat buyers: ties share a score.",
+        note="Customers per (R, F) score pair. F is the number of purchases capped at the number of bins "
+             "(1, 2, 3, 4+ with 4 bins; var rfm_frequency_score quantile switches to quantile bins).",
     )

@@ -2,8 +2,10 @@
 independent pandas computation of the same definitions, done here from the raw CSVs.
 
 The reference below never reads the warehouse: purchases, recency, quantile thresholds (numpy's linear
-interpolation = percentile_cont), scores, weighted score, rfm_tier, ABC shares (in integer cents) and
-XYZ (a full period range with zero periods, population standard deviation) are rebuilt from the files.
+interpolation = percentile_cont), scores (F = purchases capped at rfm_bins), weighted score, rfm_tier, the
+recency quintile and the RFM segment (the rectangles of seeds/rfm_segments.csv applied in pandas), ABC shares
+(in integer cents) and XYZ (every period from the first purchase to the last complete one, zero periods
+included, population standard deviation) are rebuilt from the files.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SAMPLE_DIR, query, query_df, run_dbt
+from conftest import ROOT, SAMPLE_DIR, query, query_df, run_dbt
 from raw_olist import orders_with_customers, read
 
 DEFAULTS = {
@@ -24,7 +26,13 @@ DEFAULTS = {
     "abc_thresholds": [0.80, 0.95],
     "xyz_period": "month",
     "xyz_thresholds": [0.10, 0.25],
+    "xyz_min_periods": 3,
+    "rfm_frequency_score": "count",
 }
+RFM_SEGMENTS = pd.read_csv(ROOT / "seeds" / "rfm_segments.csv")
+REPEAT_NAMES = {"Champions", "Loyal", "At Risk", "Cannot Lose Them"}
+ALL_RFM_NAMES = {"Champions", "Loyal", "Potential Loyalist", "New", "Promising", "Need Attention", "About to Sleep",
+                 "At Risk", "Cannot Lose Them", "Hibernating", "Lost"}
 PANDAS_PERIOD = {"month": "M", "quarter": "Q", "year": "Y"}
 
 
@@ -34,6 +42,15 @@ def quantile_score(values: pd.Series, bins: int, reverse: bool = False) -> pd.Se
     score = 1 + sum((values.to_numpy(dtype=float) > t).astype(int) for t in thresholds)
     score = pd.Series(score, index=values.index)
     return bins + 1 - score if reverse else score
+
+
+def rfm_segment_of(r_grid: int, purchases: int) -> str:
+    """The seed's rectangle holding (r_grid, purchases); exactly one must match."""
+    seed = RFM_SEGMENTS
+    hit = seed[(seed["min_r_grid"] <= r_grid) & (seed["max_r_grid"] >= r_grid) & (seed["min_purchases"] <= purchases)
+               & (seed["max_purchases"].isna() | (seed["max_purchases"] >= purchases))]
+    assert len(hit) == 1, (r_grid, purchases, list(hit["rfm_segment"]))
+    return hit["rfm_segment"].iloc[0]
 
 
 def reference_segments(raw_dir, **overrides) -> pd.DataFrame:
@@ -58,7 +75,12 @@ def reference_segments(raw_dir, **overrides) -> pd.DataFrame:
 
     bins = rules["rfm_bins"]
     out["r_score"] = quantile_score(out["recency_days"], bins, reverse=True)
-    out["f_score"] = quantile_score(out["frequency"], bins)
+    if rules["rfm_frequency_score"] == "count":
+        out["f_score"] = out["frequency"].clip(upper=bins)
+    else:
+        out["f_score"] = quantile_score(out["frequency"], bins)
+    out["r_grid"] = quantile_score(out["recency_days"], 5, reverse=True)
+    out["rfm_segment"] = [rfm_segment_of(r, f) for r, f in zip(out["r_grid"], out["frequency"])]
     out["m_score"] = quantile_score(out["monetary"], bins)
     w = rules["rfm_weights"]
     out["rfm_weighted"] = (w["r"] * out["r_score"] + w["f"] * out["f_score"] + w["m"] * out["m_score"]).round(6)
@@ -78,17 +100,25 @@ def reference_segments(raw_dir, **overrides) -> pd.DataFrame:
     )
     out = out.join(ranked.set_index("customer_unique_id")[["share_before", "abc_class"]])
 
-    # XYZ: spend per period over the full span from the first to the last purchase period, zeros included
-    purchases["period"] = purchases["purchase_date"].dt.to_period(PANDAS_PERIOD[rules["xyz_period"]])
+    # XYZ: spend per period from the first purchase period to the last complete period before the analysis
+    # date, zeros included (later spend, in the incomplete period, is left out)
+    freq = PANDAS_PERIOD[rules["xyz_period"]]
+    purchases["period"] = purchases["purchase_date"].dt.to_period(freq)
+    last_complete = analysis_date.to_period(freq) - 1
     spend = purchases.groupby(["customer_unique_id", "period"])["payment_value"].sum()
     x_cut, y_cut = rules["xyz_thresholds"]
     xyz = {}
     for customer, per_period in spend.groupby(level=0):
         per_period = per_period.droplevel(0)
-        full = per_period.reindex(pd.period_range(per_period.index.min(), per_period.index.max()), fill_value=0.0)
-        if len(full) == 1:
+        if out.loc[customer, "frequency"] == 1:
             xyz[customer] = "Single Purchase"
             continue
+        window = pd.period_range(per_period.index.min(), last_complete) if per_period.index.min() <= last_complete \
+            else pd.PeriodIndex([], freq=freq)
+        if len(window) < rules["xyz_min_periods"]:
+            xyz[customer] = "Short History"
+            continue
+        full = per_period[per_period.index <= last_complete].reindex(window, fill_value=0.0)
         mean = full.mean()
         cv = full.std(ddof=0) / mean if mean > 0 else np.nan
         xyz[customer] = "X" if cv <= x_cut else "Y" if cv <= y_cut else "Z"  # nan -> Z
@@ -136,18 +166,16 @@ def test_rfm_counts_and_scores_match_pandas(reference):
     run, expected, _ = reference
     got = mart(run.db_path, "customer_rfm")
     assert pd.Timestamp(got["analysis_date"].iloc[0]) == expected.attrs["analysis_date"]
-    for column in ("rfm_tier", "r_score", "f_score", "m_score"):
+    for column in ("rfm_tier", "r_score", "f_score", "m_score", "r_grid", "rfm_segment"):
         assert counts(got[column]) == counts(expected[column]), column
     assert_same_per_customer(
-        got, expected, ["recency_days", "frequency", "r_score", "f_score", "m_score", "rfm_tier"]
+        got, expected, ["recency_days", "frequency", "r_score", "f_score", "m_score", "rfm_tier", "r_grid",
+                        "rfm_segment"]
     )
     assert np.allclose(got.loc[expected.index, "monetary"].astype(float), expected["monetary"], atol=0.005)
     assert np.allclose(got.loc[expected.index, "rfm_weighted"].astype(float), expected["rfm_weighted"])
-    # the documented shape of F: with most customers buying once, single buyers share score 1
-    single = expected["frequency"] == 1
-    if single.mean() > 1 - 1 / DEFAULTS["rfm_bins"]:
-        assert (got.loc[single[single].index, "f_score"] == 1).all()
-        assert (got.loc[single[~single].index, "f_score"] == DEFAULTS["rfm_bins"]).all()
+    # F is the purchase count: 2 purchases score 2, not the top score (quantile cut-offs all 1 gave 4)
+    assert (got["f_score"] == got["frequency"].clip(upper=DEFAULTS["rfm_bins"])).all()
 
 
 def test_abc_xyz_counts_match_pandas(reference):
@@ -208,7 +236,8 @@ def test_snapshot_is_computed_as_of_its_month_end(reference):
     assert counts(got["rfm_tier"]) == counts(expected["rfm_tier"])
     assert counts(got["segment"]) == counts(expected["segment"])
     assert_same_per_customer(
-        got, expected, ["recency_days", "frequency", "r_score", "f_score", "m_score", "rfm_tier", "segment"]
+        got, expected, ["recency_days", "frequency", "r_score", "f_score", "m_score", "rfm_tier", "r_grid",
+                        "rfm_segment", "segment"]
     )
     # not today's values relabelled by month: customers who have not bought since are exactly
     # (analysis date - snapshot reference date) days more recent in the snapshot than today
@@ -238,6 +267,8 @@ VARIANT = {
     "abc_thresholds": [0.5, 0.9],
     "xyz_period": "quarter",
     "xyz_thresholds": [0.3, 0.6],
+    "xyz_min_periods": 2,
+    "rfm_frequency_score": "quantile",
 }
 
 
@@ -266,7 +297,74 @@ def test_every_rule_follows_its_var(tmp_path):
     abc_xyz = mart(run.db_path, "customer_abc_xyz")
     assert pd.Timestamp(rfm["analysis_date"].iloc[0]) == pd.Timestamp(analysis_date)
     assert rfm["r_score"].max() == 5
-    assert_same_per_customer(rfm, expected, ["recency_days", "frequency", "r_score", "f_score", "m_score", "rfm_tier"])
+    assert_same_per_customer(rfm, expected, ["recency_days", "frequency", "r_score", "f_score", "m_score", "rfm_tier",
+                                             "r_grid", "rfm_segment"])
     assert_same_per_customer(abc_xyz, expected, ["abc_class", "xyz_class", "segment"])
     last_snapshot = query(run.db_path, "select max(as_of_date) from segment_snapshots")[0][0]
     assert pd.Timestamp(last_snapshot) == pd.Timestamp(analysis_date) - pd.Timedelta(days=1)
+
+
+def test_rfm_segment_names_are_true_of_every_customer(reference):
+    """Each segment holds only customers inside the purchase range its seed row declares (checked here on the
+    data, not through the project's SQL); the repeat-buying names hold no one-time buyer; every recency
+    quintile row is reached (with 4 bins the old 1..5 grid never reached row 2); and every name occurs on data
+    that has the behaviour (the sample has repeat buyers at every recency)."""
+    run, expected, raw_dir = reference
+    got = mart(run.db_path, "customer_rfm").loc[expected.index]
+    seed = RFM_SEGMENTS.set_index("rfm_segment")
+    assert set(seed.index) == ALL_RFM_NAMES
+    assert (seed.loc[sorted(REPEAT_NAMES), "min_purchases"] >= 2).all()
+    frequency = expected["frequency"]  # counted from the raw files
+    for name, group in frequency.groupby(got["rfm_segment"]):
+        low, high = seed.loc[name, "min_purchases"], seed.loc[name, "max_purchases"]
+        assert group.min() >= low and (pd.isna(high) or group.max() <= high), (name, group.min(), group.max())
+        if name in REPEAT_NAMES:
+            assert group.min() >= 2, name
+    assert (got.loc[frequency == 1, "rfm_segment"].isin({"New", "Promising", "About to Sleep", "Hibernating", "Lost"})).all()
+    assert set(got["r_grid"]) == {1, 2, 3, 4, 5}
+    if raw_dir == SAMPLE_DIR:
+        assert set(got["rfm_segment"]) == ALL_RFM_NAMES
+    snapshots = query_df(run.db_path, "select rfm_segment, min(frequency) as lo, max(frequency) as hi from segment_snapshots group by 1")
+    for rec in snapshots.itertuples(index=False):
+        high = seed.loc[rec.rfm_segment, "max_purchases"]
+        assert rec.lo >= seed.loc[rec.rfm_segment, "min_purchases"] and (pd.isna(high) or rec.hi <= high), rec
+
+
+def test_xyz_labels_are_true_of_every_customer(reference):
+    """Single Purchase = exactly one purchase (several purchases in one month are not); a customer who stopped
+    buying has trailing zero periods (two adjacent months long ago are not X); Short History = several
+    purchases and fewer than xyz_min_periods complete periods."""
+    run, expected, _ = reference
+    got = mart(run.db_path, "customer_abc_xyz").loc[expected.index]
+    frequency = expected["frequency"]
+    assert ((got["xyz_class"] == "Single Purchase") == (frequency == 1)).all()
+    assert not (got.loc[frequency > 1, "xyz_class"] == "Single Purchase").any()
+    analysis_date = expected.attrs["analysis_date"]
+    orders = query_df(run.db_path, "select customer_unique_id, purchase_date from int_segmentation__purchases")
+    months = orders.assign(m=pd.to_datetime(orders["purchase_date"]).dt.to_period("M")).groupby("customer_unique_id")["m"]
+    first, last = months.min(), months.max()
+    last_complete = analysis_date.to_period("M") - 1
+    lapsed = (frequency > 1) & ((last_complete - last.reindex(expected.index)).map(lambda d: d.n) >= 6)
+    assert (got.loc[lapsed, "xyz_class"] == "Z").all()
+    periods = (last_complete - first.reindex(expected.index)).map(lambda d: d.n) + 1
+    short = (frequency > 1) & (periods < DEFAULTS["xyz_min_periods"])
+    assert ((got["xyz_class"] == "Short History") == short).all()
+    assert (got["periods_in_window"] == periods.clip(lower=0)).all()
+
+
+def test_unit_tests_use_the_seed_rows():
+    """The dbt unit tests give rfm_segments as rows (a CSV seed's empty max_purchases does not cast there): they
+    must be the seed's rows, so the unit tests test the real segment map."""
+    import yaml
+
+    spec = yaml.safe_load((ROOT / "models" / "marts" / "segmentation" / "_segmentation__models.yml").read_text())
+    given = [
+        inp["rows"] for test in spec["unit_tests"] for inp in test.get("given", [])
+        if inp["input"] == "ref('rfm_segments')"
+    ]
+    assert given
+    columns = ["rfm_segment", "min_r_grid", "max_r_grid", "min_purchases", "max_purchases"]
+    seed = RFM_SEGMENTS[columns].astype(object).where(RFM_SEGMENTS[columns].notna(), None)
+    expected = sorted(tuple(r) for r in seed.itertuples(index=False, name=None))
+    for rows in given:
+        assert sorted(tuple(row.get(c) for c in columns) for row in rows) == expected

@@ -55,5 +55,6 @@ where last_snapshot.customer_unique_id is null
     or last_snapshot.churn_probability <> current_marts.churn_probability
     or last_snapshot.churn_risk <> current_marts.churn_risk_current
     or last_snapshot.churn_risk <> current_marts.churn_risk
+    or last_snapshot.r_grid <> current_marts.r_grid
     or last_snapshot.rfm_segment <> current_marts.rfm_segment
     or last_snapshot.segment <> current_marts.segment

@@ -14,11 +14,13 @@ segment_descriptions as (
 
 period_spend as (
 
-    -- spend per customer and xyz period (var xyz_period); periods without a purchase have no row
+    -- spend and purchases per customer and xyz period (var xyz_period); periods without a purchase have no row
     select
         customer_unique_id,
         xyz_period_start,
-        sum(payment_value) as period_monetary
+        count(*) as period_purchase_count,
+        sum(payment_value) as period_monetary,
+        max(analysis_date) as analysis_date
     from purchases
     group by
         customer_unique_id,
@@ -26,15 +28,33 @@ period_spend as (
 
 ),
 
+period_window as (
+
+    -- the XYZ window ends with the last complete period before the analysis date
+    select
+        period_spend.*,
+        {{ segmentation_xyz_last_complete_period('analysis_date') }} as last_complete_period_start
+    from period_spend
+
+),
+
 customer_periods as (
 
+    -- window sums over the periods up to the last complete one (later spend is outside the window);
+    -- the window's periods without a purchase add nothing to the sums, only to its length
     select
         customer_unique_id,
-        count(*) as periods_active,
-        {{ dbt.datediff('min(xyz_period_start)', 'max(xyz_period_start)', var('xyz_period')) }} + 1 as periods_in_span,
+        cast(sum(period_purchase_count) as {{ dbt.type_bigint() }}) as frequency,
+        sum(case when xyz_period_start <= last_complete_period_start then 1 else 0 end) as periods_active,
+        {{ segmentation_xyz_window_periods('min(xyz_period_start)', 'max(last_complete_period_start)') }}
+            as periods_in_window,
         sum(period_monetary) as monetary,
-        sum(period_monetary * period_monetary) as monetary_sum_sq
-    from period_spend
+        sum(case when xyz_period_start <= last_complete_period_start then period_monetary else 0 end)
+            as window_monetary,
+        sum(
+            case when xyz_period_start <= last_complete_period_start then period_monetary * period_monetary else 0 end
+        ) as window_monetary_sum_sq
+    from period_window
     group by customer_unique_id
 
 ),
@@ -44,10 +64,12 @@ abc_ranked as (
     -- customers by monetary desc (ties by id); the spend of everyone ranked before this customer
     select
         customer_unique_id,
+        frequency,
         periods_active,
-        periods_in_span,
+        periods_in_window,
         monetary,
-        monetary_sum_sq,
+        window_monetary,
+        window_monetary_sum_sq,
         coalesce(
             sum(monetary) over (
                 order by monetary desc, customer_unique_id
@@ -64,16 +86,22 @@ shares as (
 
     select
         customer_unique_id,
+        frequency,
         periods_active,
-        periods_in_span,
+        periods_in_window,
         monetary,
+        window_monetary,
         cast(
             case when monetary_total > 0 then monetary / monetary_total else 0 end
             as {{ type_double() }}
         ) as monetary_share,
         {{ segmentation_abc_share('monetary_before', 'monetary_total') }} as share_before,
-        -- stddev_pop / mean over every period from the first to the last purchase, zeros included
-        {{ segmentation_cv('periods_in_span', 'monetary', 'monetary_sum_sq') }} as cv
+        -- stddev_pop / mean over every period from the first purchase to the last complete one, zeros
+        -- included; only where the class uses it (several purchases, at least xyz_min_periods periods)
+        case
+            when frequency > 1 and periods_in_window >= {{ segmentation_xyz_min_periods() }}
+                then {{ segmentation_cv('periods_in_window', 'window_monetary', 'window_monetary_sum_sq') }}
+        end as cv
     from abc_ranked
 
 ),
@@ -83,7 +111,7 @@ classified as (
     select
         shares.*,
         {{ segmentation_abc_class('shares.share_before') }} as abc_class,
-        {{ segmentation_xyz_class('shares.cv', 'shares.periods_in_span') }} as xyz_class
+        {{ segmentation_xyz_class('shares.cv', 'shares.periods_in_window', 'shares.frequency') }} as xyz_class
     from shares
 
 ),
@@ -98,8 +126,10 @@ final as (
         classified.share_before,
         classified.xyz_class,
         classified.cv,
+        classified.frequency,
         classified.periods_active,
-        classified.periods_in_span,
+        classified.periods_in_window,
+        classified.window_monetary,
         segment_descriptions.segment,
         segment_descriptions.description_en as segment_description_en,
         segment_descriptions.description_ru as segment_description_ru

@@ -33,14 +33,20 @@ customer_metrics as (
 
 score_thresholds as (
 
-    -- quantile cut-offs of each metric over all customers (var rfm_bins)
+    -- quantile cut-offs of each metric over all customers (var rfm_bins; frequency only when var
+    -- rfm_frequency_score is quantile), and the recency quintiles of the segment grid's rows
     select
         {{ segmentation_quantile_thresholds('recency_days', 'recency_cutoff') }},
+        {%- if segmentation_rfm_frequency_score_mode() == 'quantile' %}
         {{ segmentation_quantile_thresholds('frequency', 'frequency_cutoff') }},
-        {{ segmentation_quantile_thresholds('monetary', 'monetary_cutoff') }}
+        {%- endif %}
+        {{ segmentation_quantile_thresholds('monetary', 'monetary_cutoff') }},
+        {{ segmentation_quantile_thresholds('recency_days', 'r_grid_cutoff', bins=segmentation_rfm_grid_rows()) }}
     from customer_metrics
 
 ),
+
+{{ segmentation_rfm_segment_cells_cte('rfm_segment_map') }},
 
 scored as (
 
@@ -51,8 +57,11 @@ scored as (
         customer_metrics.frequency,
         customer_metrics.monetary,
         {{ segmentation_quantile_score('customer_metrics.recency_days', 'score_thresholds.recency_cutoff', reverse=true) }} as r_score,
-        {{ segmentation_quantile_score('customer_metrics.frequency', 'score_thresholds.frequency_cutoff') }} as f_score,
-        {{ segmentation_quantile_score('customer_metrics.monetary', 'score_thresholds.monetary_cutoff') }} as m_score
+        {{ segmentation_frequency_score('customer_metrics.frequency', 'score_thresholds.frequency_cutoff') }} as f_score,
+        {{ segmentation_quantile_score('customer_metrics.monetary', 'score_thresholds.monetary_cutoff') }} as m_score,
+        {{ segmentation_quantile_score(
+            'customer_metrics.recency_days', 'score_thresholds.r_grid_cutoff', reverse=true, bins=segmentation_rfm_grid_rows()
+        ) }} as r_grid
     from customer_metrics
     cross join score_thresholds
 
@@ -90,14 +99,15 @@ final as (
         {{ segmentation_rfm_tier('weighted.rfm_weighted') }} as rfm_tier,
         churn.churn_probability,
         churn.churn_risk,
-        rfm_segment_map.rfm_segment
+        weighted.r_grid,
+        rfm_segment_cells.rfm_segment
     from weighted
     cross join rfm_tier_thresholds
     left join churn
         on weighted.customer_unique_id = churn.customer_unique_id
-    left join rfm_segment_map
-        on {{ segmentation_rfm_grid_r('weighted.r_score') }} = rfm_segment_map.r_grid
-        and {{ segmentation_rfm_grid_fm('weighted.f_score', 'weighted.m_score') }} = rfm_segment_map.fm_grid
+    left join rfm_segment_cells
+        on weighted.r_grid = rfm_segment_cells.r_grid
+        and {{ segmentation_rfm_purchases_capped('weighted.frequency') }} = rfm_segment_cells.purchases_capped
 
 )
 

@@ -78,7 +78,7 @@ final as (
         cast(abc_xyz.xyz_class as {{ dbt.type_string() }}) as xyz_class,
         cast(abc_xyz.cv as {{ type_double() }}) as cv,
         cast(abc_xyz.periods_active as {{ dbt.type_bigint() }}) as periods_active,
-        cast(abc_xyz.periods_in_span as {{ dbt.type_bigint() }}) as periods_in_span,
+        cast(abc_xyz.periods_in_window as {{ dbt.type_bigint() }}) as periods_in_window,
         cast(abc_xyz.segment as {{ dbt.type_string() }}) as segment,
         cast(abc_xyz.segment_description_en as {{ dbt.type_string() }}) as segment_description_en,
         cast(abc_xyz.segment_description_ru as {{ dbt.type_string() }}) as segment_description_ru,

@@ -50,7 +50,10 @@ cells_period_to_date as (
                 rows between unbounded preceding and 1 preceding
             ),
             0
-        ) as period_spend_before
+        ) as period_spend_before,
+        xyz_period_start = max(xyz_period_start) over (
+            partition by customer_unique_id, purchase_month
+        ) as is_month_last_xyz_period
     from cells
 
 ),
@@ -68,6 +71,9 @@ months as (
         max(last_purchase_date) as last_purchase_date,
         min(xyz_period_start) as month_first_xyz_period_start,
         max(xyz_period_start) as last_xyz_period_start,
+        -- spend of the latest xyz period up to this month's end: what the XYZ window leaves out while that
+        -- period is incomplete
+        sum(case when is_month_last_xyz_period then period_spend_to_date else 0 end) as last_xyz_period_spend,
         sum(
             period_spend_to_date * period_spend_to_date - period_spend_before * period_spend_before
         ) as sum_sq_increment,
@@ -120,6 +126,7 @@ running as (
         last_purchase_date,
         min(month_first_xyz_period_start) over (partition by customer_unique_id) as first_xyz_period_start,
         last_xyz_period_start,
+        last_xyz_period_spend,
         analysis_date
     from months
 
@@ -145,6 +152,7 @@ final as (
         last_purchase_date,
         first_xyz_period_start,
         last_xyz_period_start,
+        last_xyz_period_spend,
         analysis_date
     from running
 

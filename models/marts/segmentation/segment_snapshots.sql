@@ -5,6 +5,11 @@
 -- 10 M orders). So that this fits a 4 GB DuckDB cap, no step holds a whole snapshot in one sort or ordered
 -- aggregate: quantile thresholds come from counts of distinct values, ABC shares from sums per distinct
 -- monetary value, and the wide customer-month CTEs are recomputed by each reader instead of materialized.
+-- rfm_segment: the recency quintile (grouped percentiles like the scores) and the purchase count, looked up by an
+-- equality join in the expanded rfm_segments grid (rfm_segment_cells, a few dozen rows). XYZ window: first purchase
+-- period .. last complete period before the reference date; its sum and sum of squares are the running totals of
+-- int_segmentation__customer_months minus the latest period's spend while that period is incomplete (only it can
+-- be), and its length counts the trailing periods without a purchase, so no per-snapshot pass over periods.
 -- The last snapshot (reference date = analysis_date) reproduces customer_rfm, customer_abc_xyz and customer_churn.
 -- churn_probability / churn_risk: the customer's purchase days and days of silence at the month end, looked up
 -- (equality join) in that month's Kaplan-Meier curve (int_churn__gap_survival, built from gaps known by then);
@@ -59,7 +64,9 @@ customer_states as {{ cte_inlined() }} (
         customer_months.first_purchase_date,
         customer_months.last_purchase_date,
         customer_months.first_xyz_period_start,
-        customer_months.last_xyz_period_start
+        customer_months.last_xyz_period_start,
+        customer_months.last_xyz_period_spend,
+        {{ segmentation_xyz_last_complete_period('snapshot_dates.reference_date') }} as last_complete_period_start
     from snapshot_dates
     inner join customer_months
         on customer_months.purchase_month <= snapshot_dates.snapshot_month
@@ -80,8 +87,17 @@ customer_metrics as {{ cte_inlined() }} (
         {{ churn_purchase_day_bucket('purchase_day_count') }} as purchase_day_bucket,
         monetary,
         case when purchase_month = snapshot_month then month_monetary else 0 end as month_monetary,
-        monetary_sum_sq,
-        {{ dbt.datediff('first_xyz_period_start', 'last_xyz_period_start', var('xyz_period')) }} + 1 as periods_in_span
+        -- XYZ window: first purchase period .. last complete period before the reference date; the latest
+        -- period's spend leaves the sums while that period is incomplete (later periods have no purchase yet)
+        {{ segmentation_xyz_window_periods('first_xyz_period_start', 'last_complete_period_start') }} as periods_in_window,
+        monetary - case
+            when last_xyz_period_start > last_complete_period_start then last_xyz_period_spend else 0
+        end as window_monetary,
+        monetary_sum_sq - case
+            when last_xyz_period_start > last_complete_period_start
+                then last_xyz_period_spend * last_xyz_period_spend
+            else 0
+        end as window_monetary_sum_sq
     from customer_states
 
 ),
@@ -90,28 +106,46 @@ customer_metrics as {{ cte_inlined() }} (
     'recency_thresholds', 'customer_metrics', 'snapshot_month', 'recency_days', 'recency_cutoff'
 ) }},
 
+{%- if segmentation_rfm_frequency_score_mode() == 'quantile' %}
+
 {{ segmentation_grouped_quantile_threshold_ctes(
     'frequency_thresholds', 'customer_metrics', 'snapshot_month', 'frequency', 'frequency_cutoff'
 ) }},
+{%- endif %}
 
 {{ segmentation_grouped_quantile_threshold_ctes(
     'monetary_thresholds', 'customer_metrics', 'snapshot_month', 'monetary', 'monetary_cutoff'
 ) }},
+
+{{ segmentation_grouped_quantile_threshold_ctes(
+    'r_grid_thresholds', 'customer_metrics', 'snapshot_month', 'recency_days', 'r_grid_cutoff',
+    bins=segmentation_rfm_grid_rows()
+) }},
+
+{{ segmentation_rfm_segment_cells_cte('rfm_segment_map') }},
 
 scored as {{ cte_inlined() }} (
 
     select
         customer_metrics.*,
         {{ segmentation_quantile_score('customer_metrics.recency_days', 'recency_thresholds.recency_cutoff', reverse=true) }} as r_score,
-        {{ segmentation_quantile_score('customer_metrics.frequency', 'frequency_thresholds.frequency_cutoff') }} as f_score,
-        {{ segmentation_quantile_score('customer_metrics.monetary', 'monetary_thresholds.monetary_cutoff') }} as m_score
+        {{ segmentation_frequency_score('customer_metrics.frequency', 'frequency_thresholds.frequency_cutoff') }} as f_score,
+        {{ segmentation_quantile_score('customer_metrics.monetary', 'monetary_thresholds.monetary_cutoff') }} as m_score,
+        {{ segmentation_quantile_score(
+            'customer_metrics.recency_days', 'r_grid_thresholds.r_grid_cutoff', reverse=true,
+            bins=segmentation_rfm_grid_rows()
+        ) }} as r_grid
     from customer_metrics
     inner join recency_thresholds
         on customer_metrics.snapshot_month = recency_thresholds.snapshot_month
+    {%- if segmentation_rfm_frequency_score_mode() == 'quantile' %}
     inner join frequency_thresholds
         on customer_metrics.snapshot_month = frequency_thresholds.snapshot_month
+    {%- endif %}
     inner join monetary_thresholds
         on customer_metrics.snapshot_month = monetary_thresholds.snapshot_month
+    inner join r_grid_thresholds
+        on customer_metrics.snapshot_month = r_grid_thresholds.snapshot_month
 
 ),
 
@@ -207,8 +241,9 @@ classified as (
             )) }}
         end as abc_class,
         {{ segmentation_xyz_class(
-            segmentation_cv('weighted.periods_in_span', 'weighted.monetary', 'weighted.monetary_sum_sq'),
-            'weighted.periods_in_span'
+            segmentation_cv('weighted.periods_in_window', 'weighted.window_monetary', 'weighted.window_monetary_sum_sq'),
+            'weighted.periods_in_window',
+            'weighted.frequency'
         ) }} as xyz_class
     from weighted
     inner join rfm_tier_thresholds
@@ -242,14 +277,15 @@ final as (
         classified.recency_days - 1 as days_silent,
         1 - gap_survival.return_probability as churn_probability,
         {{ churn_risk_label('1 - gap_survival.return_probability') }} as churn_risk,
-        rfm_segment_map.rfm_segment,
+        classified.r_grid,
+        rfm_segment_cells.rfm_segment,
         classified.abc_class,
         classified.xyz_class,
         segment_descriptions.segment
     from classified
-    left join rfm_segment_map
-        on {{ segmentation_rfm_grid_r('classified.r_score') }} = rfm_segment_map.r_grid
-        and {{ segmentation_rfm_grid_fm('classified.f_score', 'classified.m_score') }} = rfm_segment_map.fm_grid
+    left join rfm_segment_cells
+        on classified.r_grid = rfm_segment_cells.r_grid
+        and {{ segmentation_rfm_purchases_capped('classified.frequency') }} = rfm_segment_cells.purchases_capped
     left join segment_descriptions
         on classified.abc_class = segment_descriptions.abc_class
         and classified.xyz_class = segment_descriptions.xyz_class
