@@ -190,7 +190,7 @@ def _check_against_reference(db: Path, ref: dict) -> None:
     # cohort sizes (all regions) = customers by month of first purchase
     cohorts = query_df(db, """
         select strftime(cohort_month, '%Y-%m') as month, cohort_size from cohort_retention
-        where months_since_first = 0 and customer_state = 'ALL' order by 1""")
+        where months_since_first = 0 and is_all_states order by 1""")
     expected = {str(k): int(v) for k, v in ref["cohort_sizes"].items()}
     assert dict(zip(cohorts["month"], cohorts["cohort_size"].astype(int))) == expected
 
@@ -356,7 +356,7 @@ def olist_pair(jobs):
 @pytest.mark.parametrize("mart, key", [
     ("customer_rfm", ["customer_unique_id"]),
     ("customer_abc_xyz", ["customer_unique_id"]),
-    ("cohort_retention", ["cohort_month", "months_since_first", "customer_state"]),
+    ("cohort_retention", ["cohort_month", "months_since_first", "first_purchase_state"]),
 ])
 def test_layouts_agree(olist_pair, mart, key):
     olist, transactions, _ = olist_pair
@@ -424,14 +424,14 @@ def test_online_retail_against_pandas(online_retail_build):
     assert ref["rules"]["transactions_lines_without_customer"]["lines"] == 135_080
     db = online_retail_build.db_path
     _check_against_reference(db, ref)
-    # cohort sizes by country (customer_state = Country of the latest order)
-    latest = ref["orders"].sort_values(["purchased_at"]).reset_index()
-    latest = latest.sort_values(["purchased_at", "order_id"]).groupby("customer_id").tail(1).set_index("customer_id")["region"]
-    purchases = ref["orders"][ref["orders"]["is_purchase"]]
-    first = purchases.groupby("customer_id")["purchased_at"].min().dt.to_period("M")
-    by_country = pd.DataFrame({"month": first.astype(str), "country": latest.reindex(first.index)}).value_counts()
-    got = query_df(db, "select strftime(cohort_month, '%Y-%m') as month, customer_state as country, cohort_size "
-                       "from cohort_retention where months_since_first = 0 and customer_state <> 'ALL'")
+    # cohort sizes by country (first_purchase_state = Country of the customer's first purchase order)
+    purchases = ref["orders"][ref["orders"]["is_purchase"]].reset_index()
+    first_order = purchases.sort_values(["purchased_at", "order_id"]).groupby("customer_id").head(1).set_index("customer_id")
+    by_country = pd.DataFrame({
+        "month": first_order["purchased_at"].dt.to_period("M").astype(str), "country": first_order["region"],
+    }).value_counts()
+    got = query_df(db, "select strftime(cohort_month, '%Y-%m') as month, first_purchase_state as country, cohort_size "
+                       "from cohort_retention where months_since_first = 0 and not is_all_states")
     got = got.set_index(["month", "country"])["cohort_size"].astype(int).sort_index()
     assert got.to_dict() == by_country.sort_index().astype(int).to_dict()
     assert query(db, "select currency_label from input_summary")[0][0] == "£"
