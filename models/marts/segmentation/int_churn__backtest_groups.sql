@@ -6,7 +6,11 @@
 --   rfm_tier:  the month-end rfm_tier, as a probability = its tier's observed return rate over the earlier month
 --              ends whose horizon had ended by this month end (null when there is none yet); score orders the
 --              tiers high < medium < low for the ROC AUC.
--- Grouped by distinct prediction, so its size is months x models x distinct probabilities, not customers.
+--   bg_nbd, mbg_nbd, pareto_nbd: P(a purchase within the horizon) from that model of clv_backtest_fit (fit on
+--              purchases before calibration_end), for the month ends on or after it (int_churn__backtest_months.
+--              is_btyd_month), on the same customers (int_churn__btyd_backtest_predictions).
+-- Grouped by distinct prediction, so its size is months x models x distinct probabilities (for the BTYD models,
+-- whose predictions are continuous in recency, about one group per customer and month end).
 
 {%- set horizon = churn_horizon_days() %}
 
@@ -24,58 +28,27 @@ purchase_days as (
 
 ),
 
-bucket_pools as (
-
-    select * from {{ ref('int_churn__bucket_pools') }}
-
-),
-
-months as (
-
-    select distinct
-        snapshot_month,
-        as_of_date
-    from bucket_pools
-
-),
-
-last_date as (
-
-    select max(as_of_date) as last_as_of_date
-    from months
-
-),
-
 complete_months as (
 
-    -- month ends whose horizon (as_of_date + 1 .. as_of_date + H) lies within the data
-    select
-        months.snapshot_month,
-        months.as_of_date,
-        row_number() over (order by months.snapshot_month desc) as months_back
-    from months
-    cross join last_date
-    where cast({{ dbt.dateadd('day', horizon, 'months.as_of_date') }} as date) <= last_date.last_as_of_date
-
-),
-
-first_complete as (
-
-    select min(as_of_date) as first_as_of_date
-    from complete_months
+    select * from {{ ref('int_churn__backtest_months') }}
 
 ),
 
 backtest_months as (
 
-    -- the latest ones that also have an earlier complete month end to calibrate rfm_tier on
+    select * from complete_months
+    where is_backtest_month
+
+),
+
+btyd_predictions as (
+
     select
-        complete_months.snapshot_month,
-        complete_months.as_of_date
-    from complete_months
-    cross join first_complete
-    where cast({{ dbt.dateadd('day', horizon, 'first_complete.first_as_of_date') }} as date) <= complete_months.as_of_date
-        and complete_months.months_back <= {{ churn_backtest_months() }}
+        cast(snapshot_month as date) as snapshot_month,
+        model,
+        return_probability,
+        returned
+    from {{ ref('int_churn__btyd_backtest_predictions') }}
 
 ),
 
@@ -170,6 +143,24 @@ tier_groups as (
 
 ),
 
+btyd_groups as (
+
+    -- BTYD models (identified in clv_backtest_fit) on the same customers of the same month ends (is_btyd_month)
+    select
+        snapshot_month,
+        model,
+        return_probability as predicted_return_probability,
+        return_probability as score,
+        count(*) as customer_count,
+        sum(returned) as returned_count
+    from btyd_predictions
+    group by
+        snapshot_month,
+        model,
+        return_probability
+
+),
+
 final as (
 
     select
@@ -189,6 +180,15 @@ final as (
         cast(customer_count as {{ dbt.type_bigint() }}) as customer_count,
         cast(returned_count as {{ dbt.type_bigint() }}) as returned_count
     from tier_groups
+    union all
+    select
+        snapshot_month as backtest_month,
+        model,
+        cast(predicted_return_probability as {{ type_double() }}) as predicted_return_probability,
+        score,
+        cast(customer_count as {{ dbt.type_bigint() }}) as customer_count,
+        cast(returned_count as {{ dbt.type_bigint() }}) as returned_count
+    from btyd_groups
 
 )
 
