@@ -269,6 +269,12 @@ CHURN_STATE_COLUMNS = ["snapshot_month", "as_of_date", "customer_unique_id", "bt
 CHURN_STATE_DOUBLE = ["btyd_frequency", "btyd_recency", "btyd_t"]
 
 
+def any_identified(fits: dict[str, dict]) -> bool:
+    """Whether any transaction model of `fits` is identified (has a probability to give)."""
+    return any(fits.get(name) is not None and fits[name]["is_identified"] and fits[name]["parameters"]
+               for name in TRANSACTION_MODELS)
+
+
 def churn_return_probabilities(summary: pd.DataFrame, fits: dict[str, dict], horizon_days: float,
                                time_unit_days: float) -> pd.DataFrame:
     """One row per customer row of `summary` (pymc-marketing's column names) and transaction model of `fits`

@@ -10,15 +10,14 @@ def model(dbt, session):
     dbt.config(materialized="table")
     settings = dbt.config.get("churn_btyd_settings")
     settings = ml.clv_pipeline.json.loads(settings) if isinstance(settings, str) else dict(settings)
-    states = ml.clv_pipeline.to_summary(
-        ml.pipeline.fetch(
-            dbt.ref("int_churn__btyd_backtest_states"),
-            ml.clv_pipeline.CHURN_STATE_COLUMNS,
-            ml.clv_pipeline.CHURN_STATE_DOUBLE,
-            row_key=False,
-        )
-    )
     fits = ml.clv_pipeline.fits_from_table(dbt.ref("clv_backtest_fit").df())
+    relation = dbt.ref("int_churn__btyd_backtest_states")
+    if not ml.clv_pipeline.any_identified(fits):
+        # nothing to score: skip reading the customers (customer-months at scale)
+        relation = relation.limit(0)
+    states = ml.clv_pipeline.to_summary(
+        ml.pipeline.fetch(relation, ml.clv_pipeline.CHURN_STATE_COLUMNS, ml.clv_pipeline.CHURN_STATE_DOUBLE, row_key=False)
+    )
     out = ml.clv_pipeline.churn_return_probabilities(
         states, fits, settings["horizon_days"], settings["time_unit_days"]
     )

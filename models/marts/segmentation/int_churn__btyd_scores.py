@@ -10,15 +10,14 @@ def model(dbt, session):
     dbt.config(materialized="table")
     settings = dbt.config.get("churn_btyd_settings")
     settings = ml.clv_pipeline.json.loads(settings) if isinstance(settings, str) else dict(settings)
-    summary = ml.clv_pipeline.to_summary(
-        ml.pipeline.fetch(
-            dbt.ref("int_clv__customer_summary"),
-            ["customer_unique_id", "btyd_frequency", "btyd_recency", "btyd_t"],
-            ["btyd_frequency", "btyd_recency", "btyd_t"],
-            row_key=False,
-        )
-    )
     fits = ml.clv_pipeline.fits_from_table(dbt.ref("clv_model_fit").df())
+    relation = dbt.ref("int_clv__customer_summary")
+    if not ml.clv_pipeline.any_identified(fits):
+        # nothing to score: skip reading the customers (customer-months at scale)
+        relation = relation.limit(0)
+    summary = ml.clv_pipeline.to_summary(
+        ml.pipeline.fetch(relation, ["customer_unique_id", "btyd_frequency", "btyd_recency", "btyd_t"], ["btyd_frequency", "btyd_recency", "btyd_t"], row_key=False)
+    )
     out = ml.clv_pipeline.churn_return_probabilities(
         summary, fits, settings["horizon_days"], settings["time_unit_days"]
     )
