@@ -654,3 +654,59 @@ def test_btyd_churn_model_not_identified_stays_empirical_and_says_so(sample_buil
     assert len(merged) == len(before)
     np.testing.assert_array_equal(merged["return_probability"], merged["return_probability_before"])
     np.testing.assert_array_equal(merged["return_probability"], merged["empirical_return_probability"])
+
+
+def test_btyd_backtest_at_calibration_end_when_no_month_end_qualifies(btyd_planted, tmp_path):
+    """calibration_end just after the last month end with a whole horizon: no month end is on or after it, so the
+    models are compared at calibration_end itself, on the customers of the month end before it, with BTYD
+    predictions recomputed from the purchases before calibration_end; the month-end pools are unchanged."""
+    run, raw = btyd_planted
+    days, analysis_date = purchase_days(raw)
+    last_as_of = analysis_date - pd.Timedelta(days=1)
+    ends = [pd.Timestamp(d) for (d,) in query(run.db_path, "select as_of_date from int_churn__backtest_months order by 1")]
+    latest = ends[-1]
+    if latest + pd.Timedelta(days=HORIZON) >= last_as_of:
+        pytest.skip("no room for a calibration_end between the last complete month end and its horizon")
+    calibration_end = latest + pd.Timedelta(days=2)
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(run.db_path, db)
+    rerun = run_dbt(["build", "--indirect-selection", "cautious", "--select", "int_clv__backtest_summary",
+                     "clv_backtest_fit", "int_churn__backtest_months", "int_churn__btyd_backtest_states",
+                     "int_churn__btyd_backtest_predictions", "int_churn__backtest_groups", "churn_backtest",
+                     "churn_backtest_calibration", "churn_model_selection", "customer_churn"], db, tmp_path,
+                    {"raw_data_dir": str(raw), **BTYD_VARS, "clv_backtest_calibration_end": f"{calibration_end:%Y-%m-%d}"})
+    assert rerun.returncode == 0, rerun.output[-4000:]
+    identified = _fit_parameters(db, "clv_backtest_fit")
+    assert identified
+    assert query(db, "select count(*) from int_churn__backtest_months where is_btyd_month") == [(0,)]
+    as_of = calibration_end - pd.Timedelta(days=1)
+    backtest = query_df(db, "select * from churn_backtest")
+    at_date = backtest[pd.to_datetime(backtest["backtest_month"]) == as_of]
+    assert set(at_date["model"]) == {"empirical", "rfm_tier", *identified}
+    assert at_date["customer_count"].nunique() == 1
+    pooled = backtest[backtest["scope"] == "btyd months"].set_index("model")
+    for name in at_date["model"]:
+        assert pooled.loc[name, "brier_score"] == pytest.approx(at_date.set_index("model").loc[name, "brier_score"])
+    before = query_df(run.db_path, "select model, customer_count, brier_score from churn_backtest where scope = 'all months'"
+                                   " and model in ('empirical', 'rfm_tier') order by model")
+    after = query_df(db, "select model, customer_count, brier_score from churn_backtest where scope = 'all months'"
+                         " and model in ('empirical', 'rfm_tier') order by model")
+    pd.testing.assert_frame_equal(before, after)
+
+    summary = _btyd_summary(days, calibration_end)
+    states = query_df(db, "select * from int_churn__btyd_backtest_states").set_index("customer_unique_id")
+    assert states["is_calibration_end"].all() and states["empirical_return_probability"].notna().all()
+    month_customers = {c for (c,) in query(db, "select customer_unique_id from segment_snapshots where as_of_date = ?",
+                                           [latest.date()])}
+    assert set(states.index) == month_customers
+    summary = summary.loc[states.index]
+    later = days[(days["day"] >= calibration_end) & (days["day"] < calibration_end + pd.Timedelta(days=HORIZON))]
+    np.testing.assert_array_equal(states["returned"], states.index.isin(later["customer_unique_id"]).astype(int))
+    predictions = query_df(db, "select * from int_churn__btyd_backtest_predictions")
+    for name, fit in identified.items():
+        got = predictions[predictions["model"] == name].set_index("customer_unique_id").loc[summary.index]
+        expected = 1 - clv.probability_no_purchase(name, fit["parameters"], summary["frequency"], summary["recency"],
+                                                   summary["T"], HORIZON / TIME_UNIT)
+        np.testing.assert_allclose(got["return_probability"], expected, rtol=1e-9)
+        row = at_date.set_index("model").loc[name]
+        assert np.isclose(row["brier_score"], brier_score_loss(states["returned"], got["return_probability"]), atol=1e-12)

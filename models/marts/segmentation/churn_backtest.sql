@@ -7,7 +7,9 @@
 -- of their fit (clv_backtest_fit, purchases before it), so scope 'btyd months' pools every model over exactly
 -- those month ends and customers: the like-for-like comparison. A BTYD model with no scored month end (not
 -- identified on the calibration period, or no month end at or after calibration_end with a whole horizon before
--- the analysis date) gets one 'all months' row without metrics whose verdict says why.
+-- the analysis date) gets one 'all months' row without metrics whose verdict says why. When no month end lies on
+-- or after calibration_end, the models are compared at calibration_end itself (scope 'month', backtest_month =
+-- the day before calibration_end), which the 'all months' pools of month ends leave out.
 
 {%- set horizon = churn_horizon_days() %}
 
@@ -57,6 +59,7 @@ scoped as (
         customer_count,
         returned_count
     from groups
+    where is_month_end
     union all
     select
         'btyd months' as scope,
@@ -282,9 +285,9 @@ not_scored as (
             else {{ dbt.concat([
                 "'not scored: identified on the purchases before calibration_end '",
                 "cast(backtest_fit.fit_date as " ~ dbt.type_string() ~ ")",
-                "', but no backtest month end on or after it has a whole horizon of " ~ horizon
-                    ~ " days before the analysis date (an earlier var clv_backtest_calibration_end or a larger"
-                    ~ " clv_backtest_holdout_share gives it one)'"
+                "', but neither a backtest month end on or after it nor calibration_end itself has a whole horizon of "
+                    ~ horizon ~ " days before the analysis date (an earlier var clv_backtest_calibration_end or a"
+                    ~ " larger clv_backtest_holdout_share gives it one)'"
             ]) }}
         end as verdict
     from backtest_fit

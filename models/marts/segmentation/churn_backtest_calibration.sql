@@ -28,6 +28,7 @@ scoped as (
         'all months' as scope,
         groups.*
     from groups
+    where groups.is_month_end
     union all
     select
         'btyd months' as scope,

@@ -77,7 +77,7 @@ chosen as (
             when is_identified and brier_score < empirical_brier_score
                 then {{ dbt.concat([
                     "'var churn_model = auto: '", "model",
-                    "' has the lowest Brier score on the backtest month ends the BTYD models are scored at ('",
+                    "' has the lowest Brier score on the backtest dates the BTYD models are scored at ('",
                     "cast(cast(brier_score as decimal(8, 5)) as " ~ dbt.type_string() ~ ")", "' vs '",
                     "cast(cast(empirical_brier_score as decimal(8, 5)) as " ~ dbt.type_string() ~ ")",
                     "' for empirical) and is identified on the purchases before '",
@@ -88,7 +88,7 @@ chosen as (
             else {{ dbt.concat([
                 "'var churn_model = auto: empirical, as no identified BTYD model beat its Brier score '",
                 "cast(cast(empirical_brier_score as decimal(8, 5)) as " ~ dbt.type_string() ~ ")",
-                "' on the backtest month ends the BTYD models are scored at (best: '", "model", "' '",
+                "' on the backtest dates the BTYD models are scored at (best: '", "model", "' '",
                 "cast(cast(brier_score as decimal(8, 5)) as " ~ dbt.type_string() ~ ")", "')'"
             ]) }}
         end as churn_model_reason
