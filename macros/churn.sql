@@ -5,22 +5,17 @@
 -#}
 
 
-{#- var churn_model: which estimate of the return probability the churn marts use. Only 'empirical' (Kaplan-Meier
-    on the shop's own inter-purchase gaps) exists so far; the BTYD names are reserved for the lifetime-value
-    module and fail with a clear message until they are wired in. -#}
+{#- var churn_model: which estimate of the return probability customer_churn uses. empirical = Kaplan-Meier on the
+    shop's own inter-purchase gaps; bg_nbd, mbg_nbd, pareto_nbd = P(a purchase within the horizon) from that BTYD
+    model of clv_model_fit (only when it is identified, else empirical with the reason); auto = the lowest Brier
+    score of empirical and the identified BTYD models on the same backtest customers and month ends
+    (churn_model_selection). segment_snapshots is always empirical. -#}
 {% macro churn_model() -%}
     {%- set model = var('churn_model') | string | trim | lower -%}
-    {%- set implemented = ['empirical'] -%}
-    {%- set planned = ['bg_nbd', 'pareto_nbd', 'auto'] -%}
-    {%- if model in planned -%}
+    {%- set allowed = ['empirical', 'bg_nbd', 'mbg_nbd', 'pareto_nbd', 'auto'] -%}
+    {%- if model not in allowed -%}
         {{ exceptions.raise_compiler_error(
-            "var churn_model = '" ~ model ~ "' is not available yet: the BTYD churn models are not wired into the "
-            ~ "churn marts. Implemented: " ~ implemented | join(', ')
-        ) }}
-    {%- elif model not in implemented -%}
-        {{ exceptions.raise_compiler_error(
-            "var churn_model must be one of " ~ (implemented + planned) | join(', ') ~ " (implemented: "
-            ~ implemented | join(', ') ~ "), got '" ~ var('churn_model') ~ "'"
+            "var churn_model must be one of " ~ allowed | join(', ') ~ ", got '" ~ var('churn_model') ~ "'"
         ) }}
     {%- endif -%}
     {{ return(model) }}

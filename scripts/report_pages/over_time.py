@@ -106,19 +106,23 @@ def _stacked(page: Page, df: pd.DataFrame, dimension: str, title: str) -> None:
     page.add_figure(title, fig, height=460, note=notes.get(dimension, ""))
 
 
-MODEL_COLORS = {"empirical": "#2563eb", "rfm_tier": "#9333ea"}
+MODEL_COLORS = {"empirical": "#2563eb", "rfm_tier": "#9333ea", "bg_nbd": "#059669", "mbg_nbd": "#d97706",
+                "pareto_nbd": "#db2777"}
 
 
 def _backtest(wh: Warehouse, page: Page) -> None:
     wh.require("churn_backtest", "churn_backtest_calibration")
     calibration = wh.df(
         """
-        select model, decile, customer_count, mean_predicted_return_probability as predicted,
+        select scope, model, decile, customer_count, mean_predicted_return_probability as predicted,
                observed_return_rate as observed
         from churn_backtest_calibration
         order by model, decile
         """
     )
+    # with BTYD rows, every model on the month ends the BTYD models are scored at (the same customers and dates)
+    btyd = bool((calibration["scope"] == "btyd months").any()) if len(calibration) else False
+    calibration = calibration[calibration["scope"] == ("btyd months" if btyd else "all months")]
     fig = go.Figure()
     top = float(max(calibration["predicted"].max(), calibration["observed"].max(), 0.01)) if len(calibration) else 1.0
     fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", name="perfect calibration",
@@ -136,9 +140,12 @@ def _backtest(wh: Warehouse, page: Page) -> None:
                       yaxis_title="share that did", xaxis_tickformat=".0%", yaxis_tickformat=".0%")
     page.add_figure(
         "Churn backtest: calibration", fig, height=460,
-        note="Customers at each backtest month end in deciles of their predicted chance of buying again (all "
-             "backtest months pooled); a calibrated model lies on the dashed line. rfm_tier's probability is its "
-             "tier's return rate over earlier month ends whose horizon had ended.",
+        note=("Customers at each backtest month end in deciles of their predicted chance of buying again ("
+              + ("the month ends on or after the BTYD calibration end pooled, the same customers for every model"
+                 if btyd else "all backtest months pooled")
+              + "); a calibrated model lies on the dashed line. rfm_tier's probability is its "
+              "tier's return rate over earlier month ends whose horizon had ended; a BTYD model's is its "
+              "P(a purchase within the horizon) with parameters fit on purchases before its calibration end."),
     )
     table = wh.df(
         """
@@ -147,7 +154,7 @@ def _backtest(wh: Warehouse, page: Page) -> None:
             model, customer_count, observed_return_rate, mean_predicted_return_probability,
             brier_score, brier_score_constant_rate, roc_auc, verdict
         from churn_backtest
-        order by scope = 'all months' desc, backtest_month desc, model
+        order by scope = 'month', scope, backtest_month desc, model
         """
     )
     page.section(
@@ -165,9 +172,10 @@ def _backtest(wh: Warehouse, page: Page) -> None:
                 "brier_score_constant_rate": "Brier of the constant rate", "roc_auc": "ROC AUC",
             },
         ),
-        note="Per backtest month end and pooled ('all months'): predicted vs observed share buying again within "
-             "the horizon, Brier score (lower is better) next to always predicting the observed rate, ROC AUC "
-             "(0.5 = chance) and the verdict.",
+        note="Per backtest month end and pooled ('all months'; 'btyd months' = only the month ends the BTYD "
+             "models are scored at, every model on the same customers): predicted vs observed share buying again "
+             "within the horizon, Brier score (lower is better) next to always predicting the observed rate, ROC "
+             "AUC (0.5 = chance) and the verdict. A BTYD model that could not be scored has a row saying why.",
     )
 
 

@@ -564,6 +564,51 @@ def probability_alive(
     raise ValueError(f"{name!r} is not a transaction model")
 
 
+def transaction_log_likelihood(name: str, parameters: Mapping[str, float], frequency, recency, T) -> np.ndarray:
+    """Each customer's log-likelihood of (frequency, recency, T): the density of x repeat purchases with the last at
+    t_x and none in (t_x, T]. BG/NBD eq. 6 of Fader, Hardie & Lee (2005), MBG/NBD of Batislam et al. (2007)
+    (both in closed form here), Pareto/NBD the library's (pareto_log_likelihood)."""
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
+    p = parameters
+    if name == "pareto_nbd":
+        return pareto_log_likelihood(p, x, t_x, T)
+    r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
+    purchases = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+    if name == "bg_nbd":
+        alive = special.betaln(a, b + x) - (r + x) * np.log(alpha + T)
+        dropped = special.betaln(a + 1, b + np.maximum(x, 1) - 1) - (r + x) * np.log(alpha + t_x)
+        both = np.where(x > 0, np.logaddexp(alive, dropped), alive)
+    elif name == "mbg_nbd":
+        alive = special.betaln(a, b + x + 1) - (r + x) * np.log(alpha + T)
+        dropped = special.betaln(a + 1, b + x) - (r + x) * np.log(alpha + t_x)
+        both = np.logaddexp(alive, dropped)
+    else:
+        raise ValueError(f"{name!r} is not a transaction model")
+    return purchases - special.betaln(a, b) + both
+
+
+def probability_no_purchase(
+    name: str, parameters: Mapping[str, float], frequency, recency, T, t: float, *,
+    pareto_loglike: np.ndarray | None = None,
+) -> np.ndarray:
+    """P(no purchase in (T, T + t] | frequency, recency, T): the churn side of "will they buy within t".
+
+    No purchase in (T, T + t] after the history (x, t_x, T) is the same event as the history (x, t_x, T + t),
+    so P = L(x, t_x, T + t) / L(x, t_x, T) with each model's likelihood L (transaction_log_likelihood). For
+    BG/NBD this is pymc-marketing's expected_probability_no_purchase (eq. 34 of Fader & Hardie's 2019
+    derivation note), for Pareto/NBD its expected_purchase_probability with n_purchases = 0; MBG/NBD has no
+    library method, its likelihood is the library's ModifiedBetaGeoNBD logp. Tests compare all three.
+    t, recency and T are in the summary's time unit (var clv_time_unit_days); pareto_loglike
+    (pareto_log_likelihood of the same customers) saves recomputing the denominator."""
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
+    if name == "pareto_nbd" and pareto_loglike is not None:
+        now = pareto_loglike
+    else:
+        now = transaction_log_likelihood(name, parameters, x, t_x, T)
+    later = transaction_log_likelihood(name, parameters, x, t_x, T + t)
+    return np.clip(np.exp(later - now), 0.0, 1.0)
+
+
 def gamma_gamma_spend(parameters: Mapping[str, float], frequency: ArrayLike, monetary_value: ArrayLike) -> np.ndarray:
     """Gamma-Gamma expected value of a future purchase (Fader & Hardie 2013, eq. 5): the customer's mean
     repeat value weighted by p x / (p x + q - 1) against the population mean p v / (q - 1). A one-time

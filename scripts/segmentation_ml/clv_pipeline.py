@@ -264,3 +264,46 @@ def customer_scores_table(
         f"{as_str(selection['p_alive_model']) or 'none'}, spend from {spend_model} in {time.perf_counter() - started:.1f} s",
     )
     return scored
+
+
+# churn (models/marts/segmentation): P(a purchase within var churn_horizon_days) from the BTYD fits
+CHURN_STATE_COLUMNS = ["snapshot_month", "as_of_date", "customer_unique_id", "btyd_frequency", "btyd_recency", "btyd_t",
+                       "returned"]
+CHURN_STATE_DOUBLE = ["btyd_frequency", "btyd_recency", "btyd_t"]
+
+
+def any_identified(fits: dict[str, dict]) -> bool:
+    """Whether any transaction model of `fits` is identified (has a probability to give)."""
+    return any(fits.get(name) is not None and fits[name]["is_identified"] and fits[name]["parameters"]
+               for name in TRANSACTION_MODELS)
+
+
+def churn_return_probabilities(summary: pd.DataFrame, fits: dict[str, dict], horizon_days: float,
+                               time_unit_days: float) -> pd.DataFrame:
+    """One row per customer row of `summary` (pymc-marketing's column names) and transaction model of `fits`
+    that is identified: model and return_probability = 1 - P(no purchase within horizon_days), the horizon in
+    the summary's time unit (horizon_days / time_unit_days). A model that is not identified gives no rows: a
+    degenerate fit never feeds a probability. Each distinct (frequency, recency, T) is evaluated once.
+    The other columns of `summary` are kept."""
+    frames = []
+    t = float(horizon_days) / float(time_unit_days)
+    keys = ["frequency", "recency", "T"]
+    histories = summary[keys].drop_duplicates().reset_index(drop=True)
+    x, t_x, age = (histories[c].to_numpy(dtype="float64") for c in keys)
+    for name in TRANSACTION_MODELS:
+        fit = fits.get(name)
+        if fit is None or not fit["is_identified"] or not fit["parameters"]:
+            continue
+        scored = histories.assign(return_probability=1.0 - clv.probability_no_purchase(name, fit["parameters"], x, t_x, age, t))
+        frames.append(summary.merge(scored, on=keys, how="left").assign(model=name))
+    if not frames:
+        out = summary.iloc[0:0].assign(model=pd.Series(dtype="string"), return_probability=pd.Series(dtype="float64"))
+    else:
+        out = pd.concat(frames, ignore_index=True)
+    # typed even when empty (an empty object column would reach DuckDB as type NULL)
+    for column in ("customer_id", "model"):
+        out[column] = out[column].astype("string")
+    for column in ("snapshot_month", "as_of_date"):
+        if column in out:
+            out[column] = pd.to_datetime(out[column]).astype("datetime64[ns]")
+    return out

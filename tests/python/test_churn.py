@@ -10,6 +10,11 @@
 * Appending purchases after a month end changes nothing in that or any earlier snapshot.
 * churn_risk is the same function of churn_probability in every month; the backtest's Brier score and ROC AUC
   equal sklearn's on the per-customer outcomes rebuilt from the raw files.
+* BTYD churn (var churn_model) on generated Pareto/NBD data where the models are identified: the backtest rows
+  of each identified model equal a recomputation from the purchases known at each month end and the fit on
+  purchases before calibration_end (<= the month end's cutoff), on the same customers as empirical; auto picks
+  the lowest like-for-like Brier score; bg_nbd replaces customer_churn's probability with the analysis-date
+  fit's; a model not identified (the sample) leaves churn empirical and says why.
 
 Rules (horizon, buckets, minimum episodes, thresholds) are read from dbt_project.yml, never restated here.
 """
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -28,6 +34,9 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from conftest import ROOT, SAMPLE_DIR, query, query_df, run_dbt
 from raw_olist import FILES, orders_with_customers
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from segmentation_ml import clv, clv_pipeline  # noqa: E402
 
 VARS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
 HORIZON = VARS["churn_horizon_days"]
@@ -311,7 +320,13 @@ def test_backtest_metrics_match_sklearn_on_outcomes_from_the_raw_files(churn_ref
     if 0 < rows["y"].sum() < len(rows):
         assert np.isclose(tier_rows["roc_auc"], roc_auc_score(rows["y"], tier_score), atol=1e-9)
     assert tier_rows["brier_score"] == tier_rows["brier_score"]  # every backtest month has a calibration period
-    assert backtest["verdict"].str.startswith("AUC ").all()
+    scored = backtest["customer_count"].notna()
+    assert backtest.loc[scored, "verdict"].str.startswith("AUC ").all()
+    # a BTYD model that is not scored (the sample: none identified) says why in a row, never silently
+    not_scored = backtest[~scored]
+    assert set(not_scored["model"]) <= {"bg_nbd", "mbg_nbd", "pareto_nbd"}
+    assert not_scored["verdict"].str.startswith("not scored: ").all()
+    assert set(backtest["model"]) >= {"empirical", "rfm_tier", "bg_nbd", "mbg_nbd", "pareto_nbd"}
 
 
 # --------------------------------------------------------------------------------------------- planted data
@@ -428,7 +443,7 @@ def test_planted_more_purchase_days_mean_higher_return_probability(planted):
 
 def test_unknown_churn_model_stops_the_compile(planted, tmp_path):
     raw_dir = Path(planted.db_path).parent.parent / "raw"
-    for value, fragment in (("magic", "var churn_model must be one of"), ("bg_nbd", "is not available yet")):
+    for value, fragment in (("magic", "var churn_model must be one of"), ("pareto", "var churn_model must be one of")):
         run = run_dbt(["compile", "--select", "customer_churn"], tmp_path / f"{value}.duckdb", tmp_path / value,
                       {"raw_data_dir": str(raw_dir), "churn_model": value})
         assert run.returncode != 0
@@ -484,3 +499,214 @@ def test_purchases_after_a_month_end_change_nothing_up_to_it(sample_build, tmp_p
     # ...while the later months did see the new purchases
     later = f"select count(*), sum(churn_probability) from segment_snapshots where snapshot_month > date '{cut_month}'"
     assert query(sample_build.db_path, later) != query(run.db_path, later)
+
+
+# --------------------------------------------------------------------------------------------- BTYD churn
+# Generated data (scripts/generate_olist.py simulates Pareto/NBD lifetimes) with a larger repeat share than the
+# sample, so the BTYD models are identified; half the history held out so month ends with a whole horizon lie
+# after the backtest's calibration_end.
+BTYD_PLANTED = {"btyd_r": 0.55, "btyd_alpha": 10.6, "btyd_s": 0.61, "btyd_beta": 11.7}
+BTYD_VARS = {"clv_backtest_holdout_share": 0.5, "churn_model": "auto"}
+TIME_UNIT = VARS["clv_time_unit_days"]
+
+
+@pytest.fixture(scope="module")
+def btyd_planted(tmp_path_factory):
+    from generate_olist import generate
+
+    work = tmp_path_factory.mktemp("churn_btyd")
+    generate(3000, 11, work / "raw", **BTYD_PLANTED)
+    run = run_dbt(["build", "--indirect-selection", "cautious", "--select", *CHURN_SELECT],
+                  work / "build" / "warehouse.duckdb", work / "build", {"raw_data_dir": str(work / "raw"), **BTYD_VARS})
+    assert run.returncode == 0, run.output[-5000:]
+    return run, work / "raw"
+
+
+def _btyd_summary(days: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """(frequency, recency, T) in time units from the raw purchase days before `cutoff`, per customer."""
+    known = days[days["day"] < cutoff]
+    g = known.groupby("customer_unique_id")["day"]
+    first, last, n = g.min(), g.max(), g.size()
+    return pd.DataFrame({
+        "frequency": (n - 1).astype(float),
+        "recency": (last - first).dt.days / TIME_UNIT,
+        "T": (cutoff - first).dt.days / TIME_UNIT,
+    })
+
+
+def _fit_parameters(db_path, table: str) -> dict[str, dict[str, float]]:
+    fits = clv_pipeline.fits_from_table(query_df(db_path, f"select * from {table}"))
+    return {k: v for k, v in fits.items() if k in ("bg_nbd", "mbg_nbd", "pareto_nbd") and v["is_identified"]}
+
+
+def test_btyd_backtest_rows_use_only_a_fit_and_purchases_before_their_date(btyd_planted):
+    """The identified BTYD models of clv_backtest_fit get rows; each month end's predictions equal an independent
+    recomputation from the raw purchases known at that month end and the calibration fit, whose calibration_end
+    is not after the month end's cutoff; pooled Brier / AUC match sklearn on the same customers as empirical."""
+    run, raw = btyd_planted
+    days, _ = purchase_days(raw)
+    identified = _fit_parameters(run.db_path, "clv_backtest_fit")
+    assert identified, "the planted data should identify at least one BTYD model on the calibration period"
+    backtest = query_df(run.db_path, "select * from churn_backtest")
+    assert set(backtest.loc[backtest["scope"] == "btyd months", "model"]) == {"empirical", "rfm_tier", *identified}
+    for name in {"bg_nbd", "mbg_nbd", "pareto_nbd"} - set(identified):
+        row = backtest[backtest["model"] == name]
+        assert len(row) == 1 and row["verdict"].iloc[0].startswith("not scored: not identified")
+
+    (calibration_end,) = query(run.db_path, "select max(fit_date) from clv_backtest_fit")[0]
+    months = query_df(run.db_path, "select snapshot_month, as_of_date from int_churn__backtest_months where is_btyd_month")
+    assert len(months) >= 2
+    assert (pd.to_datetime(months["as_of_date"]) + pd.Timedelta(days=1) >= pd.Timestamp(calibration_end)).all()
+    predictions = query_df(run.db_path, "select * from int_churn__btyd_backtest_predictions")
+    assert set(predictions["model"]) == set(identified)
+    snaps = query_df(run.db_path, "select snapshot_month, customer_unique_id from segment_snapshots")
+    pooled = {name: [] for name in identified}
+    for month, as_of in months.itertuples(index=False):
+        cutoff = pd.Timestamp(as_of) + pd.Timedelta(days=1)
+        summary = _btyd_summary(days, cutoff)
+        customers = set(snaps.loc[pd.to_datetime(snaps["snapshot_month"]) == pd.Timestamp(month), "customer_unique_id"])
+        assert set(summary.index) == customers
+        later = days[(days["day"] >= cutoff) & (days["day"] <= cutoff + pd.Timedelta(days=HORIZON - 1))]
+        y = summary.index.isin(later["customer_unique_id"]).astype(int)
+        for name, fit in identified.items():
+            expected = 1 - clv.probability_no_purchase(name, fit["parameters"], summary["frequency"], summary["recency"],
+                                                       summary["T"], HORIZON / TIME_UNIT)
+            got = predictions[(pd.to_datetime(predictions["snapshot_month"]) == pd.Timestamp(month))
+                              & (predictions["model"] == name)].set_index("customer_unique_id").loc[summary.index]
+            np.testing.assert_allclose(got["return_probability"], expected, rtol=1e-9)
+            np.testing.assert_array_equal(got["returned"], y)
+            pooled[name].append(pd.DataFrame({"y": y, "p": expected}))
+    empirical = backtest[(backtest["scope"] == "btyd months") & (backtest["model"] == "empirical")].iloc[0]
+    for name, parts in pooled.items():
+        rows = pd.concat(parts)
+        got = backtest[(backtest["scope"] == "btyd months") & (backtest["model"] == name)].iloc[0]
+        assert got["customer_count"] == len(rows) == empirical["customer_count"]
+        assert got["returned_count"] == rows["y"].sum() == empirical["returned_count"]
+        assert np.isclose(got["brier_score"], brier_score_loss(rows["y"], rows["p"]), atol=1e-12)
+        assert np.isclose(got["roc_auc"], roc_auc_score(rows["y"], rows["p"]), atol=1e-9)
+    calibration = query_df(run.db_path, "select * from churn_backtest_calibration where scope = 'btyd months'")
+    counts = calibration.groupby("model")["customer_count"].sum()
+    assert (counts == empirical["customer_count"]).all() and set(counts.index) == {"empirical", "rfm_tier", *identified}
+
+
+def test_btyd_churn_model_auto_picks_the_lowest_brier_and_feeds_customer_churn(btyd_planted):
+    run, _ = btyd_planted
+    like_for_like = query_df(run.db_path, "select model, brier_score from churn_backtest where scope = 'btyd months'")
+    at_analysis = _fit_parameters(run.db_path, "clv_model_fit")
+    candidates = like_for_like[like_for_like["model"].isin(["empirical", *at_analysis])]
+    best = candidates.sort_values("brier_score").iloc[0]["model"]
+    (used, reason), = query(run.db_path, "select model_used, churn_model_reason from churn_model_selection")
+    assert used == best and reason.startswith("var churn_model = auto")
+    churn = query_df(run.db_path, "select * from customer_churn")
+    assert (churn["churn_model"] == "auto").all() and (churn["churn_model_used"] == best).all()
+    if best != "empirical":
+        scores = query_df(run.db_path, f"select customer_unique_id, return_probability from int_churn__btyd_scores"
+                                       f" where model = '{best}'").set_index("customer_unique_id")
+        got = churn.set_index("customer_unique_id")
+        np.testing.assert_allclose(got["return_probability"], scores.loc[got.index, "return_probability"], rtol=1e-12)
+        assert (got["return_probability"] - got["empirical_return_probability"]).abs().mean() > 0.01
+
+
+def test_btyd_churn_model_bg_nbd_uses_the_analysis_date_fit(btyd_planted, tmp_path):
+    """churn_model = bg_nbd: customer_churn's return probability is 1 - P(no purchase within H) of the BG/NBD of
+    clv_model_fit, recomputed here from the raw purchases before the analysis date; churn_risk follows it; the
+    Kaplan-Meier estimate stays in empirical_return_probability and segment_snapshots is unchanged."""
+    run, raw = btyd_planted
+    identified = _fit_parameters(run.db_path, "clv_model_fit")
+    assert "bg_nbd" in identified
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(run.db_path, db)
+    snapshots_before = query_df(db, "select * from segment_snapshots order by snapshot_month, customer_unique_id")
+    rerun = run_dbt(["run", "--select", "churn_model_selection", "customer_churn"], db, tmp_path,
+                    {"raw_data_dir": str(raw), **BTYD_VARS, "churn_model": "bg_nbd"})
+    assert rerun.returncode == 0, rerun.output[-3000:]
+    churn = query_df(db, "select * from customer_churn").set_index("customer_unique_id")
+    assert (churn["churn_model_used"] == "bg_nbd").all()
+    days, analysis_date = purchase_days(raw)
+    summary = _btyd_summary(days, analysis_date).loc[churn.index]
+    expected = 1 - clv.probability_no_purchase("bg_nbd", identified["bg_nbd"]["parameters"], summary["frequency"],
+                                               summary["recency"], summary["T"], HORIZON / TIME_UNIT)
+    np.testing.assert_allclose(churn["return_probability"], expected, rtol=1e-9)
+    np.testing.assert_allclose(churn["churn_probability"], 1 - expected, rtol=1e-9)
+    assert (churn["churn_risk"] == [risk_label(c) for c in 1 - expected]).all()
+    assert not np.allclose(churn["return_probability"], churn["empirical_return_probability"])
+    assert churn["churn_reason"].str.contains("the bg_nbd model fit on the purchases before the analysis date").all()
+    snapshots_after = query_df(db, "select * from segment_snapshots order by snapshot_month, customer_unique_id")
+    pd.testing.assert_frame_equal(snapshots_before, snapshots_after)
+
+
+def test_btyd_churn_model_not_identified_stays_empirical_and_says_so(sample_build, tmp_path):
+    """On the sample no BTYD model is identified: churn_model = pareto_nbd keeps the Kaplan-Meier churn and the
+    reason names the verdict."""
+    (verdict,) = query(sample_build.db_path, "select verdict from clv_model_fit where model = 'pareto_nbd'")[0]
+    if verdict == "identified":
+        pytest.skip("pareto_nbd is identified on this sample")
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(sample_build.db_path, db)
+    rerun = run_dbt(["run", "--select", "churn_model_selection", "customer_churn"], db, tmp_path,
+                    {"churn_model": "pareto_nbd"})
+    assert rerun.returncode == 0, rerun.output[-3000:]
+    churn = query_df(db, "select * from customer_churn")
+    before = query_df(sample_build.db_path, "select customer_unique_id, return_probability from customer_churn")
+    assert (churn["churn_model"] == "pareto_nbd").all() and (churn["churn_model_used"] == "empirical").all()
+    assert churn["churn_model_reason"].str.contains(f"pareto_nbd is not identified.*{verdict}.*churn stays empirical").all()
+    merged = churn.merge(before, on="customer_unique_id", suffixes=("", "_before"))
+    assert len(merged) == len(before)
+    np.testing.assert_array_equal(merged["return_probability"], merged["return_probability_before"])
+    np.testing.assert_array_equal(merged["return_probability"], merged["empirical_return_probability"])
+
+
+def test_btyd_backtest_at_calibration_end_when_no_month_end_qualifies(btyd_planted, tmp_path):
+    """calibration_end just after the last month end with a whole horizon: no month end is on or after it, so the
+    models are compared at calibration_end itself, on the customers of the month end before it, with BTYD
+    predictions recomputed from the purchases before calibration_end; the month-end pools are unchanged."""
+    run, raw = btyd_planted
+    days, analysis_date = purchase_days(raw)
+    last_as_of = analysis_date - pd.Timedelta(days=1)
+    ends = [pd.Timestamp(d) for (d,) in query(run.db_path, "select as_of_date from int_churn__backtest_months order by 1")]
+    latest = ends[-1]
+    if latest + pd.Timedelta(days=HORIZON) >= last_as_of:
+        pytest.skip("no room for a calibration_end between the last complete month end and its horizon")
+    calibration_end = latest + pd.Timedelta(days=2)
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(run.db_path, db)
+    rerun = run_dbt(["build", "--indirect-selection", "cautious", "--select", "int_clv__backtest_summary",
+                     "clv_backtest_fit", "int_churn__backtest_months", "int_churn__btyd_backtest_states",
+                     "int_churn__btyd_backtest_predictions", "int_churn__backtest_groups", "churn_backtest",
+                     "churn_backtest_calibration", "churn_model_selection", "customer_churn"], db, tmp_path,
+                    {"raw_data_dir": str(raw), **BTYD_VARS, "clv_backtest_calibration_end": f"{calibration_end:%Y-%m-%d}"})
+    assert rerun.returncode == 0, rerun.output[-4000:]
+    identified = _fit_parameters(db, "clv_backtest_fit")
+    assert identified
+    assert query(db, "select count(*) from int_churn__backtest_months where is_btyd_month") == [(0,)]
+    as_of = calibration_end - pd.Timedelta(days=1)
+    backtest = query_df(db, "select * from churn_backtest")
+    at_date = backtest[pd.to_datetime(backtest["backtest_month"]) == as_of]
+    assert set(at_date["model"]) == {"empirical", "rfm_tier", *identified}
+    assert at_date["customer_count"].nunique() == 1
+    pooled = backtest[backtest["scope"] == "btyd months"].set_index("model")
+    for name in at_date["model"]:
+        assert pooled.loc[name, "brier_score"] == pytest.approx(at_date.set_index("model").loc[name, "brier_score"])
+    before = query_df(run.db_path, "select model, customer_count, brier_score from churn_backtest where scope = 'all months'"
+                                   " and model in ('empirical', 'rfm_tier') order by model")
+    after = query_df(db, "select model, customer_count, brier_score from churn_backtest where scope = 'all months'"
+                         " and model in ('empirical', 'rfm_tier') order by model")
+    pd.testing.assert_frame_equal(before, after)
+
+    summary = _btyd_summary(days, calibration_end)
+    states = query_df(db, "select * from int_churn__btyd_backtest_states").set_index("customer_unique_id")
+    assert states["is_calibration_end"].all() and states["empirical_return_probability"].notna().all()
+    month_customers = {c for (c,) in query(db, "select customer_unique_id from segment_snapshots where as_of_date = ?",
+                                           [latest.date()])}
+    assert set(states.index) == month_customers
+    summary = summary.loc[states.index]
+    later = days[(days["day"] >= calibration_end) & (days["day"] < calibration_end + pd.Timedelta(days=HORIZON))]
+    np.testing.assert_array_equal(states["returned"], states.index.isin(later["customer_unique_id"]).astype(int))
+    predictions = query_df(db, "select * from int_churn__btyd_backtest_predictions")
+    for name, fit in identified.items():
+        got = predictions[predictions["model"] == name].set_index("customer_unique_id").loc[summary.index]
+        expected = 1 - clv.probability_no_purchase(name, fit["parameters"], summary["frequency"], summary["recency"],
+                                                   summary["T"], HORIZON / TIME_UNIT)
+        np.testing.assert_allclose(got["return_probability"], expected, rtol=1e-9)
+        row = at_date.set_index("model").loc[name]
+        assert np.isclose(row["brier_score"], brier_score_loss(states["returned"], got["return_probability"]), atol=1e-12)

@@ -151,6 +151,55 @@ def test_vectorised_formulas_equal_the_library(library_fits, name):
     np.testing.assert_allclose(ours, theirs.values.ravel(), rtol=1e-6)
 
 
+def _library_no_purchase_ratio(name: str, parameters: dict, x, t_x, T, t) -> np.ndarray:
+    """L(x, t_x, T + t) / L(x, t_x, T) with the library's own likelihood (its distributions' logp)."""
+    import pymc as pm
+    from pymc_marketing.clv.distributions import BetaGeoNBD, ModifiedBetaGeoNBD, ParetoNBD
+
+    distribution = {"bg_nbd": BetaGeoNBD, "mbg_nbd": ModifiedBetaGeoNBD, "pareto_nbd": ParetoNBD}[name]
+
+    def logp(age):
+        return pm.logp(distribution.dist(**parameters, T=age), np.stack([t_x, x], axis=1)).eval()
+
+    return np.exp(logp(T + t) - logp(T))
+
+
+@pytest.mark.parametrize("name", clv.TRANSACTION_MODELS)
+def test_probability_no_purchase_equals_the_library(library_fits, name):
+    """P(no purchase in (T, T + t]) on a fitted model, to 1e-6 relative: against the ratio of the library's own
+    likelihood at T + t and at T (every model); BG/NBD against expected_probability_no_purchase for repeat
+    customers; Pareto/NBD against expected_purchase_probability(n_purchases=0). Also 1 at t = 0, falling in t,
+    and at least 1 - P(alive) (a wrong sign or a swapped T / recency breaks one of these).
+
+    BG/NBD one-time buyers: pymc-marketing 1.3's expected_probability_no_purchase keeps the "dropped after the
+    last purchase" term at x = 0 (eq. 34 of Fader & Hardie's note has it only for x > 0), so it gives them a
+    higher P(no purchase) than its own likelihood and its expected_probability_alive (= 1 at x = 0) imply.
+    Ours follows the likelihood: ((alpha + T) / (alpha + T + t))^r, the no-purchase chance of a customer
+    certainly alive; the test pins both facts."""
+    summary, models = library_fits
+    model, parameters = models[name], _parameters(models[name], name)
+    x, t_x, T = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    for t in (4.3, 26.0, 52.0):
+        ours = clv.probability_no_purchase(name, parameters, x, t_x, T, t)
+        np.testing.assert_allclose(ours, _library_no_purchase_ratio(name, parameters, x, t_x, T, t), rtol=1e-6)
+        if name == "bg_nbd":
+            theirs = model.expected_probability_no_purchase(t, summary).values.ravel()
+            repeat = x > 0
+            np.testing.assert_allclose(ours[repeat], theirs[repeat], rtol=1e-6)
+            r, alpha = parameters["r"], parameters["alpha"]
+            np.testing.assert_allclose(ours[~repeat], ((alpha + T[~repeat]) / (alpha + T[~repeat] + t)) ** r, rtol=1e-9)
+            assert (theirs[~repeat] > ours[~repeat] + 1e-3).all()
+        elif name == "pareto_nbd":
+            theirs = model.expected_purchase_probability(summary, n_purchases=0, future_t=t).values.ravel()
+            np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+        assert ((ours > 0) & (ours < 1)).all()
+    np.testing.assert_allclose(clv.probability_no_purchase(name, parameters, x, t_x, T, 0.0), 1.0, rtol=1e-12)
+    short, long = (clv.probability_no_purchase(name, parameters, x, t_x, T, t) for t in (4.0, 40.0))
+    assert (long < short).all()
+    alive = clv.probability_alive(name, parameters, x, t_x, T)
+    assert (long >= 1 - alive - 1e-12).all()
+
+
 def test_gamma_gamma_spend_equals_the_library(library_fits):
     summary, models = library_fits
     model, parameters = models["gamma_gamma"], _parameters(models["gamma_gamma"], "gamma_gamma")

@@ -1,6 +1,8 @@
 -- The last snapshot is taken as of the analysis date, so it must reproduce customer_rfm and
 -- customer_abc_xyz and customer_churn customer by customer (same customers, metrics, scores, rfm_tier, churn
--- probability and risk, and segments).
+-- probability and risk, and segments). segment_snapshots' churn is always the empirical (Kaplan-Meier) estimate:
+-- it must equal customer_churn's empirical_return_probability; customer_rfm repeats customer_churn, whose
+-- probability comes from churn_model_used (equal to the snapshot's when that is empirical).
 with
 
 last_snapshot as (
@@ -18,8 +20,11 @@ current_marts as (
         customer_abc_xyz.segment,
         customer_churn.purchase_days,
         customer_churn.days_silent,
+        customer_churn.churn_model_used,
         customer_churn.churn_probability as churn_probability_current,
-        customer_churn.churn_risk as churn_risk_current
+        customer_churn.churn_risk as churn_risk_current,
+        1 - customer_churn.empirical_return_probability as empirical_churn_probability_current,
+        {{ churn_risk_label('1 - customer_churn.empirical_return_probability') }} as empirical_churn_risk_current
     from {{ ref('customer_rfm') }} as customer_rfm
     inner join {{ ref('customer_abc_xyz') }} as customer_abc_xyz
         on customer_rfm.customer_unique_id = customer_abc_xyz.customer_unique_id
@@ -51,10 +56,13 @@ where last_snapshot.customer_unique_id is null
     or last_snapshot.rfm_tier <> current_marts.rfm_tier
     or last_snapshot.purchase_days <> current_marts.purchase_days
     or last_snapshot.days_silent <> current_marts.days_silent
-    or last_snapshot.churn_probability <> current_marts.churn_probability_current
-    or last_snapshot.churn_probability <> current_marts.churn_probability
-    or last_snapshot.churn_risk <> current_marts.churn_risk_current
-    or last_snapshot.churn_risk <> current_marts.churn_risk
+    or last_snapshot.churn_probability <> current_marts.empirical_churn_probability_current
+    or last_snapshot.churn_risk <> current_marts.empirical_churn_risk_current
+    or current_marts.churn_probability <> current_marts.churn_probability_current
+    or current_marts.churn_risk <> current_marts.churn_risk_current
+    or (current_marts.churn_model_used = 'empirical'
+        and (last_snapshot.churn_probability <> current_marts.churn_probability_current
+            or last_snapshot.churn_risk <> current_marts.churn_risk_current))
     or last_snapshot.r_grid <> current_marts.r_grid
     or last_snapshot.rfm_segment <> current_marts.rfm_segment
     or last_snapshot.segment <> current_marts.segment

@@ -3,6 +3,13 @@
 -- within var churn_horizon_days, the Brier score (mean squared error of the predicted probability; compared
 -- with always predicting the observed rate), the ROC AUC (chance that a customer who bought again was ranked
 -- above one who did not, ties count half) and the verdict in words. New models add rows, not columns.
+-- The BTYD models (bg_nbd, mbg_nbd, pareto_nbd) are scored only at the month ends on or after the calibration_end
+-- of their fit (clv_backtest_fit, purchases before it), so scope 'btyd months' pools every model over exactly
+-- those month ends and customers: the like-for-like comparison. A BTYD model with no scored month end (not
+-- identified on the calibration period, or no month end at or after calibration_end with a whole horizon before
+-- the analysis date) gets one 'all months' row without metrics whose verdict says why. When no month end lies on
+-- or after calibration_end, the models are compared at calibration_end itself (scope 'month', backtest_month =
+-- the day before calibration_end), which the 'all months' pools of month ends leave out.
 
 {%- set horizon = churn_horizon_days() %}
 
@@ -11,6 +18,21 @@ with
 groups as (
 
     select * from {{ ref('int_churn__backtest_groups') }}
+
+),
+
+backtest_fit as (
+
+    select * from {{ ref('clv_backtest_fit') }}
+    where model in ('bg_nbd', 'mbg_nbd', 'pareto_nbd')
+
+),
+
+btyd_months as (
+
+    select distinct backtest_month
+    from groups
+    where model in ('bg_nbd', 'mbg_nbd', 'pareto_nbd')
 
 ),
 
@@ -37,6 +59,20 @@ scoped as (
         customer_count,
         returned_count
     from groups
+    where is_month_end
+    union all
+    select
+        'btyd months' as scope,
+        cast(null as date) as backtest_month,
+        groups.backtest_month as source_month,
+        groups.model,
+        groups.predicted_return_probability,
+        groups.score,
+        groups.customer_count,
+        groups.returned_count
+    from groups
+    inner join btyd_months
+        on groups.backtest_month = btyd_months.backtest_month
 
 ),
 
@@ -197,7 +233,7 @@ phrases as (
 
 ),
 
-final as (
+scored as (
 
     select
         scope,
@@ -217,6 +253,53 @@ final as (
         roc_auc,
         {{ dbt.concat(["'AUC '", "auc_text", "auc_comparison", "auc_judgement", "brier_phrase"]) }} as verdict
     from phrases
+
+),
+
+not_scored as (
+
+    -- BTYD transaction models without a scored month end: say why instead of leaving them out silently
+    select
+        'all months' as scope,
+        cast(null as date) as backtest_month,
+        backtest_fit.model,
+        cast(null as {{ dbt.type_bigint() }}) as backtest_months,
+        cast(null as date) as first_backtest_month,
+        cast(null as date) as last_backtest_month,
+        {{ horizon }} as horizon_days,
+        cast(null as {{ dbt.type_bigint() }}) as customer_count,
+        cast(null as {{ dbt.type_bigint() }}) as returned_count,
+        cast(null as {{ type_double() }}) as observed_return_rate,
+        cast(null as {{ type_double() }}) as mean_predicted_return_probability,
+        cast(null as {{ type_double() }}) as brier_score,
+        cast(null as {{ type_double() }}) as brier_score_constant_rate,
+        cast(null as {{ type_double() }}) as brier_skill,
+        cast(null as {{ type_double() }}) as roc_auc,
+        case
+            when not backtest_fit.is_identified
+                then {{ dbt.concat([
+                    "'not scored: not identified on the purchases before calibration_end '",
+                    "coalesce(cast(backtest_fit.fit_date as " ~ dbt.type_string() ~ "), 'n/a')",
+                    "' ('", "backtest_fit.verdict", "': '", "backtest_fit.verdict_reason", "'): no churn prediction from it'"
+                ]) }}
+            else {{ dbt.concat([
+                "'not scored: identified on the purchases before calibration_end '",
+                "cast(backtest_fit.fit_date as " ~ dbt.type_string() ~ ")",
+                "', but neither a backtest month end on or after it nor calibration_end itself has a whole horizon of "
+                    ~ horizon ~ " days before the analysis date (an earlier var clv_backtest_calibration_end or a"
+                    ~ " larger clv_backtest_holdout_share gives it one)'"
+            ]) }}
+        end as verdict
+    from backtest_fit
+    where backtest_fit.model not in (select distinct model from groups)
+
+),
+
+final as (
+
+    select * from scored
+    union all
+    select * from not_scored
 
 )
 

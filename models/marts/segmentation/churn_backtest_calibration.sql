@@ -2,7 +2,9 @@
 -- deciles of their predicted probability of buying again within var churn_horizon_days, with the mean prediction
 -- and the observed share that did. A well calibrated model has the two equal in every decile. Tied predictions
 -- stay in one decile (the decile of the first of them), so a decile may be empty and has no row: rfm_tier has
--- only three distinct predictions per month.
+-- only three distinct predictions per month. scope 'all months' pools every backtest month end of the model;
+-- 'btyd months' only the month ends the BTYD models are scored at (on or after their calibration_end), for
+-- every model: the same customers and dates. No 'btyd months' rows when no BTYD model is scored.
 
 with
 
@@ -12,16 +14,43 @@ groups as (
 
 ),
 
+btyd_months as (
+
+    select distinct backtest_month
+    from groups
+    where model in ('bg_nbd', 'mbg_nbd', 'pareto_nbd')
+
+),
+
+scoped as (
+
+    select
+        'all months' as scope,
+        groups.*
+    from groups
+    where groups.is_month_end
+    union all
+    select
+        'btyd months' as scope,
+        groups.*
+    from groups
+    inner join btyd_months
+        on groups.backtest_month = btyd_months.backtest_month
+
+),
+
 predictions as (
 
     select
+        scope,
         model,
         predicted_return_probability,
         sum(customer_count) as customer_count,
         sum(returned_count) as returned_count
-    from groups
+    from scoped
     where predicted_return_probability is not null
     group by
+        scope,
         model,
         predicted_return_probability
 
@@ -33,13 +62,13 @@ positions as (
         predictions.*,
         coalesce(
             sum(customer_count) over (
-                partition by model
+                partition by scope, model
                 order by predicted_return_probability
                 rows between unbounded preceding and 1 preceding
             ),
             0
         ) as customers_before,
-        sum(customer_count) over (partition by model) as model_customers
+        sum(customer_count) over (partition by scope, model) as model_customers
     from predictions
 
 ),
@@ -56,6 +85,7 @@ deciles as (
 final as (
 
     select
+        scope,
         model,
         decile,
         sum(customer_count) as customer_count,
@@ -66,6 +96,7 @@ final as (
         max(predicted_return_probability) as max_predicted_return_probability
     from deciles
     group by
+        scope,
         model,
         decile
 

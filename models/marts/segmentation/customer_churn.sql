@@ -1,9 +1,13 @@
 -- One row per customer with a purchase before the analysis date: the chance they buy again within var
 -- churn_horizon_days, read from the Kaplan-Meier curve of the last snapshot month (int_churn__gap_survival) at
 -- their purchase-count bucket and days of silence, and churn_risk from that probability with the absolute var
--- churn_risk_thresholds. The last row of each customer in segment_snapshots carries the same numbers.
+-- churn_risk_thresholds. With var churn_model = bg_nbd, mbg_nbd, pareto_nbd or auto, churn_model_selection may
+-- name a BTYD model identified at the analysis date instead: its P(a purchase within the horizon) given the
+-- customer's (frequency, recency, T) (int_churn__btyd_scores) replaces the Kaplan-Meier estimate, which stays in
+-- empirical_return_probability. With the empirical model the last row of each customer in segment_snapshots
+-- carries the same numbers (segment_snapshots is always empirical).
 
-{%- set model = churn_model() %}
+{%- set horizon = churn_horizon_days() %}
 
 with
 
@@ -22,6 +26,18 @@ bucket_pools as (
 gap_survival as (
 
     select * from {{ ref('int_churn__gap_survival') }}
+
+),
+
+selection as (
+
+    select * from {{ ref('churn_model_selection') }}
+
+),
+
+btyd_scores as (
+
+    select * from {{ ref('int_churn__btyd_scores') }}
 
 ),
 
@@ -80,6 +96,26 @@ scored as (
 
 ),
 
+chosen as (
+
+    select
+        scored.*,
+        selection.requested_model,
+        selection.model_used,
+        selection.churn_model_reason,
+        scored.return_probability as empirical_return_probability,
+        case
+            when selection.model_used = 'empirical' then scored.return_probability
+            else btyd_scores.return_probability
+        end as chosen_return_probability
+    from scored
+    cross join selection
+    left join btyd_scores
+        on scored.customer_unique_id = btyd_scores.customer_unique_id
+        and selection.model_used = btyd_scores.model
+
+),
+
 final as (
 
     select
@@ -89,13 +125,31 @@ final as (
         last_purchase_date,
         days_silent,
         churn_bucket_label,
-        return_probability,
-        1 - return_probability as churn_probability,
-        {{ churn_risk_label('1 - return_probability') }} as churn_risk,
-        coalesce(is_extrapolated, false) as is_extrapolated,
-        {{ churn_reason('purchase_days', 'days_silent', 'churn_bucket_label', 'return_probability', 'is_extrapolated') }} as churn_reason,
-        '{{ model }}' as churn_model
-    from scored
+        chosen_return_probability as return_probability,
+        1 - chosen_return_probability as churn_probability,
+        {{ churn_risk_label('1 - chosen_return_probability') }} as churn_risk,
+        model_used = 'empirical' and coalesce(is_extrapolated, false) as is_extrapolated,
+        case
+            when model_used = 'empirical'
+                then {{ churn_reason('purchase_days', 'days_silent', 'churn_bucket_label', 'return_probability', 'is_extrapolated') }}
+            else {{ dbt.concat([
+                "cast(purchase_days as " ~ dbt.type_string() ~ ")",
+                "case when purchase_days = 1 then ' purchase day' else ' purchase days' end",
+                "', silent '", "cast(days_silent as " ~ dbt.type_string() ~ ")",
+                "case when days_silent = 1 then ' day' else ' days' end",
+                "': the '", "model_used",
+                "' model fit on the purchases before the analysis date gives '",
+                "cast(" ~ churn_percent_text('chosen_return_probability') ~ " as " ~ dbt.type_string() ~ ")",
+                "' % for a purchase within " ~ horizon ~ " days (Kaplan-Meier: '",
+                "cast(" ~ churn_percent_text('empirical_return_probability') ~ " as " ~ dbt.type_string() ~ ")",
+                "' %)'"
+            ]) }}
+        end as churn_reason,
+        requested_model as churn_model,
+        model_used as churn_model_used,
+        churn_model_reason,
+        empirical_return_probability
+    from chosen
 
 )
 

@@ -6,7 +6,14 @@
 --   rfm_tier:  the month-end rfm_tier, as a probability = its tier's observed return rate over the earlier month
 --              ends whose horizon had ended by this month end (null when there is none yet); score orders the
 --              tiers high < medium < low for the ROC AUC.
--- Grouped by distinct prediction, so its size is months x models x distinct probabilities, not customers.
+--   bg_nbd, mbg_nbd, pareto_nbd: P(a purchase within the horizon) from that model of clv_backtest_fit (fit on
+--              purchases before calibration_end), for the month ends on or after it (int_churn__backtest_months.
+--              is_btyd_month), on the same customers (int_churn__btyd_backtest_predictions).
+-- When no backtest month end lies on or after calibration_end, the BTYD models are scored at calibration_end itself
+-- (backtest_month = the day before it, is_month_end false), and empirical and rfm_tier there with what was known
+-- then (int_churn__btyd_backtest_states); those rows are not part of the month-end pools ('all months').
+-- Grouped by distinct prediction, so its size is months x models x distinct probabilities (for the BTYD models,
+-- whose predictions are continuous in recency, about one group per customer and month end).
 
 {%- set horizon = churn_horizon_days() %}
 
@@ -24,58 +31,43 @@ purchase_days as (
 
 ),
 
-bucket_pools as (
-
-    select * from {{ ref('int_churn__bucket_pools') }}
-
-),
-
-months as (
-
-    select distinct
-        snapshot_month,
-        as_of_date
-    from bucket_pools
-
-),
-
-last_date as (
-
-    select max(as_of_date) as last_as_of_date
-    from months
-
-),
-
 complete_months as (
 
-    -- month ends whose horizon (as_of_date + 1 .. as_of_date + H) lies within the data
-    select
-        months.snapshot_month,
-        months.as_of_date,
-        row_number() over (order by months.snapshot_month desc) as months_back
-    from months
-    cross join last_date
-    where cast({{ dbt.dateadd('day', horizon, 'months.as_of_date') }} as date) <= last_date.last_as_of_date
-
-),
-
-first_complete as (
-
-    select min(as_of_date) as first_as_of_date
-    from complete_months
+    select * from {{ ref('int_churn__backtest_months') }}
 
 ),
 
 backtest_months as (
 
-    -- the latest ones that also have an earlier complete month end to calibrate rfm_tier on
+    select * from complete_months
+    where is_backtest_month
+
+),
+
+btyd_predictions as (
+
     select
-        complete_months.snapshot_month,
-        complete_months.as_of_date
-    from complete_months
-    cross join first_complete
-    where cast({{ dbt.dateadd('day', horizon, 'first_complete.first_as_of_date') }} as date) <= complete_months.as_of_date
-        and complete_months.months_back <= {{ churn_backtest_months() }}
+        cast(snapshot_month as date) as snapshot_month,
+        model,
+        return_probability,
+        returned
+    from {{ ref('int_churn__btyd_backtest_predictions') }}
+
+),
+
+fallback_outcomes as (
+
+    -- the calibration_end date (only when no month end qualifies and a BTYD model is scored there): the empirical
+    -- and rfm_tier predictions made with what was known then (int_churn__btyd_backtest_states)
+    select
+        snapshot_month,
+        as_of_date,
+        empirical_return_probability,
+        rfm_tier,
+        returned
+    from {{ ref('int_churn__btyd_backtest_states') }}
+    where is_calibration_end
+        and snapshot_month in (select distinct btyd_predictions.snapshot_month from btyd_predictions)
 
 ),
 
@@ -134,6 +126,53 @@ tier_calibration as (
 
 ),
 
+fallback_tier_calibration as (
+
+    select
+        fallback_dates.snapshot_month,
+        tier_outcomes.rfm_tier,
+        cast(sum(tier_outcomes.returned_count) as {{ type_double() }}) / sum(tier_outcomes.customer_count) as tier_return_rate
+    from (select distinct snapshot_month, as_of_date from fallback_outcomes) as fallback_dates
+    inner join tier_outcomes
+        on cast({{ dbt.dateadd('day', horizon, 'tier_outcomes.as_of_date') }} as date) <= fallback_dates.as_of_date
+    group by
+        fallback_dates.snapshot_month,
+        tier_outcomes.rfm_tier
+
+),
+
+fallback_groups as (
+
+    select
+        snapshot_month,
+        'empirical' as model,
+        empirical_return_probability as predicted_return_probability,
+        empirical_return_probability as score,
+        count(*) as customer_count,
+        sum(returned) as returned_count
+    from fallback_outcomes
+    group by
+        snapshot_month,
+        empirical_return_probability
+    union all
+    select
+        fallback_outcomes.snapshot_month,
+        'rfm_tier' as model,
+        fallback_tier_calibration.tier_return_rate as predicted_return_probability,
+        cast(case fallback_outcomes.rfm_tier when 'high' then 0 when 'medium' then 1 else 2 end as {{ type_double() }}) as score,
+        count(*) as customer_count,
+        sum(fallback_outcomes.returned) as returned_count
+    from fallback_outcomes
+    left join fallback_tier_calibration
+        on fallback_outcomes.snapshot_month = fallback_tier_calibration.snapshot_month
+        and fallback_outcomes.rfm_tier = fallback_tier_calibration.rfm_tier
+    group by
+        fallback_outcomes.snapshot_month,
+        fallback_tier_calibration.tier_return_rate,
+        fallback_outcomes.rfm_tier
+
+),
+
 empirical_groups as (
 
     select
@@ -170,6 +209,24 @@ tier_groups as (
 
 ),
 
+btyd_groups as (
+
+    -- BTYD models (identified in clv_backtest_fit) on the same customers of the same month ends (is_btyd_month)
+    select
+        snapshot_month,
+        model,
+        return_probability as predicted_return_probability,
+        return_probability as score,
+        count(*) as customer_count,
+        sum(returned) as returned_count
+    from btyd_predictions
+    group by
+        snapshot_month,
+        model,
+        return_probability
+
+),
+
 final as (
 
     select
@@ -178,7 +235,8 @@ final as (
         cast(predicted_return_probability as {{ type_double() }}) as predicted_return_probability,
         score,
         cast(customer_count as {{ dbt.type_bigint() }}) as customer_count,
-        cast(returned_count as {{ dbt.type_bigint() }}) as returned_count
+        cast(returned_count as {{ dbt.type_bigint() }}) as returned_count,
+        true as is_month_end
     from empirical_groups
     union all
     select
@@ -187,8 +245,29 @@ final as (
         cast(predicted_return_probability as {{ type_double() }}) as predicted_return_probability,
         score,
         cast(customer_count as {{ dbt.type_bigint() }}) as customer_count,
-        cast(returned_count as {{ dbt.type_bigint() }}) as returned_count
+        cast(returned_count as {{ dbt.type_bigint() }}) as returned_count,
+        true as is_month_end
     from tier_groups
+    union all
+    select
+        snapshot_month as backtest_month,
+        model,
+        cast(predicted_return_probability as {{ type_double() }}) as predicted_return_probability,
+        score,
+        cast(customer_count as {{ dbt.type_bigint() }}) as customer_count,
+        cast(returned_count as {{ dbt.type_bigint() }}) as returned_count,
+        btyd_groups.snapshot_month not in (select distinct fallback_outcomes.snapshot_month from fallback_outcomes) as is_month_end
+    from btyd_groups
+    union all
+    select
+        snapshot_month as backtest_month,
+        model,
+        cast(predicted_return_probability as {{ type_double() }}) as predicted_return_probability,
+        score,
+        cast(customer_count as {{ dbt.type_bigint() }}) as customer_count,
+        cast(returned_count as {{ dbt.type_bigint() }}) as returned_count,
+        false as is_month_end
+    from fallback_groups
 
 )
 

@@ -11,7 +11,7 @@
 -- even with 10 M orders); customers
 -- join it on equality (snapshot_month, churn_bucket, gap_days = days silent), never a loop.
 
-{%- set model = churn_model() %}
+
 {%- set horizon = churn_horizon_days() %}
 {%- set minimum = churn_min_episodes() %}
 
@@ -347,7 +347,7 @@ final as (
         cast(tail_start_days as {{ dbt.type_int() }}) as tail_start_days,
         tail_hazard,
         gap_days + {{ horizon }} >= tail_start_days as is_extrapolated,
-        '{{ model }}' as churn_model
+        'empirical' as churn_model
     from with_horizon
     where gap_days <= max_days_silent
 

@@ -1,0 +1,24 @@
+"""Per customer (int_clv__customer_summary: history before the analysis date) and BTYD transaction model
+identified in clv_model_fit: the probability of a purchase within var churn_horizon_days after the analysis date,
+1 - P(no purchase in (T, T + H]) (clv.probability_no_purchase, tested against pymc-marketing). customer_churn
+uses the rows of the model churn_model_selection names. No rows when no model is identified.
+"""
+import segmentation_ml as ml
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    settings = dbt.config.get("churn_btyd_settings")
+    settings = ml.clv_pipeline.json.loads(settings) if isinstance(settings, str) else dict(settings)
+    fits = ml.clv_pipeline.fits_from_table(dbt.ref("clv_model_fit").df())
+    relation = dbt.ref("int_clv__customer_summary")
+    if not ml.clv_pipeline.any_identified(fits):
+        # nothing to score: skip reading the customers (customer-months at scale)
+        relation = relation.limit(0)
+    summary = ml.clv_pipeline.to_summary(
+        ml.pipeline.fetch(relation, ["customer_unique_id", "btyd_frequency", "btyd_recency", "btyd_t"], ["btyd_frequency", "btyd_recency", "btyd_t"], row_key=False)
+    )
+    out = ml.clv_pipeline.churn_return_probabilities(
+        summary, fits, settings["horizon_days"], settings["time_unit_days"]
+    )
+    return out[["customer_id", "model", "return_probability"]].rename(columns={"customer_id": "customer_unique_id"})
