@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import query, query_df
+from conftest import query, query_df, run_dbt
 from raw_olist import orders_with_customers, read
 
 ROOT = Path(__file__).resolve().parents[2]
