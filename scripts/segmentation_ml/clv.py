@@ -38,7 +38,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import optimize, special
 
-from segmentation_ml.ordering import mixed, smallest
+from segmentation_ml.ordering import ROW_KEY, mixed, smallest
 from segmentation_ml.pipeline import as_float, as_int, as_list
 
 if TYPE_CHECKING:
@@ -54,6 +54,11 @@ MODEL_PARAMETERS: dict[str, tuple[str, ...]] = {
     "gamma_gamma": ("p", "q", "v"),
 }
 TRANSACTION_MODELS = ("bg_nbd", "mbg_nbd", "pareto_nbd")
+# what each model's log-likelihood is a function of, per customer
+LIKELIHOOD_COLUMNS: dict[str, list[str]] = {
+    **{name: ["frequency", "recency", "T"] for name in TRANSACTION_MODELS},
+    "gamma_gamma": ["frequency", "monetary_value"],
+}
 # shape parameters: outside a plausible range the mixing distribution degenerates (scale parameters
 # alpha, beta, v only carry the time or money unit, so they are not range-checked)
 SHAPE_PARAMETERS = frozenset({"r", "a", "b", "s", "p", "q"})
@@ -180,19 +185,24 @@ def library_model(name: str) -> CLVModel:
 def fit_input(name: str, summary: pd.DataFrame) -> pd.DataFrame:
     """The rows and columns a model is fit on: every customer for the transaction models, the repeat
     customers with a positive mean repeat value for Gamma-Gamma (its likelihood is of repeat spend)."""
+    keys = [column for column in ("customer_id", ROW_KEY) if column in summary.columns]
     if name == "gamma_gamma":
         value = summary["monetary_value"].fillna(0.0)
         rows = summary[(summary["frequency"] > 0) & (value > 0)]
-        return rows[["customer_id", "frequency", "monetary_value"]].astype({"monetary_value": float})
-    return summary[["customer_id", "frequency", "recency", "T"]]
+        return rows[[*keys, "frequency", "monetary_value"]].astype({"monetary_value": float})
+    return summary[[*keys, *LIKELIHOOD_COLUMNS["pareto_nbd"]]]
 
 
 def sample_customers(summary: pd.DataFrame, sample_size: int | None, random_seed: int) -> pd.DataFrame:
-    """At most sample_size customers, chosen by a seed-mixed hash of customer_id (ordering.py), so the
+    """At most sample_size customers, chosen by a seed-mixed hash of the customer (ordering.py: column ROW_KEY,
+    DuckDB's hash of customer_unique_id as the dbt models fetch it, else pandas' hash of customer_id), so the
     sample does not depend on the order rows arrive in; all customers when there are not more."""
     if sample_size is None or len(summary) <= sample_size:
         return summary
-    keys = pd.util.hash_pandas_object(summary["customer_id"].astype(str), index=False).to_numpy(dtype=np.uint64)
+    if ROW_KEY in summary.columns:
+        keys = summary[ROW_KEY].to_numpy(dtype=np.uint64)
+    else:
+        keys = pd.util.hash_pandas_object(summary["customer_id"].astype(str), index=False).to_numpy(dtype=np.uint64)
     return summary.iloc[smallest(mixed(keys, random_seed, stream=13), sample_size)]
 
 
@@ -205,7 +215,7 @@ def distinct_rows(name: str, data: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarr
     sample of Olist-like data has ~2,000 distinct rows, and each likelihood evaluation costs that much less.
     Sorted, the rows and hence the sum's order do not depend on the order the customers arrived in.
     """
-    columns = ["frequency", "monetary_value"] if name == "gamma_gamma" else ["frequency", "recency", "T"]
+    columns = LIKELIHOOD_COLUMNS[name]
     counted = data.groupby(columns, sort=True).size().reset_index(name="weight")
     counted.insert(0, "customer_id", np.arange(len(counted)))
     return counted[["customer_id", *columns]], counted["weight"].to_numpy(dtype=float)
@@ -329,9 +339,9 @@ def fit_model(
             fit_seconds=elapsed(),
         )
 
-    # in customer order: the log-likelihood is a sum, and a sum's last bits depend on the order of its terms, so
-    # the same customers arriving in another table order must give the same estimate to the last digit
-    data = sample_customers(data, sample_size, random_seed).sort_values("customer_id", kind="stable")
+    # in the order of the likelihood's inputs: a sum's (and a correlation's) last bits depend on the order of its
+    # terms, so the same customers arriving in another table order must give the same estimate to the last digit
+    data = sample_customers(data, sample_size, random_seed).sort_values(LIKELIHOOD_COLUMNS[name], kind="stable")
     n_customers, n_repeat = len(data), int((data["frequency"] > 0).sum())
     counts = {"n_customers": n_customers, "n_repeat_customers": n_repeat}
     try:

@@ -15,18 +15,27 @@ import numpy as np
 import pandas as pd
 
 from segmentation_ml import clv
-from segmentation_ml.pipeline import as_str, log
+from segmentation_ml.pipeline import as_str, fetch, log
 
 TRANSACTION_MODELS = clv.TRANSACTION_MODELS
 SPEND_MODEL = "gamma_gamma"
 # every parameter any model has, one nullable column each in clv_model_fit / clv_backtest_fit
 PARAMETER_COLUMNS = ("r", "alpha", "a", "b", "s", "beta", "p", "q", "v")
-SUMMARY_COLUMNS = ["customer_unique_id", "btyd_frequency", "btyd_recency", "btyd_t", "btyd_monetary_value", "analysis_date"]
-BACKTEST_COLUMNS = [*SUMMARY_COLUMNS[:-1], "calibration_end", "holdout_end", "holdout_purchase_days"]
-SUMMARY_DOUBLE = ["btyd_frequency", "btyd_recency", "btyd_t", "btyd_monetary_value"]
-# customer_lifetime_value also needs the customer's mean purchase-day value (the empirical spend fallback)
-SCORE_COLUMNS = [*SUMMARY_COLUMNS, "total_value", "purchase_day_count"]
-SCORE_DOUBLE = [*SUMMARY_DOUBLE, "total_value", "purchase_day_count"]
+# a customer's history: every BTYD figure of a customer is a function of these (clv_history_scores' key)
+HISTORY_COLUMNS = ["btyd_frequency", "btyd_recency", "btyd_t", "btyd_monetary_value"]
+# what the CLV models read of int_clv__customer_summary / int_clv__backtest_summary: numbers only, the customer
+# as DuckDB's hash (ordering.ROW_KEY, for the fit sample) instead of millions of id strings
+FIT_COLUMNS = [*HISTORY_COLUMNS, "analysis_date"]
+BACKTEST_COLUMNS = [*HISTORY_COLUMNS, "calibration_end", "holdout_end", "holdout_purchase_days"]
+# clv_history_scores also needs the money of all purchase days (the spend fallback when nobody repeated)
+SCORE_COLUMNS = [*HISTORY_COLUMNS, "total_value", "purchase_day_count"]
+PYMC_NAMES = {
+    "customer_unique_id": "customer_id",
+    "btyd_frequency": "frequency",
+    "btyd_recency": "recency",
+    "btyd_t": "T",
+    "btyd_monetary_value": "monetary_value",
+}
 # the frequency buckets of the backtest's per-bucket rows: 0 .. FREQUENCY_BUCKET_CAP, the last one "or more"
 FREQUENCY_BUCKET_CAP = 7
 
@@ -53,15 +62,25 @@ def to_summary(frame: pd.DataFrame) -> pd.DataFrame:
     customer order: every figure summed over customers then has the same last digits whatever order the table
     arrived in (a rebuild on the same data gives identical marts)."""
     frame = frame.sort_values("customer_unique_id", kind="stable", ignore_index=True)
-    return frame.rename(
-        columns={
-            "customer_unique_id": "customer_id",
-            "btyd_frequency": "frequency",
-            "btyd_recency": "recency",
-            "btyd_t": "T",
-            "btyd_monetary_value": "monetary_value",
-        }
-    )
+    return frame.rename(columns=PYMC_NAMES)
+
+
+def read_summary(relation, columns: list[str]) -> pd.DataFrame:
+    """The named columns of a CLV summary relation (dbt.ref(...)) in pymc-marketing's names, numbers as
+    doubles, plus ordering.ROW_KEY (DuckDB's hash of customer_unique_id) in place of the id: at 10 M customers
+    the id strings were most of the CLV models' memory, and nothing here needs them (the fit sample is drawn by
+    the hash, the scores are per history, and every sum runs over sorted histories, so the table order of the
+    input does not reach the output)."""
+    numeric = [c for c in columns if c in (*HISTORY_COLUMNS, "holdout_purchase_days", "total_value", "purchase_day_count")]
+    return fetch(relation, columns, numeric, row_key=True).rename(columns=PYMC_NAMES)
+
+
+def histories(summary: pd.DataFrame) -> pd.DataFrame:
+    """The distinct (frequency, recency, T, monetary_value) of summary, sorted, with how many customers share
+    each (customers). One-time buyers differ only in T, so at 10 M Olist-like customers there are ~30 times
+    fewer histories than customers."""
+    keys = ["frequency", "recency", "T", "monetary_value"]
+    return summary.groupby(keys, sort=True, dropna=False).size().rename("customers").reset_index()
 
 
 def fit_table(summary: pd.DataFrame, config: clv.ClvConfig, fit_date, model_name: str) -> pd.DataFrame:
@@ -166,29 +185,27 @@ def backtest_detail_table(
     for period, count in zip(tracking["period_index"], tracking["actual_purchase_days"]):
         if 1 <= int(period) <= n_periods:
             actual_by_period[int(period) - 1] += float(count)
-    bucket = _buckets(summary)
-    actual_by_bucket = pd.Series(summary["holdout_purchase_days"].to_numpy(dtype="float64")).groupby(bucket).sum()
-    customers_by_bucket = pd.Series(bucket).value_counts().sort_index()
+    # every figure below is a sum over customers of a function of (frequency, recency, T): summed over the
+    # sorted distinct histories, weighted by their customers, each is computed once and in a fixed order
+    grouped = summary.groupby(["frequency", "recency", "T"], sort=True)
+    history = grouped.size().rename("customers").to_frame()
+    history["actual"] = grouped["holdout_purchase_days"].sum()
+    history = history.reset_index()
+    bucket = _buckets(history)
+    weights = history["customers"].to_numpy(dtype="float64")
+    actual_by_bucket = pd.Series(history["actual"].to_numpy(dtype="float64")).groupby(bucket).sum()
+    customers_by_bucket = pd.Series(weights).groupby(bucket).sum().astype("int64")
 
-    x = summary["frequency"].to_numpy(dtype="float64")
-    t_x = summary["recency"].to_numpy(dtype="float64")
-    age = summary["T"].to_numpy(dtype="float64")
-    rate = np.divide(x, age, out=np.zeros_like(x), where=age > 0)
+    x, t_x, age = (history[c].to_numpy(dtype="float64") for c in ("frequency", "recency", "T"))
+    rate = np.divide(x, age, out=np.zeros_like(x), where=age > 0) * weights
     predictions = {"naive": (rate.sum() * ends, pd.Series(rate * holdout_days / unit).groupby(bucket).sum())}
     if n_periods:
-        histories = summary.groupby(["frequency", "recency", "T"], sort=True).size().rename("customers").reset_index()
-        h_x, h_tx, h_T = (histories[c].to_numpy(dtype="float64") for c in ("frequency", "recency", "T"))
-        weights = histories["customers"].to_numpy(dtype="float64")
         for name in TRANSACTION_MODELS:
             fit = fits.get(name)
             if fit is None or not fit["is_identified"]:
                 continue
-            # every prediction depends on (frequency, recency, T) only: each distinct history is evaluated once
-            cumulative = np.array([
-                (clv.expected_purchases(name, fit["parameters"], h_x, h_tx, h_T, t) * weights).sum() for t in ends
-            ])
-            whole = clv.expected_purchases(name, fit["parameters"], x, t_x, age, ends[-1])
-            predictions[name] = (cumulative, pd.Series(whole).groupby(bucket).sum())
+            expected = [clv.expected_purchases(name, fit["parameters"], x, t_x, age, t) * weights for t in ends]
+            predictions[name] = (np.array([e.sum() for e in expected]), pd.Series(expected[-1]).groupby(bucket).sum())
 
     rows = []
     actual_cumulative = np.cumsum(actual_by_period)
@@ -218,10 +235,13 @@ def _population_order_value(summary: pd.DataFrame) -> float:
     return float(summary["total_value"].to_numpy(dtype="float64").sum() / days) if days else 0.0
 
 
-def customer_scores_table(
+def history_scores_table(
     summary: pd.DataFrame, fits: dict[str, dict], selection: pd.Series, rates: pd.Series, config: clv.ClvConfig
 ) -> pd.DataFrame:
-    """Per customer: expected purchase days over each var horizon, p_alive, expected order value and CLV.
+    """Per distinct history (frequency, recency, T, monetary_value; see histories): how many customers have it,
+    expected purchase days over each var horizon, p_alive, expected order value and CLV. Every figure of a
+    customer is a function of their history, so each history is scored once and customer_lifetime_value joins
+    the figures to its customers in SQL.
 
     Which model feeds what is decided in SQL (clv_model_selection): purchases and p_alive from an identified
     transaction model through clv.score_customers; else expected purchases from the empirical rates (the
@@ -233,35 +253,38 @@ def customer_scores_table(
     spend_model = as_str(selection["spend_model"])
     scoring = {"gamma_gamma": fits["gamma_gamma"]} if spend_model == SPEND_MODEL else {}
     fallback_value = _population_order_value(summary)
+    history = histories(summary)
+    rows = history.assign(customer_id=np.arange(len(history)))
     if purchases_model in TRANSACTION_MODELS:
         scoring[purchases_model] = fits[purchases_model]
-        scored = clv.score_customers(summary, list(scoring.values()), **config.score_arguments())
-        scored = scored[scored["model"] == purchases_model].drop(columns="model").reset_index(drop=True)
+        scored = clv.score_customers(rows, list(scoring.values()), **config.score_arguments())
+        scored = scored[scored["model"] == purchases_model].drop(columns=["model", "customer_id"]).reset_index(drop=True)
         scored["expected_order_value"] = scored["expected_order_value"].fillna(fallback_value)
         if as_str(selection["p_alive_model"]) != purchases_model:
             scored["p_alive"] = np.nan
     else:
-        per_day = pd.Series(_buckets(summary)).map(rates).fillna(0.0).to_numpy()
+        per_day = pd.Series(_buckets(rows)).map(rates).fillna(0.0).to_numpy()
         if spend_model == SPEND_MODEL:
-            value = clv.gamma_gamma_spend(fits[SPEND_MODEL]["parameters"], summary["frequency"], summary["monetary_value"])
+            value = clv.gamma_gamma_spend(fits[SPEND_MODEL]["parameters"], rows["frequency"], rows["monetary_value"])
         else:
-            value = np.full(len(summary), fallback_value)
+            value = np.full(len(rows), fallback_value)
         monthly = clv.monthly_discount_rate(config.annual_discount_rate)
         discount = sum(1 / (1 + monthly) ** m for m in range(1, config.clv_horizon + 1))
         scored = pd.DataFrame({
-            "customer_id": summary["customer_id"].to_numpy(),
             **{f"expected_purchases_{h}": per_day * h for h in config.horizons},
             "p_alive": np.nan,
             "expected_order_value": value,
             # a constant rate buys the same every month: per-day rate x days per month x discount factors
             "clv": per_day * clv.DAYS_PER_MONTH * discount * value,
         })
-    scored = scored.rename(columns={"customer_id": "customer_unique_id",
-                                    **{f"expected_purchases_{h}": f"expected_purchases_{h}d" for h in config.horizons}})
+    keys = history.rename(columns={pymc: column for column, pymc in PYMC_NAMES.items()})
+    scored = pd.concat([keys, scored.rename(columns={f"expected_purchases_{h}": f"expected_purchases_{h}d"
+                                                     for h in config.horizons})], axis=1)
     log(
-        "clv_customer_scores",
-        f"{len(scored):,} customers scored: purchases from {purchases_model}, p_alive from "
-        f"{as_str(selection['p_alive_model']) or 'none'}, spend from {spend_model} in {time.perf_counter() - started:.1f} s",
+        "clv_history_scores",
+        f"{len(scored):,} histories of {len(summary):,} customers scored: purchases from {purchases_model}, p_alive"
+        f" from {as_str(selection['p_alive_model']) or 'none'}, spend from {spend_model}"
+        f" in {time.perf_counter() - started:.1f} s",
     )
     return scored
 

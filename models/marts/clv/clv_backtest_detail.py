@@ -9,14 +9,7 @@ import segmentation_ml as ml
 def model(dbt, session):
     dbt.config(materialized="table")
     settings = ml.clv_pipeline.config_from(dbt.config.get("clv_settings"))
-    summary = ml.clv_pipeline.to_summary(
-        ml.pipeline.fetch(
-            dbt.ref("int_clv__backtest_summary"),
-            ml.clv_pipeline.BACKTEST_COLUMNS,
-            ml.clv_pipeline.SUMMARY_DOUBLE,
-            row_key=False,
-        )
-    )
+    summary = ml.clv_pipeline.read_summary(dbt.ref("int_clv__backtest_summary"), ml.clv_pipeline.BACKTEST_COLUMNS)
     tracking = dbt.ref("int_clv__backtest_tracking").df()
     fits = ml.clv_pipeline.fits_from_table(dbt.ref("clv_backtest_fit").df())
     return ml.clv_pipeline.backtest_detail_table(summary, tracking, fits, settings.clv)

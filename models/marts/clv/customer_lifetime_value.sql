@@ -14,7 +14,7 @@ summary as (
 
 scores as (
 
-    select * from {{ ref('clv_customer_scores') }}
+    select * from {{ ref('clv_history_scores') }}
 
 ),
 
@@ -52,8 +52,13 @@ final as (
         selection.p_alive_model,
         selection.spend_model
     from summary
+    -- every figure is a function of the customer's history, scored once per distinct history; the keys are the
+    -- summary's columns as doubles, as clv_history_scores read them (null monetary value: one-time buyers)
     inner join scores
-        on summary.customer_unique_id = scores.customer_unique_id
+        on cast(summary.btyd_frequency as {{ type_double() }}) = scores.btyd_frequency
+        and cast(summary.btyd_recency as {{ type_double() }}) = scores.btyd_recency
+        and cast(summary.btyd_t as {{ type_double() }}) = scores.btyd_t
+        and cast(summary.btyd_monetary_value as {{ type_double() }}) is not distinct from scores.btyd_monetary_value
     cross join selection
 
 )
