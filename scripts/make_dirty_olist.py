@@ -12,7 +12,8 @@ at fixed positions chosen by rules (never at random), every defect that the buil
 
 - exact duplicate rows in the eight files that have the rule (one verbatim copy, and in most files a second copy
   that differs only in what staging normalises: padded ids, upper-case status / payment type / city, lower-case
-  state, upper-case category): they are the same row once normalised, so the build keeps one;
+  state, upper-case category): they are the same row once normalised, so the build keeps one; and a repeated
+  geolocation point, which is not a duplicate (every point counts in its prefix's median) and is not counted;
 - padded ids (order_id, customer_id, customer_unique_id, product_id, seller_id, review_id), mixed-case order
   statuses (including a ' CANCELED ' that must stay a non-purchase) and payment types, lower-case states,
   upper-case cities, a zip prefix that lost its leading zero;
@@ -257,6 +258,9 @@ def make_dirty(out_dir, customers: int = 400, seed: int = 17) -> dict:
               product_category_name=lambda v: v.upper())
     duplicate(sellers, sellers.rows[0], seller_id=_pad, seller_state=str.lower)  # 1 of ~14 rows: 7 %, warns
     duplicate(translation, translation.rows[0], product_category_name=lambda v: " " + v.upper())
+
+    # geolocation has no duplicate rule: a repeated point is one more point of its prefix's median (not counted)
+    geo.rows.append(list(geo.rows[0]))
 
     # --- geolocation outside Brazil: Madrid, no coordinates, just east of the box (lng -34.5 > -34.7)
     for lat, lng in (("40.4168", "-3.7038"), ("", ""), ("-7.1", "-34.5")):

@@ -354,6 +354,14 @@ def test_text_quirks_are_read_and_normalised(dirty):
                  [short_zip]) == [("0" + raw_zip,)]
 
 
+def test_dirty_export_is_deterministic(tmp_path):
+    first = make_dirty_olist.make_dirty(tmp_path / "a", CUSTOMERS, SEED)
+    second = make_dirty_olist.make_dirty(tmp_path / "b", CUSTOMERS, SEED)
+    assert first == second
+    for name in [*FILES.values(), "PLANTED.json"]:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
 def test_reference_still_matches_the_clean_files_it_was_made_from(clean_dir):
     """On a clean export the documented rules change nothing: staged = read, and no rule but the generator's own."""
     for name in FILES:
@@ -441,4 +449,6 @@ def test_defect_stops_the_build_naming_its_test(case, clean_dir, shared_work, tm
     run = build_shared(shared_work, raw_dir, select)
     assert run.returncode != 0
     assert {uid.split(".")[2] for uid in run.failures()} == {node}
+    failed = next(r for r in run.run_results["results"] if r["unique_id"].split(".")[2] == node)
+    assert failed["failures"] == 1, failed  # the one planted row (or pair of rows)
     assert f"Failure in test {node}" in run.output
