@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .core import MissingMart, Page, Warehouse, esc, fmt_int, fmt_money, fmt_num, fmt_pct, kpis_html, table_html
+from .core import (
+    MissingMart, Page, Warehouse, esc, esc_list, fmt_int, fmt_money, fmt_num, fmt_pct, kpis_html, table_html,
+)
 
 SLUG = "lifetime_value"
 TITLE = "Lifetime value"
@@ -99,7 +101,7 @@ def _by_group(wh: Warehouse, page: Page) -> None:
             group by 1 order by total_clv desc
             """
         )
-        fig = go.Figure(go.Bar(x=states["grp"], y=states["total_clv"], marker_color="#059669",
+        fig = go.Figure(go.Bar(x=esc_list(states["grp"]), y=states["total_clv"], marker_color="#059669",
                                customdata=np.stack([states["customers"], states["mean_clv"]], axis=-1),
                                hovertemplate="%{x}: total %{y:,.2f}<br>%{customdata[0]:,} customers, "
                                              "mean %{customdata[1]:,.2f}<extra></extra>"))
@@ -115,7 +117,7 @@ def _by_group(wh: Warehouse, page: Page) -> None:
             group by 1 order by mean_clv desc
             """
         )
-        fig = go.Figure(go.Bar(x=segments["grp"], y=segments["mean_clv"], marker_color="#7c3aed",
+        fig = go.Figure(go.Bar(x=esc_list(segments["grp"]), y=segments["mean_clv"], marker_color="#7c3aed",
                                customdata=np.stack([segments["customers"], segments["total_clv"]], axis=-1),
                                hovertemplate="%{x}: mean %{y:,.2f}<br>%{customdata[0]:,} customers, "
                                              "total %{customdata[1]:,.2f}<extra></extra>"))

@@ -70,5 +70,5 @@ from customer_months
 left join expected
     on customer_months.customer_unique_id = expected.customer_unique_id
 where expected.customer_unique_id is null
-    or customer_months.cohort_month <> {{ month_start('expected.first_purchased_at') }}
-    or customer_months.first_purchase_state <> expected.customer_state
+    or customer_months.cohort_month is distinct from {{ month_start('expected.first_purchased_at') }}
+    or customer_months.first_purchase_state is distinct from expected.customer_state

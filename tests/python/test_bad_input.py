@@ -674,3 +674,14 @@ def test_empty_payments_fail_the_exclusion_rate_threshold(empty_tables):
     purchases = (~read_raw(empty_tables.raw_dir, "orders")["order_status"]
                  .isin(VARS["revenue_excluded_statuses"])).mean()
     assert dict(rules) == {"purchases_without_payment": pytest.approx(purchases)}
+
+
+def test_exclusion_rate_above_error_rate_fails_with_the_level_as_its_count(empty_tables):
+    """The README's error message: the count dbt prints is the highest threshold level (2), not the number of
+    rules over the threshold (here one rule, purchases_without_payment)."""
+    res = result(empty_tables.run, "data_quality_exclusion_rate_within_thresholds")
+    assert res["status"] == "fail" and res["failures"] == 2, res
+    assert "Got 2 results, configured to fail if >=2" in empty_tables.output
+    listed = query(empty_tables.run.db_path, 'select rule_name, threshold_level from "main_dbt_test__audit".'
+                                             '"data_quality_exclusion_rate_within_thresholds"')
+    assert listed == [("purchases_without_payment", 2)]

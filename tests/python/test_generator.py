@@ -8,9 +8,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from conftest import REAL_DIR, skip_or_fail
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DIR = ROOT / "data" / "sample"
-REAL_FULL_DIR = ROOT.parent / "shared" / "olist_real" / "full"
+REAL_FULL_DIR = REAL_DIR / "full"
 
 _spec = importlib.util.spec_from_file_location("generate_olist", ROOT / "scripts" / "generate_olist.py")
 gen = importlib.util.module_from_spec(_spec)
@@ -159,7 +161,7 @@ def test_sample_reads_back_with_typed_read_csv():
 def test_sample_has_no_real_ids():
     """Synthetic rows only: no seller, product or customer id of the real export."""
     if not REAL_FULL_DIR.exists():
-        pytest.skip(f"real Olist data not found at {REAL_FULL_DIR}")
+        skip_or_fail(f"real Olist data not found at {REAL_FULL_DIR}")
     con = _connect(SAMPLE_DIR)
     checks = [("s", "seller_id", "olist_sellers_dataset.csv"),
               ("pr", "product_id", "olist_products_dataset.csv"),

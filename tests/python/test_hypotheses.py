@@ -630,8 +630,10 @@ def test_each_hypothesis_is_a_model_and_the_mart_unions_them(sample_build):
     assert not re.search(r"macro hypothesis_h\d\d", (ROOT / "macros" / "hypotheses.sql").read_text())
 
 
-def test_analyses_render_the_same_figures_as_the_mart(sample_build, tmp_path):
-    """analyses/h01..h18 compile and run, and their detail reproduces the mart's values (no drift)."""
+def test_analyses_show_the_groups_of_the_pandas_reference(sample_build, tmp_path):
+    """analyses/h01..h18 compile and run, and the groups they mark as compared hold the units, means and shares
+    that pandas computes from the raw files. (Compared with the pandas reference, not with the mart: an analysis
+    re-renders its model's units CTE and group_stats_cte(), so agreeing with the mart proved nothing.)"""
     files = sorted(p.name for p in (ROOT / "analyses").glob("h*.sql"))
     catalog = query_df(sample_build.db_path, "select hypothesis_id, short_name from hypothesis_catalog")
     assert sorted(f"{i.lower()}_{s}.sql" for i, s in catalog.itertuples(index=False)) == files
@@ -640,21 +642,22 @@ def test_analyses_render_the_same_figures_as_the_mart(sample_build, tmp_path):
                   {"raw_data_dir": str(SAMPLE_DIR)})
     assert run.returncode == 0, run.output[-3000:]
     compiled = tmp_path / "target" / "compiled" / "customer_segmentation" / "analyses"
-    mart = _mart(sample_build).set_index("hypothesis_id")
+    expected = expected_results(Raw(SAMPLE_DIR))
     for name in files:
         detail = query_df(sample_build.db_path, (compiled / name).read_text())
         assert len(detail) > 0, name
-        row = mart.loc[re.match(r"h(\d\d)", name).group(0).upper()]
-        if row["method"] == "pearson correlation":
-            assert detail["n_units"].sum() == row["n"], name
+        ref = expected[re.match(r"h(\d\d)", name).group(0).upper()]
+        assert ref["n"] > 0, name  # the sample has data for every hypothesis
+        if "group_a" not in ref:  # correlations: one row per bin of units
+            assert detail["n_units"].sum() == ref["n"], name
             continue
         by_group = detail.set_index("group_label")
         value_col = "mean_value" if "mean_value" in by_group else "share"
-        assert set(by_group.index[by_group["is_compared"]]) == {row["group_a"], row["group_b"]}, name
+        assert set(by_group.index[by_group["is_compared"]]) == {ref["group_a"], ref["group_b"]}, name
         for side in ("a", "b"):
-            group = row[f"group_{side}"]
-            assert by_group.loc[group, value_col] == pytest.approx(row[f"value_{side}"], rel=1e-12), name
-            assert by_group.loc[group, "n_units"] == row[f"n_{side}"], name
+            group = ref[f"group_{side}"]
+            assert by_group.loc[group, value_col] == pytest.approx(ref[f"value_{side}"], rel=1e-9), name
+            assert by_group.loc[group, "n_units"] == ref[f"n_{side}"], name
 
 
 def test_report_page_shows_p_values_and_the_verdict_reason(planted):

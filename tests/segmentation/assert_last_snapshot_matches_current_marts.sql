@@ -46,23 +46,23 @@ full outer join current_marts
     on last_snapshot.customer_unique_id = current_marts.customer_unique_id
 where last_snapshot.customer_unique_id is null
     or current_marts.customer_unique_id is null
-    or last_snapshot.recency_days <> current_marts.recency_days
-    or last_snapshot.frequency <> current_marts.frequency
-    or last_snapshot.monetary <> current_marts.monetary
-    or last_snapshot.r_score <> current_marts.r_score
-    or last_snapshot.f_score <> current_marts.f_score
-    or last_snapshot.m_score <> current_marts.m_score
-    or last_snapshot.rfm_weighted <> current_marts.rfm_weighted
-    or last_snapshot.rfm_tier <> current_marts.rfm_tier
-    or last_snapshot.purchase_days <> current_marts.purchase_days
-    or last_snapshot.days_silent <> current_marts.days_silent
-    or last_snapshot.churn_probability <> current_marts.empirical_churn_probability_current
-    or last_snapshot.churn_risk <> current_marts.empirical_churn_risk_current
-    or current_marts.churn_probability <> current_marts.churn_probability_current
-    or current_marts.churn_risk <> current_marts.churn_risk_current
+    or last_snapshot.recency_days is distinct from current_marts.recency_days
+    or last_snapshot.frequency is distinct from current_marts.frequency
+    or last_snapshot.monetary is distinct from current_marts.monetary
+    or last_snapshot.r_score is distinct from current_marts.r_score
+    or last_snapshot.f_score is distinct from current_marts.f_score
+    or last_snapshot.m_score is distinct from current_marts.m_score
+    or last_snapshot.rfm_weighted is distinct from current_marts.rfm_weighted
+    or last_snapshot.rfm_tier is distinct from current_marts.rfm_tier
+    or last_snapshot.purchase_days is distinct from current_marts.purchase_days
+    or last_snapshot.days_silent is distinct from current_marts.days_silent
+    or last_snapshot.churn_probability is distinct from current_marts.empirical_churn_probability_current
+    or last_snapshot.churn_risk is distinct from current_marts.empirical_churn_risk_current
+    or current_marts.churn_probability is distinct from current_marts.churn_probability_current
+    or current_marts.churn_risk is distinct from current_marts.churn_risk_current
     or (current_marts.churn_model_used = 'empirical'
-        and (last_snapshot.churn_probability <> current_marts.churn_probability_current
-            or last_snapshot.churn_risk <> current_marts.churn_risk_current))
-    or last_snapshot.r_grid <> current_marts.r_grid
-    or last_snapshot.rfm_segment <> current_marts.rfm_segment
-    or last_snapshot.segment <> current_marts.segment
+        and (last_snapshot.churn_probability is distinct from current_marts.churn_probability_current
+            or last_snapshot.churn_risk is distinct from current_marts.churn_risk_current))
+    or last_snapshot.r_grid is distinct from current_marts.r_grid
+    or last_snapshot.rfm_segment is distinct from current_marts.rfm_segment
+    or last_snapshot.segment is distinct from current_marts.segment

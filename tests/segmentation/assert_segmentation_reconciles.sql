@@ -102,8 +102,8 @@ checks as (
     from {{ ref('customer_rfm') }} as customer_rfm
     inner join {{ ref('dim_customers') }} as dim_customers
         on customer_rfm.customer_unique_id = dim_customers.customer_unique_id
-    where customer_rfm.frequency <> dim_customers.purchase_count
-        or customer_rfm.monetary <> dim_customers.purchase_value
+    where customer_rfm.frequency is distinct from dim_customers.purchase_count
+        or customer_rfm.monetary is distinct from dim_customers.purchase_value
     union all
     select 'dim_customers purchasers', count(*) - (select customers from rfm)
     from {{ ref('dim_customers') }}
@@ -114,4 +114,4 @@ checks as (
 
 select *
 from checks
-where difference <> 0
+where difference is distinct from 0
