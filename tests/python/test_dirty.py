@@ -434,6 +434,9 @@ STOPPING = {
     "state_not_a_uf": ("customers", set_first("customers", "customer_state", "XX"),
                        "relationships_stg_olist__customers_customer_state__state_code__ref_brazil_states_",
                        ["brazil_states"]),
+    "seller_state_not_a_uf": ("sellers", set_first("sellers", "seller_state", "XX"),
+                              "relationships_stg_olist__sellers_seller_state__state_code__ref_brazil_states_",
+                              ["brazil_states"]),
     "review_score_out_of_range": ("order_reviews", set_first("order_reviews", "review_score", "6"),
                                   "accepted_range_stg_olist__order_reviews_review_score__5__1", []),
 }
