@@ -407,8 +407,8 @@ def planted_purchases() -> dict[str, list[date]]:
     return out
 
 
-def build_churn(raw_dir: Path, work: Path):
-    run = run_dbt(["build", "--indirect-selection", "cautious", "--select", *CHURN_SELECT], work / "warehouse.duckdb",
+def build_churn(raw_dir: Path, work: Path, select: list[str] = CHURN_SELECT):
+    run = run_dbt(["build", "--indirect-selection", "cautious", "--select", *select], work / "warehouse.duckdb",
                   work, {"raw_data_dir": str(raw_dir)})
     assert run.returncode == 0, run.output[-5000:]
     return run
@@ -484,7 +484,9 @@ def test_purchases_after_a_month_end_change_nothing_up_to_it(sample_build, tmp_p
     pd.concat([customers, pd.DataFrame(new_customers)]).to_csv(raw / FILES["customers"], index=False)
     pd.concat([payments, pd.DataFrame(new_payments)]).to_csv(raw / FILES["order_payments"], index=False)
 
-    run = build_churn(raw, tmp_path / "build")
+    # only the tables compared (and their parents): none of them reads the BTYD fits, which the 40 returning
+    # customers appended here would otherwise trigger (the sample alone has too few repeat customers to fit)
+    run = build_churn(raw, tmp_path / "build", ["+segment_snapshots", "+int_churn__gap_survival", "+int_churn__bucket_pools"])
     tables = {
         "segment_snapshots": "snapshot_month, customer_unique_id",
         "int_churn__gap_survival": "snapshot_month, churn_bucket, gap_days",
