@@ -508,11 +508,7 @@ def test_purchases_after_a_month_end_change_nothing_up_to_it(sample_build, tmp_p
 # sample, so the BTYD models are identified; half the history held out so month ends with a whole horizon lie
 # after the backtest's calibration_end.
 BTYD_PLANTED = {"btyd_r": 0.55, "btyd_alpha": 10.6, "btyd_s": 0.61, "btyd_beta": 11.7}
-# The time limit: on these data the Pareto/NBD fit of the calibration period (744 customers) runs into the
-# default 120 s limit (timed_out, so not identified) while every other fit takes a few seconds; at 40 s it still
-# times out, 80 s sooner, in the fixture and again in the calibration-end rerun. The tests accept any set of
-# identified models (the others must say "not scored: not identified").
-BTYD_VARS = {"clv_backtest_holdout_share": 0.5, "churn_model": "auto", "clv_fit_time_limit_seconds": 40}
+BTYD_VARS = {"clv_backtest_holdout_share": 0.5, "churn_model": "auto"}
 TIME_UNIT = VARS["clv_time_unit_days"]
 
 
