@@ -32,7 +32,7 @@ import pytest
 import yaml
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from conftest import ROOT, SAMPLE_DIR, query, query_df, run_dbt
+from conftest import ROOT, SAMPLE_DIR, prefetchable, query, query_df, run_dbt
 from raw_olist import FILES, orders_with_customers
 
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -414,11 +414,16 @@ def build_churn(raw_dir: Path, work: Path, select: list[str] = CHURN_SELECT):
     return run
 
 
-@pytest.fixture(scope="module")
-def planted(tmp_path_factory):
-    work = tmp_path_factory.mktemp("churn_planted")
+@prefetchable("churn_planted", "planted", __file__)
+def _build_planted(work: Path):
     write_planted(work / "raw", planted_purchases())
     return build_churn(work / "raw", work / "build")
+
+
+@pytest.fixture(scope="module")
+def planted(prefetch):
+    """Built in the background (conftest.Prefetch)."""
+    return prefetch.result("churn_planted")
 
 
 def test_planted_longer_silence_means_lower_return_probability(planted):
@@ -512,16 +517,21 @@ BTYD_VARS = {"clv_backtest_holdout_share": 0.5, "churn_model": "auto"}
 TIME_UNIT = VARS["clv_time_unit_days"]
 
 
-@pytest.fixture(scope="module")
-def btyd_planted(tmp_path_factory):
+@prefetchable("churn_btyd_planted", "btyd_planted", __file__)
+def _build_btyd_planted(work: Path):
     from generate_olist import generate
 
-    work = tmp_path_factory.mktemp("churn_btyd")
     generate(3000, 11, work / "raw", **BTYD_PLANTED)
     run = run_dbt(["build", "--indirect-selection", "cautious", "--select", *CHURN_SELECT],
                   work / "build" / "warehouse.duckdb", work / "build", {"raw_data_dir": str(work / "raw"), **BTYD_VARS})
     assert run.returncode == 0, run.output[-5000:]
     return run, work / "raw"
+
+
+@pytest.fixture(scope="module")
+def btyd_planted(prefetch):
+    """Built in the background (conftest.Prefetch)."""
+    return prefetch.result("churn_btyd_planted")
 
 
 def _btyd_summary(days: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:

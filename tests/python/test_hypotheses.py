@@ -24,7 +24,7 @@ import pytest
 import yaml
 from scipy import stats
 
-from conftest import SAMPLE_DIR, query_df, run_dbt
+from conftest import SAMPLE_DIR, prefetchable, query_df, run_dbt
 from hypothesis_planted import write_planted
 from raw_olist import orders_with_customers, read
 
@@ -413,16 +413,21 @@ def _mart(run) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 # builds
 
-@pytest.fixture(scope="module")
-def planted(tmp_path_factory):
-    """dbt build of hypothesis_results and its parents on the planted export."""
-    work = tmp_path_factory.mktemp("planted_hypotheses")
+@prefetchable("hypotheses_planted", "planted", __file__)
+def _build_planted(work: Path):
     raw_dir = work / "raw"
     write_planted(raw_dir, SAMPLE_DIR)
     run = run_dbt(["build", "--select", "+hypothesis_results", "--indirect-selection", "cautious"],
                   work / "warehouse.duckdb", work, {"raw_data_dir": str(raw_dir)})
     assert run.returncode == 0, run.output[-4000:]
     return run, raw_dir
+
+
+@pytest.fixture(scope="module")
+def planted(prefetch):
+    """dbt build of hypothesis_results and its parents on the planted export (built in the background:
+    conftest.Prefetch)."""
+    return prefetch.result("hypotheses_planted")
 
 
 # ---------------------------------------------------------------------------------------------
