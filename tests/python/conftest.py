@@ -128,7 +128,8 @@ def any_build(request) -> tuple[DbtRun, Path]:
 
 PREFETCH_BUILDERS: dict[str, Callable[[Path], object]] = {}
 PREFETCH_USERS: dict[str, tuple[str | None, str]] = {}  # job -> (test module file or None = any, fixture name)
-PREFETCH_ORDER = ["real_subset_build", "churn_planted", "churn_btyd_planted", "clv_planted", "hypotheses_planted"]
+PREFETCH_ORDER = ["real_subset_build", "bad_empty_tables", "churn_planted", "churn_btyd_planted", "clv_planted",
+                  "hypotheses_planted", "segmentation_variant"]
 
 
 def prefetchable(job: str, fixture: str, module: str | None = None):
