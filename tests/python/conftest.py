@@ -1,7 +1,8 @@
 """Shared pytest fixtures: run `dbt build` into throw-away DuckDB files and read the results.
 
 The sample build and the real-subset build are session-scoped: every test module reuses the
-same two warehouses, so the suite pays for each build once.
+same two warehouses, so the suite pays for each build once. The real-subset build and a few modules'
+planted-data builds run in one background thread while the tests run (Prefetch, at the end).
 """
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 import pytest
@@ -90,11 +93,7 @@ def query_df(db_path: Path, sql: str):
 
 
 def _build(tmp_path_factory, name: str, raw_dir: Path) -> DbtRun:
-    work = tmp_path_factory.mktemp(name)
-    run = run_dbt(["build"], work / "warehouse.duckdb", work, {"raw_data_dir": str(raw_dir)})
-    if run.returncode != 0:
-        pytest.fail(f"dbt build on {raw_dir} failed:\n{run.output[-6000:]}")
-    return run
+    return _build_in(tmp_path_factory.mktemp(name), raw_dir)
 
 
 @pytest.fixture(scope="session")
@@ -105,12 +104,20 @@ def sample_build(tmp_path_factory) -> DbtRun:
     return _build(tmp_path_factory, "sample", SAMPLE_DIR)
 
 
+def _build_in(work: Path, raw_dir: Path) -> DbtRun:
+    run = run_dbt(["build"], work / "warehouse.duckdb", work, {"raw_data_dir": str(raw_dir)})
+    if run.returncode != 0:
+        pytest.fail(f"dbt build on {raw_dir} failed:\n{run.output[-6000:]}")
+    return run
+
+
 @pytest.fixture(scope="session")
-def real_subset_build(tmp_path_factory) -> DbtRun:
-    """dbt build on ../shared/olist_real/subset (skipped where that folder is absent; fails under CI=true)."""
+def real_subset_build(prefetch) -> DbtRun:
+    """dbt build on ../shared/olist_real/subset (skipped where that folder is absent; fails under CI=true);
+    started in the background."""
     if not REAL_SUBSET_DIR.exists():
         skip_or_fail(f"real Olist subset not found at {REAL_SUBSET_DIR}: real-data tests skipped")
-    return _build(tmp_path_factory, "real_subset", REAL_SUBSET_DIR)
+    return prefetch.result("real_subset_build")
 
 
 @pytest.fixture(scope="session", params=["sample", "real_subset"])
@@ -119,3 +126,76 @@ def any_build(request) -> tuple[DbtRun, Path]:
     if request.param == "sample":
         return request.getfixturevalue("sample_build"), SAMPLE_DIR
     return request.getfixturevalue("real_subset_build"), REAL_SUBSET_DIR
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Prefetch: the warehouses of a few fixtures are built in ONE background thread while the tests run
+# ------------------------------------------------------------------------------------------------------------
+# Each dbt run is a subprocess with its own DuckDB file and folders, and most of a run is dbt's single-threaded
+# parse and node overhead: on two cores a second build next to the tests nearly halves its cost (the pattern of
+# test_transactions' Jobs). At most two dbt builds at a time (the tests' own + this thread); no pytest-xdist.
+# A module registers a builder (work_dir -> result) under its fixture's name at import; the session starts the
+# builders of the fixtures the collected tests use, in PREFETCH_ORDER (the order the modules need them); a
+# fixture that asks for one gets its result (waiting if need be), or builds it inline when it was not started.
+# A builder's failure is raised in the test that uses the fixture, as if the fixture had built it.
+
+PREFETCH_BUILDERS: dict[str, Callable[[Path], object]] = {}
+PREFETCH_USERS: dict[str, tuple[str | None, str]] = {}  # job -> (test module file or None = any, fixture name)
+PREFETCH_ORDER = ["real_subset_build", "bad_empty_tables", "churn_planted", "churn_btyd_planted", "clv_planted",
+                  "hypotheses_planted", "segmentation_variant"]
+
+
+def prefetchable(job: str, fixture: str, module: str | None = None):
+    """Decorator: register `builder(work_dir)` as background job `job`, started when a collected test of `module`
+    (a file name; None = any) uses `fixture`."""
+    def register(builder):
+        PREFETCH_BUILDERS[job] = builder
+        PREFETCH_USERS[job] = (module and Path(module).name, fixture)
+        return builder
+    return register
+
+
+class Prefetch:
+    def __init__(self, factory):
+        self.factory = factory
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
+        self.futures: dict[str, Future] = {}
+
+    def start(self, job: str) -> None:
+        work = self.factory.mktemp(job)  # in the main thread
+        self.futures[job] = self.pool.submit(PREFETCH_BUILDERS[job], work)
+
+    def result(self, job: str):
+        """The job's result: from the background thread if it was started, else built here and now."""
+        future = self.futures.pop(job, None)
+        if future is None:
+            return PREFETCH_BUILDERS[job](self.factory.mktemp(job))
+        return future.result()
+
+
+@pytest.fixture(scope="session")
+def prefetch(request, tmp_path_factory):
+    runner = Prefetch(tmp_path_factory)
+    used = set()
+    for item in request.session.items:
+        for name in getattr(item, "fixturenames", ()):
+            used |= {(None, name), (Path(str(item.fspath)).name, name)}
+            if name == "any_build":
+                used.add((None, "real_subset_build"))
+    for job in PREFETCH_ORDER:
+        if job == "real_subset_build" and not REAL_SUBSET_DIR.exists():
+            continue  # the fixture skips
+        if job in PREFETCH_BUILDERS and PREFETCH_USERS[job] in used:
+            runner.start(job)
+    yield runner
+    runner.pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _start_prefetch(prefetch):
+    """Starts the background builds with the first test."""
+
+
+@prefetchable("real_subset_build", "real_subset_build")
+def _build_real_subset(work: Path) -> DbtRun:
+    return _build_in(work, REAL_SUBSET_DIR)

@@ -41,7 +41,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REAL_SUBSET_DIR, ROOT, SAMPLE_DIR, DbtRun, query, run_dbt
+from conftest import REAL_SUBSET_DIR, ROOT, SAMPLE_DIR, DbtRun, prefetchable, query, run_dbt
 from raw_olist import FILES
 
 BASE_DIR = SAMPLE_DIR if SAMPLE_DIR.exists() else REAL_SUBSET_DIR
@@ -172,7 +172,11 @@ class Case:
 
 def build_case(tmp_path_factory, name: str, mutate, good_db: Path | None = None, select=CORE_SELECT,
                dbt_vars: dict | None = None) -> Case:
-    work = tmp_path_factory.mktemp(name)
+    return build_case_in(tmp_path_factory.mktemp(name), mutate, good_db, select, dbt_vars)
+
+
+def build_case_in(work: Path, mutate, good_db: Path | None = None, select=CORE_SELECT,
+                  dbt_vars: dict | None = None) -> Case:
     raw_dir = copy_raw(work / "raw")
     mutate(raw_dir)
     db = work / "warehouse.duckdb"
@@ -648,9 +652,15 @@ ALL_MODELS_AND_THRESHOLD = [
 ]
 
 
+@prefetchable("bad_empty_tables", "empty_tables", __file__)
+def _build_empty_tables(work: Path) -> Case:
+    return build_case_in(work, mutate_empty_tables, select=ALL_MODELS_AND_THRESHOLD)
+
+
 @pytest.fixture(scope="module")
-def empty_tables(tmp_path_factory) -> Case:
-    return build_case(tmp_path_factory, "bad_empty_tables", mutate_empty_tables, select=ALL_MODELS_AND_THRESHOLD)
+def empty_tables(prefetch) -> Case:
+    """Built in the background (conftest.Prefetch): it starts from no warehouse."""
+    return prefetch.result("bad_empty_tables")
 
 
 def test_empty_reviews_geolocation_payments_build_every_model(empty_tables):

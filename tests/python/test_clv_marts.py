@@ -5,12 +5,14 @@ model the data do not identify) on the sample, the real subset and planted data.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
-from conftest import ROOT, query, query_df
+from conftest import ROOT, prefetchable, query, query_df
 from raw_olist import orders_with_customers
 
 VARS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
@@ -111,8 +113,8 @@ def test_p_alive_only_from_identified_models(any_build):
 PLANTED = {"btyd_r": 0.6, "btyd_alpha": 8.0, "btyd_s": 0.8, "btyd_beta": 8.0}
 
 
-@pytest.fixture(scope="module")
-def planted_build(tmp_path_factory):
+@prefetchable("clv_planted", "planted_build", __file__)
+def _build_planted(work: Path):
     import sys
 
     sys.path.insert(0, str(ROOT / "scripts"))
@@ -120,7 +122,6 @@ def planted_build(tmp_path_factory):
 
     from conftest import run_dbt
 
-    work = tmp_path_factory.mktemp("clv_planted")
     generate(4000, 11, work / "raw", **PLANTED)
     # seeds and models only: the data tests of these models run in the sample and real-subset builds
     run = run_dbt(
@@ -129,6 +130,12 @@ def planted_build(tmp_path_factory):
     )
     assert run.returncode == 0, run.output[-5000:]
     return run
+
+
+@pytest.fixture(scope="module")
+def planted_build(prefetch):
+    """Built in the background (conftest.Prefetch)."""
+    return prefetch.result("clv_planted")
 
 
 def test_identified_model_feeds_p_alive_and_matches_the_library(planted_build):

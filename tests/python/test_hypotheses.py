@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -23,7 +24,7 @@ import pytest
 import yaml
 from scipy import stats
 
-from conftest import SAMPLE_DIR, query_df, run_dbt
+from conftest import SAMPLE_DIR, prefetchable, query_df, run_dbt
 from hypothesis_planted import write_planted
 from raw_olist import orders_with_customers, read
 
@@ -412,16 +413,21 @@ def _mart(run) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 # builds
 
-@pytest.fixture(scope="module")
-def planted(tmp_path_factory):
-    """dbt build of hypothesis_results and its parents on the planted export."""
-    work = tmp_path_factory.mktemp("planted_hypotheses")
+@prefetchable("hypotheses_planted", "planted", __file__)
+def _build_planted(work: Path):
     raw_dir = work / "raw"
     write_planted(raw_dir, SAMPLE_DIR)
     run = run_dbt(["build", "--select", "+hypothesis_results", "--indirect-selection", "cautious"],
                   work / "warehouse.duckdb", work, {"raw_data_dir": str(raw_dir)})
     assert run.returncode == 0, run.output[-4000:]
     return run, raw_dir
+
+
+@pytest.fixture(scope="module")
+def planted(prefetch):
+    """dbt build of hypothesis_results and its parents on the planted export (built in the background:
+    conftest.Prefetch)."""
+    return prefetch.result("hypotheses_planted")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -638,6 +644,11 @@ def test_analyses_show_the_groups_of_the_pandas_reference(sample_build, tmp_path
     catalog = query_df(sample_build.db_path, "select hypothesis_id, short_name from hypothesis_catalog")
     assert sorted(f"{i.lower()}_{s}.sql" for i, s in catalog.itertuples(index=False)) == files
 
+    # the sample build's --vars and warehouse file: dbt can reuse that build's saved parse (it checks itself
+    # that vars, profile and every project file are unchanged, else it parses afresh)
+    (tmp_path / "target").mkdir()
+    shutil.copyfile(sample_build.db_path.parent / "target" / "partial_parse.msgpack",
+                    tmp_path / "target" / "partial_parse.msgpack")
     run = run_dbt(["compile", "--select", "path:analyses"], sample_build.db_path, tmp_path,
                   {"raw_data_dir": str(SAMPLE_DIR)})
     assert run.returncode == 0, run.output[-3000:]

@@ -10,12 +10,13 @@ included, population standard deviation) are rebuilt from the files.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ROOT, SAMPLE_DIR, query, query_df, run_dbt
+from conftest import ROOT, SAMPLE_DIR, prefetchable, query, query_df, run_dbt
 from raw_olist import orders_with_customers, read
 
 DEFAULTS = {
@@ -272,9 +273,9 @@ VARIANT = {
 }
 
 
-def test_every_rule_follows_its_var(tmp_path):
-    """Rebuild the segmentation marts on the (small) sample with every rule changed and an explicit
-    analysis date, then recheck them against pandas run with the same rules."""
+@prefetchable("segmentation_variant", "variant_build", __file__)
+def _build_variant(work: Path):
+    """The segmentation marts on the (small) sample with every rule changed and an explicit analysis date."""
     raw_dir = SAMPLE_DIR
     if not raw_dir.exists():
         pytest.fail(f"bundled sample missing at {raw_dir}")
@@ -289,8 +290,21 @@ def test_every_rule_follows_its_var(tmp_path):
             "--exclude", "test_type:data,path:models/staging", "test_type:data,path:models/intermediate",
             "test_type:data,path:models/marts/core", "test_type:data,path:tests/reconciliation",
         ],
-        tmp_path / "warehouse.duckdb", tmp_path, dbt_vars,
+        work / "warehouse.duckdb", work, dbt_vars,
     )
+    return run, raw_dir, analysis_date, dbt_vars
+
+
+@pytest.fixture(scope="module")
+def variant_build(prefetch):
+    """Built in the background (conftest.Prefetch)."""
+    return prefetch.result("segmentation_variant")
+
+
+def test_every_rule_follows_its_var(variant_build):
+    """Rebuild the segmentation marts on the (small) sample with every rule changed and an explicit
+    analysis date, then recheck them against pandas run with the same rules."""
+    run, raw_dir, analysis_date, dbt_vars = variant_build
     assert run.returncode == 0, run.output[-4000:]
     expected = reference_segments(raw_dir, **{k: v for k, v in dbt_vars.items() if k != "raw_data_dir"})
     rfm = mart(run.db_path, "customer_rfm")
