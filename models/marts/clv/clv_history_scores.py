@@ -11,12 +11,12 @@ import segmentation_ml as ml
 def model(dbt, session):
     dbt.config(materialized="table")
     settings = ml.clv_pipeline.config_from(dbt.config.get("clv_settings"))
-    summary = ml.clv_pipeline.read_summary(dbt.ref("int_clv__customer_summary"), ml.clv_pipeline.SCORE_COLUMNS)
+    history = ml.clv_pipeline.read_histories(dbt.ref("int_clv__customer_summary"))
     backtest = ml.clv_pipeline.read_summary(dbt.ref("int_clv__backtest_summary"), ml.clv_pipeline.BACKTEST_COLUMNS)
     fits = ml.clv_pipeline.fits_from_table(dbt.ref("clv_model_fit").df())
     selection = dbt.ref("clv_model_selection").df().iloc[0]
     return ml.clv_pipeline.history_scores_table(
-        summary,
+        history,
         fits,
         selection,
         ml.clv_pipeline.empirical_rates(backtest, settings.empirical_min_customers),
