@@ -42,17 +42,7 @@ _spec = importlib.util.spec_from_file_location("generate_olist", Path(__file__).
 generate_olist = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(generate_olist)
 
-FILES = {
-    "orders": "olist_orders_dataset.csv",
-    "order_items": "olist_order_items_dataset.csv",
-    "order_payments": "olist_order_payments_dataset.csv",
-    "order_reviews": "olist_order_reviews_dataset.csv",
-    "customers": "olist_customers_dataset.csv",
-    "products": "olist_products_dataset.csv",
-    "sellers": "olist_sellers_dataset.csv",
-    "geolocation": "olist_geolocation_dataset.csv",
-    "category_translation": "product_category_name_translation.csv",
-}
+FILES = generate_olist.FILES  # the nine Olist file names
 REVIEW_TEXT = 'Chegou rápido,\nmas a caixa veio "amassada", nota 3\r\nrecomendo'
 # files written with a UTF-8 BOM, with CRLF line ends
 BOM_FILES = ("orders", "customers", "order_reviews")
