@@ -30,7 +30,7 @@ reports: $(STAMP)
 demo: build reports
 
 test: $(STAMP) test-deps
-	$(BIN)/python -m pytest tests/python -rs
+	$(BIN)/python -m pytest tests/python -rs --durations=25
 
 # The browser test of the reports needs headless Chromium (Debian packages chromium, chromium-driver).
 # Installed here when missing and running as root (CI); otherwise that test skips (fails when CI=true).
