@@ -101,7 +101,7 @@ final as (
         case
             when gamma_gamma_is_identified then 'Gamma-Gamma is identified.'
             else 'Gamma-Gamma is not identified (' || coalesce(gamma_gamma_reason, 'not fit')
-                || '): expected order value is the shop''s mean money per repeat purchase day (per purchase day when nobody repeated), the same for every customer.'
+                || {{ sql_string("): expected order value is the shop's mean money per repeat purchase day (per purchase day when nobody repeated), the same for every customer.") }}
         end as spend_reason
     from chosen
 
