@@ -9,12 +9,17 @@ STAMP := $(VENV)/.requirements-installed
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: demo test test-deps build reports docs bench bench-10m clean
+.PHONY: demo test test-deps test-engines build reports docs bench bench-10m clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
+
+ENGINES_STAMP := $(VENV)/.requirements-engines-installed
+$(ENGINES_STAMP): $(STAMP) requirements-engines.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-engines.txt
+	touch $(ENGINES_STAMP)
 
 # Atomic build: scripts/safe_build.py runs `dbt build $(DBT_ARGS)` on a copy of the warehouse and swaps it in
 # only when everything passed (a failing build leaves the previous marts intact). Your own export:
@@ -31,6 +36,13 @@ demo: build reports
 
 test: $(STAMP) test-deps
 	$(BIN)/python -m pytest tests/python -rs --durations=25
+
+# The other engines (README "Other engines"): builds the sample on DuckDB, PostgreSQL (scripts/start_postgres.sh)
+# and Spark (local pyspark, Java 17), without the dbt Python models, and compares every mart with the DuckDB build
+# (scripts/compare_engines.py). Not part of `make test` yet. One engine: make test-engines ENGINES=postgres
+ENGINES ?= postgres,spark
+test-engines: $(ENGINES_STAMP)
+	$(BIN)/python scripts/test_engines.py --engines $(ENGINES)
 
 # The browser test of the reports needs headless Chromium (Debian packages chromium, chromium-driver).
 # Installed here when missing and running as root (CI); otherwise that test skips (fails when CI=true).

@@ -39,3 +39,47 @@
 {% macro postgres__cte_inlined() -%}
     {{ return('not materialized') }}
 {%- endmacro %}
+
+
+{#- Text of a double rounded to `digits` decimal places, spelled as DuckDB casts a double to text: the shortest
+    digits that read back as the same double, ".0" on whole numbers, an exponent below 1e-4 ("5e-05"). DuckDB
+    renders the expression itself; PostgreSQL has no round(double precision, integer) and prints whole doubles
+    without ".0", so it rounds as numeric and appends the ".0". -#}
+{% macro rounded_text(expr, digits) -%}
+    {{ return(adapter.dispatch('rounded_text')(expr, digits)) }}
+{%- endmacro %}
+
+{% macro default__rounded_text(expr, digits) -%}
+    cast(round({{ expr }}, {{ digits }}) as {{ dbt.type_string() }})
+{%- endmacro %}
+
+{% macro postgres__rounded_text(expr, digits) -%}
+    {%- set text -%}
+        cast(cast(round(cast({{ expr }} as numeric), {{ digits }}) as double precision) as text)
+    {%- endset -%}
+    (case when {{ text }} ~ '^-?[0-9]+$' then {{ text }} || '.0' else {{ text }} end)
+{%- endmacro %}
+
+
+{#- A string literal of `text`, its quotes escaped as the engine wants them: doubled on DuckDB and PostgreSQL,
+    backslash-escaped on Spark (where 'a''b' is two adjacent literals, "ab"). dbt.escape_single_quotes
+    dispatches per adapter. -#}
+{% macro sql_string(text) -%}
+    '{{ dbt.escape_single_quotes(text) }}'
+{%- endmacro %}
+
+
+{#- numerator / denominator for decimal operands, in double precision on every engine. DuckDB and PostgreSQL
+    divide decimals exactly enough (DuckDB in double); Spark's decimal division keeps 6 decimal places once the
+    precision runs out (decimal(38, 2) / decimal(38, 2) -> decimal(38, 6)), so shares lost their digits there. -#}
+{% macro decimal_ratio(numerator, denominator) -%}
+    {{ return(adapter.dispatch('decimal_ratio')(numerator, denominator)) }}
+{%- endmacro %}
+
+{% macro default__decimal_ratio(numerator, denominator) -%}
+    {{ numerator }} / {{ denominator }}
+{%- endmacro %}
+
+{% macro spark__decimal_ratio(numerator, denominator) -%}
+    cast({{ numerator }} as double) / cast({{ denominator }} as double)
+{%- endmacro %}

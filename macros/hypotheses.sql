@@ -19,5 +19,5 @@
 {% macro hypothesis_header(hypothesis_id, grain, metric) -%}
     cast('{{ hypothesis_id }}' as {{ dbt.type_string() }}) as hypothesis_id,
         cast('{{ grain }}' as {{ dbt.type_string() }}) as grain,
-        cast('{{ metric | replace("'", "''") }}' as {{ dbt.type_string() }}) as metric
+        cast({{ sql_string(metric) }} as {{ dbt.type_string() }}) as metric
 {%- endmacro %}

@@ -297,7 +297,7 @@ rfm_segment_cells as (
     total is 0): the input of segmentation_abc_class. -#}
 {% macro segmentation_abc_share(monetary_before, monetary_total) -%}
     cast(
-        case when {{ monetary_total }} > 0 then ({{ monetary_before }}) / {{ monetary_total }} else 0 end
+        case when {{ monetary_total }} > 0 then {{ decimal_ratio('(' ~ monetary_before ~ ')', monetary_total) }} else 0 end
         as {{ type_double() }}
     )
 {%- endmacro %}

@@ -218,7 +218,7 @@ pair as (
         case
             {%- for label in [group_a, group_b] %}
             when coalesce(sum(case when group_label = '{{ label }}' then n_units end), 0) < {{ var('hypothesis_min_group_size') }}
-                then 'group ''{{ label }}'' has ' || cast(coalesce(sum(case when group_label = '{{ label }}' then n_units end), 0) as {{ dbt.type_string() }})
+                then {{ sql_string("group '" ~ label ~ "' has ") }} || cast(coalesce(sum(case when group_label = '{{ label }}' then n_units end), 0) as {{ dbt.type_string() }})
                     || ' units, fewer than hypothesis_min_group_size ({{ var('hypothesis_min_group_size') }})'
             {%- endfor %}
         end as insufficient_reason
@@ -493,7 +493,7 @@ compared as (
         cast('{{ effect_measure }}' as {{ txt }}) as effect_size_measure,
         cast({{ var('hypothesis_min_effect_size')[effect_measure] }} as {{ dbl }}) as min_effect_size,
         cast(case when n > 0 then insufficient_reason end as {{ txt }}) as insufficient_reason,
-        cast('{{ verdict_rule | replace("'", "''") }}' as {{ txt }}) as verdict_rule
+        cast({{ sql_string(verdict_rule) }} as {{ txt }}) as verdict_rule
     from raw_p
 
 )

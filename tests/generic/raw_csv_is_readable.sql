@@ -9,7 +9,8 @@
          "CSV Error on Line: N ... Error when converting column "x"" and the file path, instead of later
          in a staging model. A non-UTF-8 file fails the same way ("This file is not utf-8 encoded").
     The implementations live in macros/raw_csv_is_readable.sql (adapter.dispatch: DuckDB reads the files; on
-    other adapters, where sources are real tables, the default implementation passes). -#}
+    other adapters the sources are warehouse tables loaded by scripts/load_raw.py, which checks the files with the
+    same messages; there the test checks the loaded table: it exists, with every typed column, each of its type family). -#}
 {% test raw_csv_is_readable(model) %}
     {{ return(adapter.dispatch('test_raw_csv_is_readable')(model)) }}
 {% endtest %}

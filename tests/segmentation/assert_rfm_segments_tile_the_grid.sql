@@ -44,7 +44,7 @@ cell_matches as (
 )
 
 select
-    'cell r_grid ' || cast(r_grid as varchar) || ', ' || cast(purchases as varchar) || ' purchases' as problem,
+    'cell r_grid ' || cast(r_grid as {{ dbt.type_string() }}) || ', ' || cast(purchases as {{ dbt.type_string() }}) || ' purchases' as problem,
     matching_segments as found
 from cell_matches
 where matching_segments <> 1

@@ -91,7 +91,7 @@ final as (
                 then 'No transaction model was identified on both the whole history and the backtest calibration period: expected purchases are empirical and P(alive) is not reported.'
             when requested_model = 'auto'
                 then best_model || ' is identified and had the smallest backtest tracking error ('
-                    || cast(round(100 * best_tracking_mape, 1) as {{ dbt.type_string() }}) || ' %).'
+                    || {{ rounded_text('100 * best_tracking_mape', 1) }} || ' %).'
             when requested_is_identified
                 then requested_model || ' (var clv_model) is identified.'
             else requested_model || ' (var clv_model) is not identified: ' || coalesce(requested_reason, 'not fit')
@@ -101,7 +101,7 @@ final as (
         case
             when gamma_gamma_is_identified then 'Gamma-Gamma is identified.'
             else 'Gamma-Gamma is not identified (' || coalesce(gamma_gamma_reason, 'not fit')
-                || '): expected order value is the shop''s mean money per repeat purchase day (per purchase day when nobody repeated), the same for every customer.'
+                || {{ sql_string("): expected order value is the shop's mean money per repeat purchase day (per purchase day when nobody repeated), the same for every customer.") }}
         end as spend_reason
     from chosen
 

@@ -118,7 +118,8 @@ filled as (
         spine.cohort_size,
         spine.analysis_date,
         coalesce(activity.active_customers, 0) as active_customers,
-        coalesce(activity.revenue, 0) as revenue
+        -- money keeps two decimals on every engine (PostgreSQL's sum of numeric has no fixed scale)
+        cast(coalesce(activity.revenue, 0) as decimal(38, 2)) as revenue
     from spine
     left join activity
         on spine.cohort_month = activity.cohort_month

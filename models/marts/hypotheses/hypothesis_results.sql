@@ -262,9 +262,9 @@ worded as (
         case when decision in ('no data', 'insufficient data', 'supported') then decision else 'not supported' end as verdict,
         case
             when p_value_adjusted < 0.000001 then '< 0.000001'
-            else cast(round(p_value_adjusted, 6) as {{ dbt.type_string() }})
+            else {{ rounded_text('p_value_adjusted', 6) }}
         end as p_text,
-        cast(round(abs(effect_size), 4) as {{ dbt.type_string() }}) as effect_text
+        {{ rounded_text('abs(effect_size)', 4) }} as effect_text
     from decided
 
 ),
@@ -303,7 +303,7 @@ final as (
         case worded.decision
             when 'no data' then 'no unit has the data the hypothesis needs'
             when 'insufficient data' then coalesce(worded.insufficient_reason, 'the test statistic cannot be computed')
-            when 'wrong direction' then 'the estimate ' || cast(round(worded.estimate, 6) as {{ dbt.type_string() }})
+            when 'wrong direction' then 'the estimate ' || {{ rounded_text('worded.estimate', 6) }}
                 || ' is not ' || worded.expected_direction || ' as the hypothesis predicts'
             when 'not significant' then 'Holm-adjusted p-value ' || worded.p_text || ' is not below {{ alpha }}'
             when 'effect too small' then 'Holm-adjusted p-value ' || worded.p_text || ' is below {{ alpha }}, but |'

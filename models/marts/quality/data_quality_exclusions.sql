@@ -303,7 +303,7 @@ items_of_unknown_products as (
         'defaulted' as outcome,
         count(*) as affected_rows,
         coalesce(sum(order_items.price + order_items.freight_value), 0) as affected_value,
-        'Items whose product_id is not in the products file: kept, category ''uncategorized''.' as rule_description
+        {{ sql_string("Items whose product_id is not in the products file: kept, category 'uncategorized'.") }} as rule_description
     from order_items
     left join products
         on order_items.product_id = products.product_id
@@ -408,12 +408,12 @@ transaction_rules as (
     union all
     select 'cancelled', 'transactions_cancelled_lines', 'reported',
         'Lines of orders cancelled by var transactions_cancelled_order_id_prefix or a status in var '
-        || 'revenue_excluded_statuses: not purchases; their absolute money is the customer''s returns_value '
+        || {{ sql_string("revenue_excluded_statuses: not purchases; their absolute money is the customer's returns_value ") }}
         || '(affected_value is the money as in the file, negative for negative quantities).'
     union all
     select 'return', 'transactions_returned_lines', 'reported',
         'Lines with a negative quantity or amount in an order that is not cancelled (returns, corrections): not '
-        || 'purchases; their absolute money is the customer''s returns_value, never netted into monetary.'
+        || {{ sql_string("purchases; their absolute money is the customer's returns_value, never netted into monetary.") }}
     union all
     select 'non_positive_price', 'transactions_non_positive_price_lines', 'excluded',
         'Lines with a zero or negative unit price (or a zero amount) or a zero quantity: free items, adjustments; '

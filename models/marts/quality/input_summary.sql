@@ -24,15 +24,15 @@ final as (
     select
         '{{ input_format() }}' as input_format,
         {%- if input_format() == 'transactions' %}
-        '{{ var("transactions_path") | replace("'", "''") }}' as input_location,
-        '{{ transactions_columns() | tojson | replace("'", "''") }}' as column_map,
+        {{ sql_string(var("transactions_path")) }} as input_location,
+        {{ sql_string(transactions_columns() | tojson) }} as column_map,
         {{ 'true' if 'region' in transactions_columns() else 'false' }} as has_region,
         {%- else %}
-        '{{ var("raw_data_dir") | replace("'", "''") }}' as input_location,
+        {{ sql_string(var("raw_data_dir")) }} as input_location,
         cast(null as {{ dbt.type_string() }}) as column_map,
         true as has_region,
         {%- endif %}
-        '{{ var("currency_label") | replace("'", "''") }}' as currency_label,
+        {{ sql_string(var("currency_label")) }} as currency_label,
         order_counts.order_count,
         order_counts.customer_count
     from order_counts

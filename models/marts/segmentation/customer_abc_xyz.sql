@@ -92,7 +92,7 @@ shares as (
         monetary,
         window_monetary,
         cast(
-            case when monetary_total > 0 then monetary / monetary_total else 0 end
+            case when monetary_total > 0 then {{ decimal_ratio('monetary', 'monetary_total') }} else 0 end
             as {{ type_double() }}
         ) as monetary_share,
         {{ segmentation_abc_share('monetary_before', 'monetary_total') }} as share_before,

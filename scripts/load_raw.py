@@ -1,0 +1,219 @@
+"""Load the nine Olist CSV files into warehouse tables, as an EL tool would leave them (issue 18).
+
+On DuckDB (target dev) the sources are the CSV files themselves (dbt-duckdb external_location read_csv(...)).
+On the other engines the sources are tables in the warehouse: this script creates and fills them from the same
+files with the same types, in schema var raw_schema (default olist):
+
+    python scripts/load_raw.py --target postgres --raw-dir data/sample
+    python scripts/load_raw.py --target spark    --raw-dir data/sample
+
+Same types, same parsing: every file is read by DuckDB with the very read_csv(...) that the DuckDB sources use
+(the external_location of models/staging/olist/_olist__sources.yml, rendered with --raw-dir and --encoding), so
+each table holds exactly the rows and values the DuckDB build reads, and a bad file fails with the messages of
+the source test raw_csv_is_readable (tests/generic, macros/raw_csv_is_readable.sql):
+    raw file not found: <path> (var raw_data_dir = '<dir>'). ...
+    raw file is empty (no header row): <path>
+    <path> is missing required column(s): a, b. Found: ... ...
+    DuckDB's "CSV Error on Line: N ... Error when converting column "x"" for a value that does not parse.
+Every file is read and checked before anything is written; on PostgreSQL all nine tables are then replaced in one
+transaction (a failed load leaves the previous tables), on Spark one table after another.
+
+Column types (DuckDB -> PostgreSQL / Spark): VARCHAR -> text / string, INTEGER -> integer / int,
+DECIMAL(18,2) -> numeric(18,2) / decimal(18,2), DOUBLE -> double precision / double,
+TIMESTAMP -> timestamp / timestamp_ntz (no time zone on any engine). Columns of a file that the sources do not
+type (extra columns) are loaded as text, like the DuckDB sources read them.
+
+Connection: PostgreSQL from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE (defaults of profiles.yml and
+scripts/start_postgres.sh); Spark: a local session with the settings of the spark target (scripts/spark_session.py).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import jinja2
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES_YML = ROOT / "models" / "staging" / "olist" / "_olist__sources.yml"
+DEFAULT_RAW_SCHEMA = "olist"
+
+
+class LoadError(Exception):
+    """A file cannot be loaded; the message is the one the DuckDB source test gives."""
+
+
+@dataclass
+class RawTable:
+    name: str  # source table name (orders, order_items, ...)
+    path: str  # the CSV file, as the DuckDB source names it
+    relation_sql: str  # read_csv('<path>', ..., types={...})
+    required: list[str]  # the typed columns (every one must be in the header)
+    columns: list[tuple[str, str]] | None = None  # (name, DuckDB type) after reading
+    csv_copy: Path | None = None  # the rows as DuckDB read them, re-written as CSV (PostgreSQL COPY)
+
+
+def source_tables(raw_dir: str, encoding: str) -> list[RawTable]:
+    """The nine tables of source olist with their read_csv(...) rendered as dbt-duckdb renders them."""
+    spec = yaml.safe_load(SOURCES_YML.read_text())
+    (olist,) = [s for s in spec["sources"] if s["name"] == "olist"]
+    values = {"raw_data_dir": raw_dir, "input_format": "olist", "raw_csv_encoding": encoding}
+
+    def var(name, default=None):
+        return values.get(name, default)
+
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    tables = []
+    for table in olist["tables"]:
+        template = table["config"]["meta"]["external_location"]
+        relation_sql = env.from_string(template).render(var=var).strip()
+        path = re.search(r"read_csv\(\s*'([^']+)'", relation_sql).group(1)
+        types = re.search(r"types\s*=\s*\{([^}]*)\}", relation_sql).group(1)
+        required = re.findall(r"'([^']+)'\s*:\s*'[^']*'", types)
+        tables.append(RawTable(table["name"], path, relation_sql, required))
+    return tables
+
+
+def read_and_check(con: duckdb.DuckDBPyConnection, table: RawTable, raw_dir: str, work_dir: Path) -> None:
+    """The checks of raw_csv_is_readable, in its order and with its messages, then the typed read."""
+    found_files = con.execute("select count(*) from glob(?)", [table.path]).fetchone()[0]
+    if found_files == 0:
+        raise LoadError(
+            f"raw file not found: {table.path} (var raw_data_dir = '{raw_dir}'). "
+            "The folder must hold the nine Olist CSV files under their Kaggle names; see README 'Bringing your own data'."
+        )
+    header_sql = re.sub(r",\s*types\s*=\s*\{[^}]*\}", "", table.relation_sql)
+    found = [row[0] for row in con.execute(f"describe select * from {header_sql}").fetchall()]
+    if found == ["column0"] and "column0" not in table.required:
+        raise LoadError(f"raw file is empty (no header row): {table.path}")
+    missing = [column for column in table.required if column not in found]
+    if missing:
+        raise LoadError(
+            f"{table.path} is missing required column(s): {', '.join(missing)}. Found: {', '.join(found)}. "
+            "Header names must match the Kaggle export exactly (a renamed column counts as missing; extra columns are ignored)."
+        )
+    # the typed read: every value converts to its declared type here, or DuckDB's CSV error names line and column
+    table.columns = [(row[0], row[1]) for row in con.execute(f"describe select * from {table.relation_sql}").fetchall()]
+    table.csv_copy = work_dir / f"{table.name}.csv"
+    # NULL is written as an empty field, an empty string as "" (PostgreSQL's CSV COPY reads them back the same)
+    con.execute(
+        f"copy (select * from {table.relation_sql}) to '{table.csv_copy}' (format csv, header true)"
+    )
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------------------------
+
+def postgres_type(duckdb_type: str) -> str:
+    t = duckdb_type.upper()
+    if t == "VARCHAR":
+        return "text"
+    if t in ("INTEGER", "BIGINT", "SMALLINT", "BOOLEAN", "DATE", "TIMESTAMP"):
+        return t.lower()
+    if t == "DOUBLE":
+        return "double precision"
+    if t.startswith("DECIMAL"):
+        return t.lower().replace("decimal", "numeric")
+    raise LoadError(f"no PostgreSQL type for DuckDB type {duckdb_type}")
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def load_postgres(tables: list[RawTable], schema: str) -> None:
+    import psycopg2
+
+    con = psycopg2.connect(
+        host=os.environ.get("PGHOST", "127.0.0.1"),
+        port=int(os.environ.get("PGPORT", "55432")),
+        user=os.environ.get("PGUSER", "dbt"),
+        password=os.environ.get("PGPASSWORD", "dbt"),
+        dbname=os.environ.get("PGDATABASE", "customer_segmentation"),
+    )
+    try:
+        with con:  # one transaction: all nine tables or none
+            with con.cursor() as cur:
+                cur.execute(f"create schema if not exists {quote_ident(schema)}")
+                for table in tables:
+                    qualified = f"{quote_ident(schema)}.{quote_ident(table.name)}"
+                    columns = ",\n    ".join(f"{quote_ident(c)} {postgres_type(t)}" for c, t in table.columns)
+                    cur.execute(f"drop table if exists {qualified}")
+                    cur.execute(f"create table {qualified} (\n    {columns}\n)")
+                    with open(table.csv_copy, encoding="utf-8") as handle:
+                        cur.copy_expert(f"copy {qualified} from stdin with (format csv, header true)", handle)
+                    cur.execute(f"select count(*) from {qualified}")
+                    print(f"load_raw: {schema}.{table.name}: {cur.fetchone()[0]} rows")
+    finally:
+        con.close()
+
+
+# --- Spark ----------------------------------------------------------------------------------------------------
+
+def load_spark(tables: list[RawTable], schema: str) -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from spark_session import spark_session, spark_type  # noqa: E402
+
+    spark = spark_session()
+    try:
+        spark.sql(f"create database if not exists {schema}")
+        for table in tables:
+            ddl = ", ".join(f"`{c}` {spark_type(t)}" for c, t in table.columns)
+            frame = (
+                spark.read.option("header", "true")
+                .option("multiLine", "true")
+                .option("escape", '"')
+                .option("nullValue", "")
+                .option("emptyValue", "")
+                .option("timestampNTZFormat", "yyyy-MM-dd HH:mm:ss[.SSSSSS]")
+                .option("mode", "FAILFAST")
+                .schema(ddl)
+                .csv(str(table.csv_copy))
+            )
+            spark.sql(f"drop table if exists {schema}.{table.name}")
+            frame.write.format("parquet").mode("overwrite").saveAsTable(f"{schema}.{table.name}")
+            rows = spark.table(f"{schema}.{table.name}").count()
+            print(f"load_raw: {schema}.{table.name}: {rows} rows")
+    finally:
+        spark.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--target", required=True, choices=["postgres", "spark"])
+    parser.add_argument("--raw-dir", default="data/sample", help="folder with the nine Olist CSV files (var raw_data_dir)")
+    parser.add_argument("--encoding", default="utf-8", help="var raw_csv_encoding (utf-8 or latin-1)")
+    parser.add_argument("--schema", default=DEFAULT_RAW_SCHEMA, help="schema of the raw tables (var raw_schema)")
+    args = parser.parse_args(argv)
+
+    started = time.monotonic()
+    tables = source_tables(args.raw_dir, args.encoding)
+    with tempfile.TemporaryDirectory(prefix="load_raw_") as tmp:
+        con = duckdb.connect()
+        try:
+            for table in tables:
+                read_and_check(con, table, args.raw_dir, Path(tmp))
+        except LoadError as error:
+            print(f"load_raw: {error}", file=sys.stderr)
+            return 1
+        except duckdb.Error as error:  # a value that does not parse: DuckDB's CSV error names file, line and column
+            print(f"load_raw: {error}", file=sys.stderr)
+            return 1
+        finally:
+            con.close()
+        if args.target == "postgres":
+            load_postgres(tables, args.schema)
+        else:
+            load_spark(tables, args.schema)
+    print(f"load_raw: {len(tables)} tables into {args.target} schema {args.schema} in {time.monotonic() - started:.1f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

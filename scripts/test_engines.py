@@ -1,0 +1,89 @@
+"""make test-engines: build the bundled sample on DuckDB and on the other engines, and compare every mart.
+
+    python scripts/test_engines.py [--engines postgres,spark] [--raw-dir data/sample] [--keep-going]
+
+For each engine: load the raw tables (scripts/load_raw.py), `dbt build --target <engine> --selector
+without_python_models` (the engines without dbt Python models; README "Other engines"), then
+scripts/compare_engines.py against the DuckDB build of the same selection (row counts + rounded checksums per
+mart). PostgreSQL is started first by scripts/start_postgres.sh. Artifacts go under target/engines/<engine>/
+(the DuckDB warehouse is target/engines/duckdb/warehouse.duckdb). Prints the time of every step; exits 1 when a
+build fails or a mart differs.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SELECTOR = "without_python_models"
+
+
+def run(step: str, args: list[str], env: dict, log: Path) -> bool:
+    started = time.monotonic()
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as handle:
+        proc = subprocess.run(args, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
+    seconds = time.monotonic() - started
+    status = "ok" if proc.returncode == 0 else f"FAILED (exit {proc.returncode}, log {log.relative_to(ROOT)})"
+    print(f"test_engines: {step}: {status} in {seconds:.1f}s", flush=True)
+    if proc.returncode != 0:
+        tail = log.read_text().splitlines()[-40:]
+        print("\n".join("    " + line for line in tail), flush=True)
+    return proc.returncode == 0
+
+
+def dbt_build(target: str, out: Path, env: dict, raw_dir: str) -> bool:
+    args = [
+        str(BIN / "dbt"), "build", "--target", target, "--selector", SELECTOR,
+        "--target-path", str(out / "target"), "--log-path", str(out / "logs"),
+        "--vars", f"{{raw_data_dir: '{raw_dir}'}}",
+    ]
+    return run(f"dbt build --target {target}", args, env, out / "build.log")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--engines", default="postgres,spark")
+    parser.add_argument("--raw-dir", default="data/sample")
+    parser.add_argument("--keep-going", action="store_true", help="go on with the next engine after a failure")
+    args = parser.parse_args(argv)
+    engines = [e for e in args.engines.split(",") if e]
+    work = ROOT / "target" / "engines"
+    env = {**os.environ, "DBT_PROFILES_DIR": str(ROOT), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+
+    ok = True
+    duck = work / "duckdb"
+    duck_db = duck / "warehouse.duckdb"
+    duck_db.unlink(missing_ok=True)
+    if not dbt_build("dev", duck, {**env, "DUCKDB_PATH": str(duck_db)}, args.raw_dir):
+        return 1
+    for engine in engines:
+        out = work / engine
+        if engine == "postgres" and not run("start_postgres.sh", ["bash", "scripts/start_postgres.sh"], env, out / "start.log"):
+            ok = False
+            continue
+        steps_ok = (
+            run(f"load_raw.py --target {engine}",
+                [str(BIN / "python"), "scripts/load_raw.py", "--target", engine, "--raw-dir", args.raw_dir],
+                env, out / "load.log")
+            and dbt_build(engine, out, env, args.raw_dir)
+            and run(f"compare_engines.py duckdb vs {engine}",
+                    [str(BIN / "python"), "scripts/compare_engines.py", "--left", f"duckdb:{duck_db}",
+                     "--right", engine, "--manifest", str(duck / "target" / "manifest.json")],
+                    env, out / "compare.log")
+        )
+        if steps_ok:
+            print((out / "compare.log").read_text().splitlines()[-1])
+        ok = ok and steps_ok
+        if not ok and not args.keep_going:
+            break
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
