@@ -61,19 +61,7 @@
         {%- endfor -%}
     {%- endif %}
 
-select *
-from (
-    select
-        count(*) as row_count
-        {%- for column in required %},
-        count({{ adapter.quote(column) }}) as {{ adapter.quote('non_null_' ~ column) }}
-        {%- endfor %}
-    from {{ model }}
-) as parsed
-where row_count < 0
-    {%- for column in required %}
-    or {{ adapter.quote('non_null_' ~ column) }} < 0
-    {%- endfor %}
+{{ raw_columns_counted(model, required) }}
 {% endmacro %}
 
 
@@ -153,8 +141,13 @@ where row_count < 0
         {%- endif -%}
     {%- endif %}
 
--- returns no rows; counting every column forces each value to be converted to its declared type (every count is
--- used by the filter, so no optimizer can drop a column from the scan)
+{{ raw_columns_counted(model, required) }}
+{% endmacro %}
+
+
+{#- The query of both implementations: returns no rows; counting every column forces each value to be converted to
+    its declared type (every count is used by the filter, so no optimizer can drop a column from the scan). -#}
+{% macro raw_columns_counted(model, required) %}
 select *
 from (
     select
