@@ -227,6 +227,21 @@ btyd_groups as (
 
 ),
 
+groups as (
+
+    select *, true as is_month_end from empirical_groups
+    union all
+    select *, true as is_month_end from tier_groups
+    union all
+    select
+        *,
+        btyd_groups.snapshot_month not in (select distinct fallback_outcomes.snapshot_month from fallback_outcomes) as is_month_end
+    from btyd_groups
+    union all
+    select *, false as is_month_end from fallback_groups
+
+),
+
 final as (
 
     select
@@ -236,38 +251,8 @@ final as (
         score,
         cast(customer_count as {{ dbt.type_bigint() }}) as customer_count,
         cast(returned_count as {{ dbt.type_bigint() }}) as returned_count,
-        true as is_month_end
-    from empirical_groups
-    union all
-    select
-        snapshot_month as backtest_month,
-        model,
-        cast(predicted_return_probability as {{ type_double() }}) as predicted_return_probability,
-        score,
-        cast(customer_count as {{ dbt.type_bigint() }}) as customer_count,
-        cast(returned_count as {{ dbt.type_bigint() }}) as returned_count,
-        true as is_month_end
-    from tier_groups
-    union all
-    select
-        snapshot_month as backtest_month,
-        model,
-        cast(predicted_return_probability as {{ type_double() }}) as predicted_return_probability,
-        score,
-        cast(customer_count as {{ dbt.type_bigint() }}) as customer_count,
-        cast(returned_count as {{ dbt.type_bigint() }}) as returned_count,
-        btyd_groups.snapshot_month not in (select distinct fallback_outcomes.snapshot_month from fallback_outcomes) as is_month_end
-    from btyd_groups
-    union all
-    select
-        snapshot_month as backtest_month,
-        model,
-        cast(predicted_return_probability as {{ type_double() }}) as predicted_return_probability,
-        score,
-        cast(customer_count as {{ dbt.type_bigint() }}) as customer_count,
-        cast(returned_count as {{ dbt.type_bigint() }}) as returned_count,
-        false as is_month_end
-    from fallback_groups
+        is_month_end
+    from groups
 
 )
 
