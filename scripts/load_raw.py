@@ -43,6 +43,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES_YML = ROOT / "models" / "staging" / "olist" / "_olist__sources.yml"
+TRANSACTIONS_SOURCES_YML = ROOT / "models" / "staging" / "transactions" / "_transactions__sources.yml"
 DEFAULT_RAW_SCHEMA = "olist"
 
 
@@ -56,42 +57,58 @@ class RawTable:
     path: str  # the CSV file, as the DuckDB source names it
     relation_sql: str  # read_csv('<path>', ..., types={...})
     required: list[str]  # the typed columns (every one must be in the header)
+    not_found: str = ""  # the message when no file matches path
     columns: list[tuple[str, str]] | None = None  # (name, DuckDB type) after reading
     csv_copy: Path | None = None  # the rows as DuckDB read them, re-written as CSV (PostgreSQL COPY)
 
 
-def source_tables(raw_dir: str, encoding: str) -> list[RawTable]:
-    """The nine tables of source olist with their read_csv(...) rendered as dbt-duckdb renders them."""
+def _render(template: str, values: dict) -> str:
+    """A source's external_location rendered as dbt-duckdb renders it, with these vars."""
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    return env.from_string(template).render(var=lambda name, default=None: values.get(name, default)).strip()
+
+
+def source_tables(raw_dir: str, encoding: str, input_format: str = "olist") -> list[RawTable]:
+    """The nine tables of source olist with their read_csv(...) rendered as dbt-duckdb renders them (in the
+    transactions layout the DuckDB sources read the header-only files of data/olist_empty, and so does this)."""
     spec = yaml.safe_load(SOURCES_YML.read_text())
     (olist,) = [s for s in spec["sources"] if s["name"] == "olist"]
-    values = {"raw_data_dir": raw_dir, "input_format": "olist", "raw_csv_encoding": encoding}
-
-    def var(name, default=None):
-        return values.get(name, default)
-
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    values = {"raw_data_dir": raw_dir, "input_format": input_format, "raw_csv_encoding": encoding}
     tables = []
     for table in olist["tables"]:
-        template = table["config"]["meta"]["external_location"]
-        relation_sql = env.from_string(template).render(var=var).strip()
+        relation_sql = _render(table["config"]["meta"]["external_location"], values)
         path = re.search(r"read_csv\(\s*'([^']+)'", relation_sql).group(1)
         types = re.search(r"types\s*=\s*\{([^}]*)\}", relation_sql).group(1)
         required = re.findall(r"'([^']+)'\s*:\s*'[^']*'", types)
-        tables.append(RawTable(table["name"], path, relation_sql, required))
+        not_found = (
+            f"raw file not found: {path} (var raw_data_dir = '{raw_dir}'). "
+            "The folder must hold the nine Olist CSV files under their Kaggle names; see README 'Bringing your own data'."
+        )
+        tables.append(RawTable(table["name"], path, relation_sql, required, not_found))
     return tables
+
+
+def transactions_table(transactions_path: str, encoding: str) -> RawTable:
+    """Table `lines` of source transactions: the file (CSV or Parquet, or a glob) read by the external_location of
+    the DuckDB source, so CSV columns are text and Parquet keeps its types, exactly as the DuckDB build reads them.
+    The mapped columns are checked by the model (stg_transactions__lines), on every engine."""
+    spec = yaml.safe_load(TRANSACTIONS_SOURCES_YML.read_text())
+    (source,) = [s for s in spec["sources"] if s["name"] == "transactions"]
+    (table,) = source["tables"]
+    values = {"transactions_path": transactions_path, "raw_csv_encoding": encoding}
+    relation_sql = _render(table["config"]["meta"]["external_location"], values)
+    not_found = f"transactions file not found: {transactions_path} (var transactions_path)"
+    return RawTable(table["name"], transactions_path, relation_sql, [], not_found)
 
 
 def read_and_check(con: duckdb.DuckDBPyConnection, table: RawTable, raw_dir: str, work_dir: Path) -> None:
     """The checks of raw_csv_is_readable, in its order and with its messages, then the typed read."""
     found_files = con.execute("select count(*) from glob(?)", [table.path]).fetchone()[0]
     if found_files == 0:
-        raise LoadError(
-            f"raw file not found: {table.path} (var raw_data_dir = '{raw_dir}'). "
-            "The folder must hold the nine Olist CSV files under their Kaggle names; see README 'Bringing your own data'."
-        )
+        raise LoadError(table.not_found)
     header_sql = re.sub(r",\s*types\s*=\s*\{[^}]*\}", "", table.relation_sql)
     found = [row[0] for row in con.execute(f"describe select * from {header_sql}").fetchall()]
-    if found == ["column0"] and "column0" not in table.required:
+    if table.required and found == ["column0"] and "column0" not in table.required:
         raise LoadError(f"raw file is empty (no header row): {table.path}")
     missing = [column for column in table.required if column not in found]
     if missing:
@@ -190,10 +207,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--raw-dir", default="data/sample", help="folder with the nine Olist CSV files (var raw_data_dir)")
     parser.add_argument("--encoding", default="utf-8", help="var raw_csv_encoding (utf-8 or latin-1)")
     parser.add_argument("--schema", default=DEFAULT_RAW_SCHEMA, help="schema of the raw tables (var raw_schema)")
+    parser.add_argument("--input-format", default="olist", choices=["olist", "transactions"],
+                        help="var input_format: transactions also loads table `lines` from --transactions-path")
+    parser.add_argument("--transactions-path", help="var transactions_path: a CSV or Parquet file, or a glob of either")
     args = parser.parse_args(argv)
+    if args.input_format == "transactions" and not args.transactions_path:
+        parser.error("--input-format transactions needs --transactions-path (var transactions_path)")
 
     started = time.monotonic()
-    tables = source_tables(args.raw_dir, args.encoding)
+    tables = source_tables(args.raw_dir, args.encoding, args.input_format)
+    if args.input_format == "transactions":
+        tables.append(transactions_table(args.transactions_path, args.encoding))
     with tempfile.TemporaryDirectory(prefix="load_raw_") as tmp:
         con = duckdb.connect()
         try:

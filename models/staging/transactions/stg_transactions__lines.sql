@@ -76,7 +76,7 @@ valued as (
         {%- if 'order_id' in columns %} or order_id is null{% endif %} as is_unparseable,
         customer_id is null as is_without_customer,
         {% if prefix and 'order_id' in columns -%}
-        coalesce(starts_with(order_id, '{{ prefix | replace("'", "''") }}'), false)
+        coalesce(left(order_id, {{ prefix | length }}) = {{ sql_string(prefix) }}, false)
         {%- else -%}
         false
         {%- endif %} as is_cancelled_by_prefix,
