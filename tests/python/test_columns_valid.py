@@ -28,6 +28,13 @@ PLANTS = [
     # accepted_values (a null in the same column passes: only the bad value counts)
     ("customer_rfm", "update customer_rfm set rfm_tier = 'bogus' where customer_unique_id in "
                      "(select customer_unique_id from customer_rfm order by customer_unique_id limit 1 offset 5)"),
+    # not_null, and a null passes the accepted_values rule of the same column (dbt's accepted_values)
+    ("customer_rfm", "update customer_rfm set churn_risk = null where customer_unique_id in "
+                     "(select customer_unique_id from customer_rfm order by customer_unique_id limit 1 offset 7)"),
+    # an expression whose result is null fails (expression_is_true)
+    ("int_hypotheses__customers", "update int_hypotheses__customers set reviewed_purchases = null where "
+                                  "customer_unique_id in (select customer_unique_id from int_hypotheses__customers "
+                                  "order by customer_unique_id desc limit 2)"),
     # an expression with a where: only the month-0 rows are checked (retention_rate = 1 there)
     ("cohort_retention", "update cohort_retention set retention_rate = 0.9 where months_since_first = 0 "
                          "and cohort_month = (select min(cohort_month) from cohort_retention)"),
@@ -57,6 +64,11 @@ def planted(sample_build, tmp_path_factory):
                 count("select count(*) from customer_rfm where r_grid < 1 or r_grid > 5"),
             ("columns_valid_customer_rfm", "accepted_values", "rfm_tier"):
                 count("select count(*) from customer_rfm where rfm_tier not in ('high', 'medium', 'low')"),
+            ("columns_valid_customer_rfm", "not_null", "churn_risk"):
+                count("select count(*) from customer_rfm where churn_risk is null"),
+            ("columns_valid_int_hypotheses__customers", "expression_is_true", None):
+                count("select count(*) from int_hypotheses__customers "
+                      "where reviewed_purchases is null or reviewed_purchases > purchase_count"),
             ("columns_valid_cohort_retention", "expression_is_true", None):
                 count("select count(*) from cohort_retention where months_since_first = 0 "
                       "and not (retention_rate = 1 and active_customers = cohort_size)"),
@@ -82,7 +94,7 @@ def test_planted_violations_fail_their_rule_and_nothing_else(planted):
             got[(name, rule, column)] = failing_rows
     assert got == expected
     # dbt's count is the number of broken rules
-    assert "Got 3 results, configured to fail if != 0" in run.output
+    assert "Got 4 results, configured to fail if != 0" in run.output  # customer_rfm
 
 
 def test_failing_rows_where_selects_the_offending_rows(planted):
