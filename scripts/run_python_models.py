@@ -13,7 +13,7 @@ dbt-postgres has no Python models and dbt-spark runs them only on Databricks, so
 The returned table is written whole as the model's relation (`<target schema>.<model name>`, the manifest's
 relation_name) with the column types the DuckDB build gives it (dbt-duckdb stores the returned pandas DataFrame
 through DuckDB: the same DuckDB type inference runs here, then DuckDB -> PostgreSQL / Spark types as in
-scripts/load_raw.py; TIMESTAMP_NS is stored as timestamp). On the bundled sample the largest of these tables has
+scripts/load_raw.py; TIMESTAMP_NS is stored as timestamp; PostgreSQL gets it by COPY of a CSV, Spark over Arrow). On the bundled sample the largest of these tables has
 2,964 rows (one per customer).
 
     python scripts/run_python_models.py --target postgres --build        # the whole project, staged (below)
@@ -176,19 +176,37 @@ def duckdb_columns(con, frame) -> list[tuple[str, str]]:
     return columns
 
 
-def frame_to_csv(frame, path: Path) -> list[tuple[str, str]]:
-    """The returned DataFrame as CSV (NULL empty, an empty string ""), typed as the DuckDB build types it."""
+def _typed(frame, write):
+    """write(duckdb connection, select of the returned DataFrame cast to the DuckDB build's types); returns
+    (columns, write's result)."""
     import duckdb
 
     con = duckdb.connect()
     try:
         con.register("frame", frame)
         columns = duckdb_columns(con, frame)
-        select = ", ".join(f'cast("{c}" as {t}) as "{c}"' for c, t in columns)
-        con.execute(f"copy (select {select} from frame) to '{path}' (format csv, header true)")
-        return columns
+        select = "select " + ", ".join(f'cast("{c}" as {t}) as "{c}"' for c, t in columns) + " from frame"
+        return columns, write(con, select)
     finally:
         con.close()
+
+
+def frame_to_csv(frame, path: Path) -> list[tuple[str, str]]:
+    """The returned DataFrame as CSV (NULL empty, an empty string ""), typed as the DuckDB build types it."""
+    columns, _ = _typed(frame, lambda con, select: con.execute(
+        f"copy ({select}) to '{path}' (format csv, header true)"))
+    return columns
+
+
+def frame_to_arrow(frame):
+    """(columns, Arrow table) of the returned DataFrame, typed as the DuckDB build types it (strings as plain
+    Arrow strings)."""
+    import pyarrow as pa
+
+    columns, table = _typed(frame, lambda con, select: con.sql(select).to_arrow_table())
+    schema = pa.schema([pa.field(f.name, pa.string()) if pa.types.is_string_view(f.type) or pa.types.is_large_string(f.type)
+                        else f for f in table.schema])
+    return columns, table.cast(schema)
 
 
 def _numeric_type(column, values):
@@ -276,16 +294,14 @@ class Spark:
         return self.session.table(relation_name)
 
     def write(self, relation_name: str, frame) -> int:
-        from load_raw import read_typed_csv
+        """Over Arrow, not CSV: Spark's CSV reader cannot tell an empty string from NULL."""
         from spark_session import spark_type
 
-        with tempfile.TemporaryDirectory(prefix="run_python_models_") as tmp:
-            csv = Path(tmp) / "table.csv"
-            columns = frame_to_csv(frame, csv)
-            ddl = ", ".join(f"`{c}` {spark_type(t)}" for c, t in columns)
-            data = read_typed_csv(self.session, ddl, csv)
-            self.session.sql(f"drop table if exists {relation_name}")
-            data.write.format("parquet").mode("overwrite").saveAsTable(relation_name)
+        columns, table = frame_to_arrow(frame)
+        data = self.session.createDataFrame(table).selectExpr(
+            *[f"cast(`{c}` as {spark_type(t)}) as `{c}`" for c, t in columns])
+        self.session.sql(f"drop table if exists {relation_name}")
+        data.write.format("parquet").mode("overwrite").saveAsTable(relation_name)
         return self.session.table(relation_name).count()
 
     def close(self) -> None:
