@@ -38,8 +38,9 @@ test: $(STAMP) test-deps
 	$(BIN)/python -m pytest tests/python -rs --durations=25
 
 # The other engines (README "Other engines"): builds the sample on DuckDB, PostgreSQL (scripts/start_postgres.sh)
-# and Spark (local pyspark, Java 17), without the dbt Python models, and compares every mart with the DuckDB build
-# (scripts/compare_engines.py). Not part of `make test` yet. One engine: make test-engines ENGINES=postgres
+# and Spark (local pyspark, Java 17), the dbt Python models run there by scripts/run_python_models.py, and compares
+# every mart with the DuckDB build (scripts/compare_engines.py). Not part of `make test` yet. One engine:
+# make test-engines ENGINES=postgres
 ENGINES ?= postgres,spark
 test-engines: $(ENGINES_STAMP)
 	$(BIN)/python scripts/test_engines.py --engines $(ENGINES)

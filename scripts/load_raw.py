@@ -144,16 +144,21 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def load_postgres(tables: list[RawTable], schema: str) -> None:
+def postgres_connection():
+    """psycopg2 connection from the libpq variables, with the defaults of profiles.yml / start_postgres.sh."""
     import psycopg2
 
-    con = psycopg2.connect(
+    return psycopg2.connect(
         host=os.environ.get("PGHOST", "127.0.0.1"),
         port=int(os.environ.get("PGPORT", "55432")),
         user=os.environ.get("PGUSER", "dbt"),
         password=os.environ.get("PGPASSWORD", "dbt"),
         dbname=os.environ.get("PGDATABASE", "customer_segmentation"),
     )
+
+
+def load_postgres(tables: list[RawTable], schema: str) -> None:
+    con = postgres_connection()
     try:
         with con:  # one transaction: all nine tables or none
             with con.cursor() as cur:
@@ -173,6 +178,21 @@ def load_postgres(tables: list[RawTable], schema: str) -> None:
 
 # --- Spark ----------------------------------------------------------------------------------------------------
 
+def read_typed_csv(spark, ddl: str, path: Path):
+    """A CSV file written by DuckDB (header; NULL empty, an empty string "") as a Spark DataFrame of schema ddl."""
+    return (
+        spark.read.option("header", "true")
+        .option("multiLine", "true")
+        .option("escape", '"')
+        .option("nullValue", "")
+        .option("emptyValue", "")
+        .option("timestampNTZFormat", "yyyy-MM-dd HH:mm:ss[.SSSSSS]")
+        .option("mode", "FAILFAST")
+        .schema(ddl)
+        .csv(str(path))
+    )
+
+
 def load_spark(tables: list[RawTable], schema: str) -> None:
     sys.path.insert(0, str(ROOT / "scripts"))
     from spark_session import spark_session, spark_type  # noqa: E402
@@ -182,17 +202,7 @@ def load_spark(tables: list[RawTable], schema: str) -> None:
         spark.sql(f"create database if not exists {schema}")
         for table in tables:
             ddl = ", ".join(f"`{c}` {spark_type(t)}" for c, t in table.columns)
-            frame = (
-                spark.read.option("header", "true")
-                .option("multiLine", "true")
-                .option("escape", '"')
-                .option("nullValue", "")
-                .option("emptyValue", "")
-                .option("timestampNTZFormat", "yyyy-MM-dd HH:mm:ss[.SSSSSS]")
-                .option("mode", "FAILFAST")
-                .schema(ddl)
-                .csv(str(table.csv_copy))
-            )
+            frame = read_typed_csv(spark, ddl, table.csv_copy)
             spark.sql(f"drop table if exists {schema}.{table.name}")
             frame.write.format("parquet").mode("overwrite").saveAsTable(f"{schema}.{table.name}")
             rows = spark.table(f"{schema}.{table.name}").count()

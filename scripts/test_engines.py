@@ -2,12 +2,13 @@
 
     python scripts/test_engines.py [--engines postgres,spark] [--raw-dir data/sample] [--keep-going]
 
-For each engine: load the raw tables (scripts/load_raw.py), `dbt build --target <engine> --selector
-without_python_models` (the engines without dbt Python models; README "Other engines"), then
-scripts/compare_engines.py against the DuckDB build of the same selection (row counts + rounded checksums per
-mart). PostgreSQL is started first by scripts/start_postgres.sh. Artifacts go under target/engines/<engine>/
-(the DuckDB warehouse is target/engines/duckdb/warehouse.duckdb). Prints the time of every step; exits 1 when a
-build fails or a mart differs.
+The DuckDB build (`dbt build`, every node), then for each engine: load the raw tables (scripts/load_raw.py), the
+whole project through `scripts/run_python_models.py --target <engine> --build` (`dbt build` in stages, the dbt
+Python models run by that script between them, their data tests in the next stage; README "Other engines"), then
+scripts/compare_engines.py --require-all against the DuckDB build (every mart, row counts + rounded checksums).
+PostgreSQL is started first by scripts/start_postgres.sh. Artifacts go under target/engines/<engine>/ (the DuckDB
+warehouse is target/engines/duckdb/warehouse.duckdb). Prints the time of every step (and of every stage of the
+staged builds); exits 1 when a build fails or a mart differs.
 """
 from __future__ import annotations
 
@@ -20,16 +21,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-SELECTOR = "without_python_models"
 
 
-def run(step: str, args: list[str], env: dict, log: Path) -> bool:
+def run(step: str, args: list[str], env: dict, log: Path, echo: str | None = None) -> bool:
+    """Run one step, its output to `log`; print its time (and the log lines starting with `echo`)."""
     started = time.monotonic()
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as handle:
         proc = subprocess.run(args, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
     seconds = time.monotonic() - started
     status = "ok" if proc.returncode == 0 else f"FAILED (exit {proc.returncode}, log {log.relative_to(ROOT)})"
+    if echo:
+        for line in log.read_text().splitlines():
+            if line.startswith(echo):
+                print("    " + line, flush=True)
     print(f"test_engines: {step}: {status} in {seconds:.1f}s", flush=True)
     if proc.returncode != 0:
         tail = log.read_text().splitlines()[-40:]
@@ -37,13 +42,23 @@ def run(step: str, args: list[str], env: dict, log: Path) -> bool:
     return proc.returncode == 0
 
 
-def dbt_build(target: str, out: Path, env: dict, raw_dir: str) -> bool:
+def dbt_build(out: Path, env: dict, raw_dir: str) -> bool:
+    """The DuckDB reference: every node, dbt-duckdb running the Python models itself."""
     args = [
-        str(BIN / "dbt"), "build", "--target", target, "--selector", SELECTOR,
+        str(BIN / "dbt"), "build", "--target", "dev",
         "--target-path", str(out / "target"), "--log-path", str(out / "logs"),
         "--vars", f"{{raw_data_dir: '{raw_dir}'}}",
     ]
-    return run(f"dbt build --target {target}", args, env, out / "build.log")
+    return run("dbt build --target dev", args, env, out / "build.log")
+
+
+def staged_build(target: str, out: Path, env: dict, raw_dir: str) -> bool:
+    args = [
+        str(BIN / "python"), "scripts/run_python_models.py", "--target", target, "--build",
+        "--target-path", str(out / "target"), "--", "--vars", f"{{raw_data_dir: '{raw_dir}'}}",
+    ]
+    return run(f"run_python_models.py --target {target} --build", args, env, out / "build.log",
+               echo="run_python_models:")
 
 
 def main(argv=None) -> int:
@@ -60,7 +75,7 @@ def main(argv=None) -> int:
     duck = work / "duckdb"
     duck_db = duck / "warehouse.duckdb"
     duck_db.unlink(missing_ok=True)
-    if not dbt_build("dev", duck, {**env, "DUCKDB_PATH": str(duck_db)}, args.raw_dir):
+    if not dbt_build(duck, {**env, "DUCKDB_PATH": str(duck_db)}, args.raw_dir):
         return 1
     for engine in engines:
         out = work / engine
@@ -71,10 +86,10 @@ def main(argv=None) -> int:
             run(f"load_raw.py --target {engine}",
                 [str(BIN / "python"), "scripts/load_raw.py", "--target", engine, "--raw-dir", args.raw_dir],
                 env, out / "load.log")
-            and dbt_build(engine, out, env, args.raw_dir)
+            and staged_build(engine, out, env, args.raw_dir)
             and run(f"compare_engines.py duckdb vs {engine}",
                     [str(BIN / "python"), "scripts/compare_engines.py", "--left", f"duckdb:{duck_db}",
-                     "--right", engine, "--manifest", str(duck / "target" / "manifest.json")],
+                     "--right", engine, "--manifest", str(duck / "target" / "manifest.json"), "--require-all"],
                     env, out / "compare.log")
         )
         if steps_ok:

@@ -2,7 +2,8 @@
 buy-till-you-die lifetime value).
 
 Pure functions on pandas DataFrames, unit-tested in tests/python/test_ml.py and tests/python/test_clv.py.
-The dbt model files only fetch their inputs with dbt.ref(...), call these functions and return a DataFrame.
+The dbt model files only fetch their inputs with dbt.ref(...), call these functions and return a DataFrame;
+the inputs may be DuckDB relations, Spark or pandas DataFrames (frames.py).
 
 How the models import it: profiles.yml lists scripts/ in dbt-duckdb's module_paths, so
 `import segmentation_ml` works inside dbt's process.
@@ -28,7 +29,7 @@ from segmentation_ml.features import (
     ClusterFeatureEncoder,
 )
 from segmentation_ml.profiles import cluster_profiles, name_clusters
-from segmentation_ml import clv, clv_pipeline, pipeline
+from segmentation_ml import clv, clv_pipeline, frames, pipeline
 from segmentation_ml.repeat_model import (
     REPEAT_CATEGORICAL_FEATURES,
     REPEAT_NUMERIC_FEATURES,
@@ -57,6 +58,7 @@ __all__ = [
     "name_clusters",
     "clv",
     "clv_pipeline",
+    "frames",
     "pipeline",
     "probability_alive",
     "repeat_model_metrics",

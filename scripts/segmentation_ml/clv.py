@@ -38,6 +38,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import optimize, special
 
+from segmentation_ml.frames import md5_keys
 from segmentation_ml.ordering import ROW_KEY, mixed, smallest
 from segmentation_ml.pipeline import as_float, as_int, as_list
 
@@ -195,14 +196,15 @@ def fit_input(name: str, summary: pd.DataFrame) -> pd.DataFrame:
 
 def sample_customers(summary: pd.DataFrame, sample_size: int | None, random_seed: int) -> pd.DataFrame:
     """At most sample_size customers, chosen by a seed-mixed hash of the customer (ordering.py: column ROW_KEY,
-    DuckDB's hash of customer_unique_id as the dbt models fetch it, else pandas' hash of customer_id), so the
-    sample does not depend on the order rows arrive in; all customers when there are not more."""
+    the md5 key of customer_unique_id as the dbt models fetch it, else frames.md5_key of customer_id: the same
+    on every engine), so the sample does not depend on the order rows arrive in or on the engine; all customers
+    when there are not more."""
     if sample_size is None or len(summary) <= sample_size:
         return summary
     if ROW_KEY in summary.columns:
         keys = summary[ROW_KEY].to_numpy(dtype=np.uint64)
     else:
-        keys = pd.util.hash_pandas_object(summary["customer_id"].astype(str), index=False).to_numpy(dtype=np.uint64)
+        keys = md5_keys(summary["customer_id"])
     return summary.iloc[smallest(mixed(keys, random_seed, stream=13), sample_size)]
 
 

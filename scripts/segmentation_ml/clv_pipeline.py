@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from segmentation_ml import clv
+from segmentation_ml.frames import as_relation
 from segmentation_ml.pipeline import as_str, fetch, log
 
 TRANSACTION_MODELS = clv.TRANSACTION_MODELS
@@ -24,7 +25,7 @@ PARAMETER_COLUMNS = ("r", "alpha", "a", "b", "s", "beta", "p", "q", "v")
 # a customer's history: every BTYD figure of a customer is a function of these (clv_history_scores' key)
 HISTORY_COLUMNS = ["btyd_frequency", "btyd_recency", "btyd_t", "btyd_monetary_value"]
 # what the CLV models read of int_clv__customer_summary / int_clv__backtest_summary: numbers only, the customer
-# as DuckDB's hash (ordering.ROW_KEY, for the fit sample) instead of millions of id strings
+# as its md5 key (ordering.ROW_KEY, for the fit sample) instead of millions of id strings
 FIT_COLUMNS = [*HISTORY_COLUMNS, "analysis_date"]
 BACKTEST_COLUMNS = [*HISTORY_COLUMNS, "calibration_end", "holdout_end", "holdout_purchase_days"]
 PYMC_NAMES = {
@@ -65,9 +66,9 @@ def to_summary(frame: pd.DataFrame) -> pd.DataFrame:
 
 def read_summary(relation, columns: list[str]) -> pd.DataFrame:
     """The named columns of a CLV summary relation (dbt.ref(...)) in pymc-marketing's names, numbers as
-    doubles, plus ordering.ROW_KEY (DuckDB's hash of customer_unique_id) in place of the id: at 10 M customers
+    doubles, plus ordering.ROW_KEY (the md5 key of customer_unique_id, frames.md5_key) in place of the id: at 10 M customers
     the id strings were most of the CLV models' memory, and nothing here needs them (the fit sample is drawn by
-    the hash, the scores are per history, and every sum runs over sorted histories, so the table order of the
+    the key, the scores are per history, and every sum runs over sorted histories, so the table order of the
     input does not reach the output)."""
     numeric = [c for c in columns if c in (*HISTORY_COLUMNS, "holdout_purchase_days")]
     return fetch(relation, columns, numeric, row_key=True).rename(columns=PYMC_NAMES)
@@ -77,7 +78,8 @@ def read_histories(relation) -> pd.DataFrame:
     """int_clv__customer_summary grouped in DuckDB by history (HISTORY_COLUMNS as doubles, as read_summary reads
     them), in pymc-marketing's names and sorted: customers per history and their summed money and purchase days
     (summed as DECIMAL and integers, exact whatever the order). 286,558 rows for 9.5 M customers at 10 M orders
-    instead of the customers themselves."""
+    instead of the customers themselves. Any engine's table (frames.as_relation): the grouping runs in DuckDB."""
+    relation = as_relation(relation)
     keys = [f'cast("{c}" as double)' for c in HISTORY_COLUMNS]
     selected = ", ".join(f'{k} as "{c}"' for k, c in zip(keys, HISTORY_COLUMNS))
     table = relation.aggregate(

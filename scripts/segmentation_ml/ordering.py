@@ -4,8 +4,9 @@ Small inputs (up to SORT_LIMIT rows) are sorted by customer_unique_id and sample
 generator, exactly as before the scale work. Sorting millions of string ids and reordering the whole
 frame cost 10-20 s per model, so larger inputs stay in table order and everything order-sensitive
 (fit samples, the order rows are fed to a model, bootstrap rows) is decided by a per-customer key
-instead: a 64-bit hash of customer_unique_id (DuckDB's hash(), fetched as column ROW_KEY by the dbt
-models; pandas' hash when the column is absent), mixed with the seed. A sample of m rows is then the m
+instead: a 64-bit hash of customer_unique_id (frames.md5_key: the first 16 hex digits of its md5, fetched as
+column ROW_KEY by the dbt models, computed with hashlib when the column is absent; the same on every engine),
+mixed with the seed. A sample of m rows is then the m
 customers with the smallest mixed keys, in key order: the same customers and order whatever the table
 order, and a different seed gives a different sample.
 """
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from segmentation_ml.frames import md5_keys
 
 # frames with at most this many rows are sorted by customer_unique_id (the exact small-data behaviour)
 SORT_LIMIT = 1_000_000
@@ -34,10 +37,10 @@ def is_key_ordered(df: pd.DataFrame) -> bool:
 
 
 def row_keys(df: pd.DataFrame) -> np.ndarray:
-    """uint64 key per row: the ROW_KEY column if present, else pandas' hash of customer_unique_id."""
+    """uint64 key per row: the ROW_KEY column if present, else frames.md5_key of customer_unique_id."""
     if ROW_KEY in df.columns:
         return df[ROW_KEY].to_numpy(dtype=np.uint64)
-    return pd.util.hash_pandas_object(df["customer_unique_id"].astype(str), index=False).to_numpy(dtype=np.uint64)
+    return md5_keys(df["customer_unique_id"])
 
 
 def mixed(keys: np.ndarray, seed: int, stream: int) -> np.ndarray:

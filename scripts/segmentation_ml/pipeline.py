@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from segmentation_ml.clustering import cluster_selection, fit_clusters, fit_sample_rows
+from segmentation_ml.frames import as_relation, as_relations, md5_key_sql
 from segmentation_ml.features import CLUSTER_NUMERIC_FEATURES, REGION_COLUMN, ClusterFeatureEncoder
 from segmentation_ml.ordering import ROW_KEY, by_customer, is_key_ordered, row_keys
 from segmentation_ml.profiles import PROFILE_MEANS, cluster_profiles, profiles_from_frame
@@ -106,18 +107,21 @@ except ImportError:  # pragma: no cover - pyarrow ships with the project's duckd
 
 
 def fetch(relation, columns: list[str], double: list[str] | tuple = (), row_key: bool = True) -> pd.DataFrame:
-    """Only the named columns of a DuckDB relation (dbt.ref(...)) as a pandas DataFrame, in table order.
+    """Only the named columns of a table (dbt.ref(...): a DuckDB relation, a Spark or pandas DataFrame; see
+    frames.py) as a pandas DataFrame, in table order.
 
     Cheaper than relation.df() on the whole table: unused columns (ids, strings) are never converted,
     the columns in `double` are cast in DuckDB (a DECIMAL would otherwise arrive as Python objects), and
     the conversion goes through Arrow (relation.df() took 7-40 s and up to 9 GB at 9 M rows, Arrow ->
-    pandas about 2-4 s). row_key adds DuckDB's hash(customer_unique_id) as column ordering.ROW_KEY (the
-    order-free key of large inputs, see ordering.py).
+    pandas about 2-4 s). row_key adds the md5 key of customer_unique_id (frames.md5_key) as column
+    ordering.ROW_KEY (the order-free key of large inputs and fit samples, see ordering.py): the same on
+    every engine.
     """
+    relation = as_relation(relation)
     double = set(double)
     exprs = [f'cast("{c}" as double) as "{c}"' if c in double else f'"{c}"' for c in columns]
     if row_key:
-        exprs.append(f"hash(customer_unique_id) as {ROW_KEY}")
+        exprs.append(f"{md5_key_sql('customer_unique_id')} as {ROW_KEY}")
     table = relation.select(", ".join(exprs)).to_arrow_table()
     # label columns (region, category, state, ...) dictionary-encoded: pandas categoricals of small
     # integer codes instead of millions of strings (less memory, cheap factorizing)
@@ -241,14 +245,16 @@ def cluster_profiles_table(
 
 
 def profile_input(clusters, features, rfm=None, abc_xyz=None) -> pd.DataFrame:
-    """The joined per-customer frame of cluster_profiles, built by DuckDB from the dbt relations.
+    """The joined per-customer frame of cluster_profiles, built by DuckDB from the dbt relations (or from
+    Spark / pandas frames converted by frames.as_relations).
 
     Same left joins as cluster_profiles (customer_clusters -> ml_customer_features, customer_rfm,
     customer_abc_xyz on customer_unique_id), but the string-key joins run in DuckDB (pandas merges on 9 M
     string keys took about 95 of the 158 s) and only the needed columns come back. Rows are put in a
-    canonical order (DuckDB's hash of the id) so that the grouped float means do not depend on the join's
+    canonical order (the md5 key of the id, frames.md5_key) so that the grouped float means do not depend on the join's
     output order.
     """
+    clusters, features, rfm, abc_xyz = as_relations(clusters, features, rfm, abc_xyz)
     numeric = sorted(set(PROFILE_MEANS.values()) | {"frequency", "recency_days", "monetary"})
     rel = clusters.select("customer_unique_id, cluster, distance_to_centroid").join(
         features.select(", ".join(["customer_unique_id", *[f'cast("{c}" as double) as "{c}"' for c in numeric], REGION_COLUMN])),
@@ -262,7 +268,7 @@ def profile_input(clusters, features, rfm=None, abc_xyz=None) -> pd.DataFrame:
     if abc_xyz is not None:
         rel = rel.join(abc_xyz.select("customer_unique_id, segment as abc_xyz_segment"), "customer_unique_id", how="left")
         extra += ["abc_xyz_segment"]
-    columns = [f"hash(customer_unique_id) as {ROW_KEY}", "cluster", "distance_to_centroid", *numeric, REGION_COLUMN, *extra]
+    columns = [f"{md5_key_sql('customer_unique_id')} as {ROW_KEY}", "cluster", "distance_to_centroid", *numeric, REGION_COLUMN, *extra]
     table = rel.select(", ".join(columns)).to_arrow_table()
     # the label columns dictionary-encoded (pandas categoricals): reordering and counting them moves
     # integer codes, not millions of strings

@@ -10,6 +10,6 @@ def model(dbt, session):
     dbt.config(materialized="table")
     settings = ml.clv_pipeline.config_from(dbt.config.get("clv_settings"))
     summary = ml.clv_pipeline.read_summary(dbt.ref("int_clv__backtest_summary"), ml.clv_pipeline.BACKTEST_COLUMNS)
-    tracking = dbt.ref("int_clv__backtest_tracking").df()
-    fits = ml.clv_pipeline.fits_from_table(dbt.ref("clv_backtest_fit").df())
+    tracking = ml.frames.to_pandas(dbt.ref("int_clv__backtest_tracking"))
+    fits = ml.clv_pipeline.fits_from_table(ml.frames.to_pandas(dbt.ref("clv_backtest_fit")))
     return ml.clv_pipeline.backtest_detail_table(summary, tracking, fits, settings.clv)

@@ -13,8 +13,8 @@ def model(dbt, session):
     settings = ml.clv_pipeline.config_from(dbt.config.get("clv_settings"))
     history = ml.clv_pipeline.read_histories(dbt.ref("int_clv__customer_summary"))
     backtest = ml.clv_pipeline.read_summary(dbt.ref("int_clv__backtest_summary"), ml.clv_pipeline.BACKTEST_COLUMNS)
-    fits = ml.clv_pipeline.fits_from_table(dbt.ref("clv_model_fit").df())
-    selection = dbt.ref("clv_model_selection").df().iloc[0]
+    fits = ml.clv_pipeline.fits_from_table(ml.frames.to_pandas(dbt.ref("clv_model_fit")))
+    selection = ml.frames.to_pandas(dbt.ref("clv_model_selection")).iloc[0]
     return ml.clv_pipeline.history_scores_table(
         history,
         fits,

@@ -51,9 +51,9 @@ requested as (
 
     select
         '{{ var("clv_model") }}' as requested_model,
-        max(case when model = '{{ var("clv_model") }}' then is_identified end) as requested_is_identified,
+        {{ dbt.bool_or("case when model = '" ~ var('clv_model') ~ "' then is_identified end") }} as requested_is_identified,
         max(case when model = '{{ var("clv_model") }}' then verdict_reason end) as requested_reason,
-        max(case when model = 'gamma_gamma' then is_identified end) as gamma_gamma_is_identified,
+        {{ dbt.bool_or("case when model = 'gamma_gamma' then is_identified end") }} as gamma_gamma_is_identified,
         max(case when model = 'gamma_gamma' then verdict_reason end) as gamma_gamma_reason
     from fits
 

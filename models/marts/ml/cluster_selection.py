@@ -22,6 +22,6 @@ def model(dbt, session):
     features = ml.pipeline.fetch(
         dbt.ref("ml_customer_features"), ml.pipeline.CLUSTER_INPUT_COLUMNS, ml.pipeline.CLUSTER_INPUT_NUMERIC
     )
-    states = dbt.ref("brazil_states").df()
+    states = ml.frames.to_pandas(dbt.ref("brazil_states"))
     regions = sorted(states["region"].dropna().astype(str).unique())
     return ml.pipeline.cluster_selection_table(features, config, regions)

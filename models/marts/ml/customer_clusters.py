@@ -20,7 +20,7 @@ def model(dbt, session):
     features = ml.pipeline.fetch(
         dbt.ref("ml_customer_features"), ml.pipeline.CLUSTER_INPUT_COLUMNS, ml.pipeline.CLUSTER_INPUT_NUMERIC
     )
-    selection = dbt.ref("cluster_selection").df()
-    states = dbt.ref("brazil_states").df()
+    selection = ml.frames.to_pandas(dbt.ref("cluster_selection"))
+    states = ml.frames.to_pandas(dbt.ref("brazil_states"))
     regions = sorted(states["region"].dropna().astype(str).unique())
     return ml.pipeline.customer_clusters_table(features, selection, config, regions)

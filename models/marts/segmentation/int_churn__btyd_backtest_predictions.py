@@ -10,11 +10,11 @@ def model(dbt, session):
     dbt.config(materialized="table")
     settings = dbt.config.get("churn_btyd_settings")
     settings = ml.clv_pipeline.json.loads(settings) if isinstance(settings, str) else dict(settings)
-    fits = ml.clv_pipeline.fits_from_table(dbt.ref("clv_backtest_fit").df())
+    fits = ml.clv_pipeline.fits_from_table(ml.frames.to_pandas(dbt.ref("clv_backtest_fit")))
     relation = dbt.ref("int_churn__btyd_backtest_states")
     if not ml.clv_pipeline.any_identified(fits):
         # nothing to score: skip reading the customers (customer-months at scale)
-        relation = relation.limit(0)
+        relation = ml.frames.empty(relation)
     states = ml.clv_pipeline.to_summary(
         ml.pipeline.fetch(relation, ml.clv_pipeline.CHURN_STATE_COLUMNS, ml.clv_pipeline.CHURN_STATE_DOUBLE, row_key=False)
     )

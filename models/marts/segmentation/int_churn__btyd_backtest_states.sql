@@ -59,7 +59,7 @@ last_date as (
 
 ),
 
-fallback as (
+fallback as {{ cte_materialized() }} (
 
     -- calibration_end itself, only when no month end qualifies and its horizon lies in the data
     select

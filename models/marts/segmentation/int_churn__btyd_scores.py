@@ -10,11 +10,11 @@ def model(dbt, session):
     dbt.config(materialized="table")
     settings = dbt.config.get("churn_btyd_settings")
     settings = ml.clv_pipeline.json.loads(settings) if isinstance(settings, str) else dict(settings)
-    fits = ml.clv_pipeline.fits_from_table(dbt.ref("clv_model_fit").df())
+    fits = ml.clv_pipeline.fits_from_table(ml.frames.to_pandas(dbt.ref("clv_model_fit")))
     relation = dbt.ref("int_clv__customer_summary")
     if not ml.clv_pipeline.any_identified(fits):
         # nothing to score: skip reading the customers (customer-months at scale)
-        relation = relation.limit(0)
+        relation = ml.frames.empty(relation)
     summary = ml.clv_pipeline.to_summary(
         ml.pipeline.fetch(relation, ["customer_unique_id", "btyd_frequency", "btyd_recency", "btyd_t"], ["btyd_frequency", "btyd_recency", "btyd_t"], row_key=False)
     )
