@@ -25,7 +25,7 @@ import pytest
 
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import ROOT, SAMPLE_DIR, query, query_df, run_dbt
+from conftest import ROOT, SAMPLE_DIR, UNIT_TESTS, query, query_df, run_dbt
 import raw_olist
 
 SHARED = ROOT.parent / "shared"
@@ -57,8 +57,11 @@ def _require(path: Path) -> None:
 
 
 def _build_command(select: list[str] | None = SELECT) -> list[str]:
-    # cautious: only the tests whose parents are all selected (a relationships test to an unbuilt mart would fail)
-    return ["build"] + (["--indirect-selection", "cautious", "--select", *select] if select else [])
+    # cautious: only the tests whose parents are all selected (a relationships test to an unbuilt mart would fail);
+    # no unit tests: the sample build runs them, and no unit-tested model reads a var these builds set
+    # (input_format, transactions_*, revenue_excluded_statuses, data_quality_thresholds, currency_label,
+    # clv_min_repeat_customers; conftest.UNIT_TESTS)
+    return ["build", "--exclude", UNIT_TESTS] + (["--indirect-selection", "cautious", "--select", *select] if select else [])
 
 
 class Jobs:

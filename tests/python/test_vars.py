@@ -53,10 +53,24 @@ def test_revenue_excluded_statuses_decide_what_is_a_purchase(sample_build, tmp_p
 
 # ------------------------------------------------------------------------- brazil_bounds
 
-def test_brazil_bounds_decide_which_points_are_excluded(sample_build, tmp_path):
-    box = {"lat_min": -24.0, "lat_max": -21.0, "lng_min": -48.0, "lng_max": -42.0}  # around Sao Paulo and Rio
-    run = rebuild(sample_build, tmp_path, ["stg_olist__geolocation", "data_quality_exclusions"],
-                  {"brazil_bounds": box})
+BRAZIL_BOX = {"lat_min": -24.0, "lat_max": -21.0, "lng_min": -48.0, "lng_max": -42.0}  # around Sao Paulo and Rio
+CLUSTER_MODELS = ["cluster_selection", "customer_clusters", "cluster_profiles"]
+
+
+@pytest.fixture(scope="module")
+def bounds_and_n_init(sample_build, tmp_path_factory) -> DbtRun:
+    """One rebuild for two vars whose models are disjoint, so each test sees what a rebuild of its own models alone
+    gives (and dbt parses once): brazil_bounds is read by stg_olist__geolocation and data_quality_exclusions, which
+    read no cluster model; kmeans_n_init by the cluster models, which read ml_customer_features and brazil_states
+    (not rebuilt: as in the sample build) and not brazil_bounds."""
+    return rebuild(sample_build, tmp_path_factory.mktemp("bounds_and_n_init"),
+                   ["stg_olist__geolocation", "data_quality_exclusions", *CLUSTER_MODELS],
+                   {"brazil_bounds": BRAZIL_BOX, "kmeans_n_init": 1})
+
+
+def test_brazil_bounds_decide_which_points_are_excluded(sample_build, bounds_and_n_init):
+    box = BRAZIL_BOX
+    run = bounds_and_n_init
     assert run.returncode == 0, run.output[-4000:]
     geo = read(SAMPLE_DIR, "geolocation")
     lat, lng = geo["geolocation_lat"].astype(float), geo["geolocation_lng"].astype(float)
@@ -122,9 +136,6 @@ def test_month_spines_fail_a_test_beyond_their_max_months(sample_build, tmp_path
 
 # ------------------------------------------------------------------------- kmeans_*
 
-CLUSTER_MODELS = ["cluster_selection", "customer_clusters", "cluster_profiles"]
-
-
 def test_kmeans_vars_set_the_candidates_the_algorithm_and_the_samples(sample_build, tmp_path):
     n = query(sample_build.db_path, "select count(*) from ml_customer_features")[0][0]
     kmeans = {"kmeans_k_range": [2, 5], "kmeans_fixed_k": 4, "kmeans_silhouette_sample_size": 500,
@@ -145,10 +156,10 @@ def test_kmeans_vars_set_the_candidates_the_algorithm_and_the_samples(sample_bui
     assert default == [("kmeans", n)]  # the sample is below the default thresholds
 
 
-def test_kmeans_n_init_is_the_number_of_initialisations(sample_build, tmp_path):
+def test_kmeans_n_init_is_the_number_of_initialisations(sample_build, bounds_and_n_init):
     """sklearn draws the initialisations from one seeded generator, so the default (4) tries the single
     initialisation of n_init 1 and three more: its inertia is never higher, and lower for some k."""
-    run = rebuild(sample_build, tmp_path, CLUSTER_MODELS, {"kmeans_n_init": 1})
+    run = bounds_and_n_init
     assert run.returncode == 0, run.output[-4000:]
     one = dict(query(run.db_path, "select k, inertia from cluster_selection"))
     four = dict(query(sample_build.db_path, "select k, inertia from cluster_selection"))
