@@ -12,8 +12,9 @@
 -- When no backtest month end lies on or after calibration_end, the BTYD models are scored at calibration_end itself
 -- (backtest_month = the day before it, is_month_end false), and empirical and rfm_tier there with what was known
 -- then (int_churn__btyd_backtest_states); those rows are not part of the month-end pools ('all months').
--- Grouped by distinct prediction, so its size is months x models x distinct probabilities (for the BTYD models,
--- whose predictions are continuous in recency, about one group per customer and month end).
+-- Grouped by distinct prediction, rounded to 12 places (macro grouping_probability: the same groups on every
+-- engine), so its size is months x models x distinct probabilities (for the BTYD models, whose predictions are
+-- continuous in recency, about one group per customer and month end).
 
 {%- set horizon = churn_horizon_days() %}
 
@@ -146,14 +147,14 @@ fallback_groups as (
     select
         snapshot_month,
         'empirical' as model,
-        empirical_return_probability as predicted_return_probability,
-        empirical_return_probability as score,
+        {{ grouping_probability('empirical_return_probability') }} as predicted_return_probability,
+        {{ grouping_probability('empirical_return_probability') }} as score,
         count(*) as customer_count,
         sum(returned) as returned_count
     from fallback_outcomes
     group by
         snapshot_month,
-        empirical_return_probability
+        {{ grouping_probability('empirical_return_probability') }}
     union all
     select
         fallback_outcomes.snapshot_month,
@@ -178,8 +179,8 @@ empirical_groups as (
     select
         outcomes.snapshot_month,
         'empirical' as model,
-        1 - outcomes.churn_probability as predicted_return_probability,
-        1 - outcomes.churn_probability as score,
+        {{ grouping_probability('1 - outcomes.churn_probability') }} as predicted_return_probability,
+        {{ grouping_probability('1 - outcomes.churn_probability') }} as score,
         count(*) as customer_count,
         sum(outcomes.returned) as returned_count
     from outcomes
@@ -187,7 +188,7 @@ empirical_groups as (
         on outcomes.snapshot_month = backtest_months.snapshot_month
     group by
         outcomes.snapshot_month,
-        1 - outcomes.churn_probability
+        {{ grouping_probability('1 - outcomes.churn_probability') }}
 
 ),
 
@@ -215,15 +216,15 @@ btyd_groups as (
     select
         snapshot_month,
         model,
-        return_probability as predicted_return_probability,
-        return_probability as score,
+        {{ grouping_probability('return_probability') }} as predicted_return_probability,
+        {{ grouping_probability('return_probability') }} as score,
         count(*) as customer_count,
         sum(returned) as returned_count
     from btyd_predictions
     group by
         snapshot_month,
         model,
-        return_probability
+        {{ grouping_probability('return_probability') }}
 
 ),
 
