@@ -11,12 +11,13 @@ that exists in both warehouses. A mart present on the left only is listed as not
 without dbt Python models skip those models and their descendants; README "Other engines"); with --require-all
 that fails too.
 
-Per mart: the row count, then a checksum of every column: the sorted (key, value) pairs, numbers rounded to
---decimals places (default 6; integers, decimals and floats alike, -0 as 0), timestamps and dates in ISO form,
-booleans as true/false, NULL as NULL. The key is the mart's grain from its tests in the manifest (a unique or
-unique_combination_of_columns test), else the whole row. When a checksum differs the values are compared key by
-key with a tolerance of 10^-decimals (a value that sits on a rounding boundary is not a difference); the first
-differing key is reported with both values. Exit 1 on any difference.
+Per mart: the row count, then every value: each is normalised once (numbers rounded to --decimals places, default
+6, half-even; integers, decimals and floats alike, -0 as 0; timestamps and dates in ISO form, booleans as
+true/false, NULL as NULL) and the rows are matched by key. The key is the mart's grain from its tests in the
+manifest (a unique or unique_combination_of_columns test), else the whole row. A key whose rounded values differ
+is compared column by column with a tolerance of 10^-decimals (relative above 1: a value that sits on a rounding
+boundary is not a difference); per column the first differing key (in sorted order) is reported with both
+values. Exit 1 on any difference.
 """
 from __future__ import annotations
 
