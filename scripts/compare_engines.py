@@ -11,19 +11,19 @@ that exists in both warehouses. A mart present on the left only is listed as not
 build); with --require-all (scripts/test_engines.py passes it: every mart, the dbt Python models' tables included,
 must exist on every engine) that fails too.
 
-Per mart: the row count, then a checksum of every column: the sorted (key, value) pairs, numbers rounded to
---decimals places (default 6; integers, decimals and floats alike, -0 as 0), timestamps and dates in ISO form,
-booleans as true/false, NULL as NULL. The key is the mart's grain from its tests in the manifest (a unique or
-unique_combination_of_columns test), else the whole row. When a checksum differs the values are compared key by
-key with a tolerance of 10^-decimals (a value that sits on a rounding boundary is not a difference); the first
-differing key is reported with both values. Exit 1 on any difference.
+Per mart: the row count, then every value: each is normalised once (numbers rounded to --decimals places, default
+6, half-even; integers, decimals and floats alike, -0 as 0; timestamps and dates in ISO form, booleans as
+true/false, NULL as NULL) and the rows are matched by key. The key is the mart's grain from its tests in the
+manifest (a unique or unique_combination_of_columns test), else the whole row. A key whose rounded values differ
+is compared column by column with a tolerance of 10^-decimals (relative above 1: a value that sits on a rounding
+boundary is not a difference); per column the first differing key (in sorted order) is reported with both
+values. Exit 1 on any difference.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import decimal
-import hashlib
 import json
 import math
 import os
@@ -124,19 +124,35 @@ def open_warehouse(spec: str) -> Warehouse:
 def normalize(value, decimals: int) -> str:
     if value is None:
         return "NULL"
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is bool:
         return "true" if value else "false"
-    if isinstance(value, (int, float, decimal.Decimal)):
-        if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+    if kind is int:
+        return f"{value}.{'0' * decimals}" if decimals > 0 else str(value)
+    if kind is float:
+        if math.isnan(value) or math.isinf(value):
             return str(value)
-        number = decimal.Decimal(str(value)) if isinstance(value, float) else decimal.Decimal(value)
-        text = f"{number.quantize(decimal.Decimal(1).scaleb(-decimals), rounding=decimal.ROUND_HALF_EVEN):f}"
-        return "0" + text[2:] if text.startswith("-0") and set(text[1:]) <= {"0", "."} else text
+        # the binary value rounded half-even: a value on a rounding boundary may round otherwise than its decimal
+        # twin on the other engine; compare_table then compares the two with close_enough
+        return _no_negative_zero(f"{value:.{decimals}f}")
+    if isinstance(value, decimal.Decimal):
+        if not value.is_finite():
+            return str(value)
+        text = f"{value.quantize(decimal.Decimal(1).scaleb(-decimals), rounding=decimal.ROUND_HALF_EVEN):f}"
+        return _no_negative_zero(text)
+    if isinstance(value, (int, float)):  # numpy and other number subclasses
+        return normalize(float(value) if isinstance(value, float) else int(value), decimals)
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+def _no_negative_zero(text: str) -> str:
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
 
 
 def close_enough(a, b, decimals: int) -> bool:
@@ -186,15 +202,20 @@ def compare_table(table, key, left, right, decimals) -> list[str]:
     columns = [c for c in left_columns if c in right_columns]
     key = [c for c in key if c in columns] or columns
 
+    # every value is normalised once; a row is (normalised values of `columns`, the row as returned)
+    positions = [columns.index(c) for c in key]
     shown = {}  # normalized key -> the key's values as the left (else right) warehouse returned them
 
     def keyed(names, rows):
-        index = [names.index(c) for c in key]
+        index = [names.index(c) for c in columns]
         out = {}
         for row in rows:
-            k = tuple(normalize(row[i], decimals) for i in index)
-            shown.setdefault(k, "(" + ", ".join(f"{c}={row[i]}" for c, i in zip(key, index)) + ")")
-            out.setdefault(k, []).append(dict(zip(names, row)))
+            values = [row[i] for i in index]
+            normal = tuple([normalize(v, decimals) for v in values])
+            k = tuple([normal[p] for p in positions])
+            if k not in shown:
+                shown[k] = "(" + ", ".join(f"{c}={values[p]}" for c, p in zip(key, positions)) + ")"
+            out.setdefault(k, []).append((normal, values))
         return out
 
     left_keyed, right_keyed = keyed(left_columns, left_rows), keyed(right_columns, right_rows)
@@ -204,29 +225,26 @@ def compare_table(table, key, left, right, decimals) -> list[str]:
         problems.append(f"{table}: key {shown[missing[0]]} on {left.name} only ({len(missing)} keys)")
     if extra:
         problems.append(f"{table}: key {shown[extra[0]]} on {right.name} only ({len(extra)} keys)")
-    common = sorted(set(left_keyed) & set(right_keyed))
-    for column in columns:
-        if column in key:
-            continue
-
-        def checksum(keyed_rows):
-            digest = hashlib.md5()
-            for k in common:
-                values = sorted(normalize(r[column], decimals) for r in keyed_rows[k])
-                digest.update(repr((k, values)).encode())
-            return digest.hexdigest()
-
-        if checksum(left_keyed) == checksum(right_keyed):
-            continue
-        for k in common:
-            lv = sorted((r[column] for r in left_keyed[k]), key=lambda v: normalize(v, decimals))
-            rv = sorted((r[column] for r in right_keyed[k]), key=lambda v: normalize(v, decimals))
-            if len(lv) != len(rv) or not all(close_enough(a, b, decimals) for a, b in zip(lv, rv)):
-                problems.append(
-                    f"{table}.{column}: first differing key {shown[k]}: "
-                    f"{left.name} {lv[0] if len(lv) == 1 else lv} vs {right.name} {rv[0] if len(rv) == 1 else rv}"
-                )
-                break
+    first_difference = {}  # column -> the message for its first differing key (keys in sorted order)
+    for k in sorted(set(left_keyed) & set(right_keyed)):
+        lrows, rrows = left_keyed[k], right_keyed[k]
+        if len(lrows) == len(rrows) and sorted(r[0] for r in lrows) == sorted(r[0] for r in rrows):
+            continue  # every value equal after rounding
+        for i, column in enumerate(columns):
+            if column in key or column in first_difference:
+                continue
+            # per column, the key's values as multisets (sorted by their normalised form)
+            lv = [r[1][i] for r in sorted(lrows, key=lambda r: r[0][i])]
+            rv = [r[1][i] for r in sorted(rrows, key=lambda r: r[0][i])]
+            if len(lv) == len(rv) and all(
+                normalize(a, decimals) == normalize(b, decimals) or close_enough(a, b, decimals) for a, b in zip(lv, rv)
+            ):
+                continue
+            first_difference[column] = (
+                f"{table}.{column}: first differing key {shown[k]}: "
+                f"{left.name} {lv[0] if len(lv) == 1 else lv} vs {right.name} {rv[0] if len(rv) == 1 else rv}"
+            )
+    problems += [first_difference[c] for c in columns if c in first_difference]
     return problems
 
 

@@ -13,6 +13,7 @@ staged builds); exits 1 when a build fails or a mart differs.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -49,7 +50,9 @@ def dbt_build(out: Path, env: dict, raw_dir: str) -> bool:
         "--target-path", str(out / "target"), "--log-path", str(out / "logs"),
         "--vars", f"{{raw_data_dir: '{raw_dir}'}}",
     ]
-    return run("dbt build --target dev", args, env, out / "build.log")
+    ok = run("dbt build --target dev", args, env, out / "build.log")
+    print_breakdown(out / "target" / "run_results.json")
+    return ok
 
 
 def staged_build(target: str, out: Path, env: dict, raw_dir: str) -> bool:
@@ -59,6 +62,23 @@ def staged_build(target: str, out: Path, env: dict, raw_dir: str) -> bool:
     ]
     return run(f"run_python_models.py --target {target} --build", args, env, out / "build.log",
                echo="run_python_models:")
+
+
+def print_breakdown(run_results: Path) -> None:
+    """Where a build's time went: the summed execution time of its nodes per resource type."""
+    if not run_results.exists():
+        return
+    results = json.loads(run_results.read_text())
+    totals: dict[str, list] = {}
+    for result in results.get("results", []):
+        total = totals.setdefault(result["unique_id"].split(".")[0], [0, 0.0])
+        total[0] += 1
+        total[1] += result.get("execution_time") or 0.0
+    parts = ", ".join(
+        f"{n} {kind}s {seconds:.1f}s ({seconds / n:.2f}s each)"
+        for kind, (n, seconds) in sorted(totals.items(), key=lambda item: -item[1][1])
+    )
+    print(f"test_engines:     nodes {results.get('elapsed_time', 0):.1f}s: {parts}", flush=True)
 
 
 def main(argv=None) -> int:
