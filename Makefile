@@ -34,12 +34,15 @@ reports: $(STAMP)
 
 demo: build reports
 
-test: $(STAMP) test-deps
+# make test = the pytest suite, then `make test-engines` (the same marts on PostgreSQL and Spark, compared with DuckDB).
+# The engines' packages (requirements-engines.txt) are installed first: tests/python also drives a local Spark session.
+test: $(ENGINES_STAMP) test-deps
 	$(BIN)/python -m pytest tests/python -rs --durations=25
+	$(MAKE) --no-print-directory test-engines
 
 # The other engines (README "Other engines"): builds the sample on DuckDB, PostgreSQL (scripts/start_postgres.sh)
 # and Spark (local pyspark, Java 17), the dbt Python models run there by scripts/run_python_models.py, and compares
-# every mart with the DuckDB build (scripts/compare_engines.py). Not part of `make test` yet. One engine:
+# every mart with the DuckDB build (scripts/compare_engines.py). Called by `make test`. One engine:
 # make test-engines ENGINES=postgres
 ENGINES ?= postgres,spark
 test-engines: $(ENGINES_STAMP)

@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import csv
 import importlib.util
 import json
 import shutil
@@ -214,3 +215,35 @@ def test_load_raw_reads_a_good_sample_into_the_loader(tmp_path, monkeypatch, cap
             "select count(*) from read_csv(?, header = true)", [str(SAMPLE_DIR / FILES["order_items"])]
         ).fetchone()
     assert rows == expected
+
+
+def test_load_raw_transactions_layout_loads_the_lines_as_text(tmp_path, monkeypatch, capsys):
+    """--input-format transactions: table `lines` holds every line of every file of the glob, as text (CSV), beside
+    the header-only Olist tables the DuckDB sources read in that layout; a path that matches no file stops first."""
+    folder = tmp_path / "lines"
+    folder.mkdir()
+    (folder / "a.csv").write_text("Invoice,Cust,When,Amount\nA1,c1,2011-01-05 08:26,12.50\nA2,,2011-01-06,\n")
+    (folder / "b.csv").write_text("Invoice,Cust,When,Amount\nC3,c2,1/5/2011,-3\n")
+    seen = {}
+
+    def fake_loader(tables, schema):
+        seen.update({t.name: (dict(t.columns), list(csv.reader(open(t.csv_copy, encoding="utf-8")))) for t in tables})
+
+    monkeypatch.setattr(load_raw, "load_postgres", fake_loader)
+    args = ["--target", "postgres", "--input-format", "transactions", "--transactions-path", str(folder / "*.csv")]
+    assert load_raw.main(args) == 0
+    columns, rows = seen["lines"]
+    assert columns == {"Invoice": "VARCHAR", "Cust": "VARCHAR", "When": "VARCHAR", "Amount": "VARCHAR"}
+    assert sorted(rows[1:]) == [["A1", "c1", "2011-01-05 08:26", "12.50"], ["A2", "", "2011-01-06", ""],
+                                ["C3", "c2", "1/5/2011", "-3"]]
+    assert set(seen) == set(FILES) | {"lines"}
+    assert all(len(rows) == 1 for name, (_, rows) in seen.items() if name != "lines")  # header only
+
+    def must_not_connect(*args, **kwargs):
+        raise AssertionError("load_raw connected before its file checks failed")
+
+    monkeypatch.setattr(load_raw, "load_postgres", must_not_connect)
+    missing = ["--target", "postgres", "--input-format", "transactions", "--transactions-path", str(tmp_path / "no*.csv")]
+    capsys.readouterr()
+    assert load_raw.main(missing) == 1
+    assert f"transactions file not found: {tmp_path / 'no*.csv'} (var transactions_path)" in capsys.readouterr().err
