@@ -7,7 +7,9 @@
 
 with
 
-orders as (
+-- read four times: inlined (PostgreSQL otherwise materialises it and, estimating 200 groups for the aggregates over
+-- it, joined them by a nested loop that re-ran a 1 M-row aggregate per customer at 1 M orders)
+orders as {{ cte_inlined() }} (
 
     select * from {{ ref('int_hypotheses__orders') }}
 
