@@ -9,12 +9,18 @@ STAMP := $(VENV)/.requirements-installed
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: demo test test-deps test-engines build reports docs bench bench-10m clean
+.PHONY: demo test lint test-deps test-engines build reports docs bench bench-10m clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
+
+# The linters (requirements-dev.txt), installed together with requirements.txt so that pip checks both sets of pins.
+DEV_STAMP := $(VENV)/.requirements-dev-installed
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	touch $(DEV_STAMP)
 
 ENGINES_STAMP := $(VENV)/.requirements-engines-installed
 $(ENGINES_STAMP): $(STAMP) requirements-engines.txt
@@ -40,7 +46,7 @@ demo: build reports
 # engines alone ~7 min). The engines' log is printed after
 # pytest (also in target/engines/test-engines.log); either failing fails make test. The engines' packages
 # (requirements-engines.txt) are installed first: tests/python also drives a local Spark session.
-test: $(ENGINES_STAMP) test-deps
+test: lint $(ENGINES_STAMP) test-deps
 	@mkdir -p target/engines
 	@$(BIN)/python scripts/test_engines.py --engines $(ENGINES) > target/engines/test-engines.log 2>&1 & engines=$$!; \
 	$(BIN)/python -m pytest tests/python -rs --durations=25; tests=$$?; \
@@ -49,6 +55,15 @@ test: $(ENGINES_STAMP) test-deps
 	cat target/engines/test-engines.log; \
 	echo "make test: pytest exit $$tests, test-engines exit $$engines_rc"; \
 	test $$tests -eq 0 && test $$engines_rc -eq 0
+
+# Lint (run first by make test): sqlfluff on the SQL of models/, tests/ and analyses/ as dbt compiles it (.sqlfluff:
+# dbt templater, house style; macros are linted where the models call them) and ruff on the Python (ruff.toml).
+# The dbt templater compiles against its own target path and an empty DuckDB file, never the warehouse.
+lint: $(DEV_STAMP)
+	@mkdir -p target/sqlfluff
+	DBT_TARGET_PATH=target/sqlfluff DUCKDB_PATH=target/sqlfluff/lint.duckdb \
+		$(BIN)/sqlfluff lint --disable-progress-bar models tests analyses
+	$(BIN)/ruff check .
 
 # The other engines (README "Other engines"): builds the sample on DuckDB, PostgreSQL (scripts/start_postgres.sh)
 # and Spark (local pyspark, Java 17), the dbt Python models run there by scripts/run_python_models.py, and compares
