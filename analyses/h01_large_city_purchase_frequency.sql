@@ -1,6 +1,7 @@
 -- H01 · Customers in large cities (var hypothesis_large_cities) make more purchases per person.
 -- Grain: purchasing customer, city of the latest order. Difference in means (Welch), effect Cohen's d.
--- Detail rows of the model hypothesis_h01_large_city_purchase_frequency; its result row, the Holm-adjusted p-value and the verdict:
+-- Detail rows of the model hypothesis_h01_large_city_purchase_frequency; its result row, the Holm-adjusted p-value and
+-- the verdict:
 --     select * from {{ ref('hypothesis_results') }} where hypothesis_id = 'H01'
 
 with

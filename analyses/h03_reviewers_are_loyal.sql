@@ -3,7 +3,8 @@
 -- Whether the first purchase was reviewed vs whether the customer bought again within var repeat_horizon_days
 -- (is_repeat_purchase: a later day): buying more cannot create more chances to review, and every customer is
 -- observed for the same time. Difference in proportions, Newcombe's hybrid score interval, Cohen's h.
--- Detail rows of the model hypothesis_h03_reviewers_are_loyal; its result row, the Holm-adjusted p-value and the verdict:
+-- Detail rows of the model hypothesis_h03_reviewers_are_loyal; its result row, the Holm-adjusted p-value and the
+-- verdict:
 --     select * from {{ ref('hypothesis_results') }} where hypothesis_id = 'H03'
 
 with
@@ -38,7 +39,8 @@ review_coverage as (
 units as (
 
     select
-        case when customers.first_purchase_reviewed then 'reviewed first purchase' else 'did not review' end as group_label,
+        case when customers.first_purchase_reviewed then 'reviewed first purchase' else 'did not review' end
+            as group_label,
         case when customers.repeated_within_horizon then 1 else 0 end as value
     from customers
     cross join review_coverage

@@ -1,7 +1,8 @@
 -- H04 · Customers using certain payment types place larger orders.
 -- Grain: purchase order, type of its largest payment. Highest minus lowest group mean among types with at
 -- least var hypothesis_min_group_size orders (Welch, Bonferroni over the k(k-1)/2 pairs), Cohen's d.
--- Detail rows of the model hypothesis_h04_payment_type_vs_order_value; its result row, the Holm-adjusted p-value and the verdict:
+-- Detail rows of the model hypothesis_h04_payment_type_vs_order_value; its result row, the Holm-adjusted p-value and
+-- the verdict:
 --     select * from {{ ref('hypothesis_results') }} where hypothesis_id = 'H04'
 
 with

@@ -1,6 +1,7 @@
 -- H05 · Products with longer descriptions get more orders.
 -- Grain: product purchased at least once. Pearson r, Fisher-z interval and p-value.
--- Detail rows of the model hypothesis_h05_description_length_vs_orders; its result row, the Holm-adjusted p-value and the verdict:
+-- Detail rows of the model hypothesis_h05_description_length_vs_orders; its result row, the Holm-adjusted p-value and
+-- the verdict:
 --     select * from {{ ref('hypothesis_results') }} where hypothesis_id = 'H05'
 
 with

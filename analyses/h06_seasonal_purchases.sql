@@ -4,7 +4,8 @@
 -- comparison with "the rest of the year" would take for seasonality. Only seasons whose whole window
 -- (baseline before, season, baseline after) lies inside the data count; days without a purchase count 0.
 -- Difference in mean purchases per day (Welch), Cohen's d.
--- Detail rows of the model hypothesis_h06_seasonal_purchases; its result row, the Holm-adjusted p-value and the verdict:
+-- Detail rows of the model hypothesis_h06_seasonal_purchases; its result row, the Holm-adjusted p-value and the
+-- verdict:
 --     select * from {{ ref('hypothesis_results') }} where hypothesis_id = 'H06'
 {%- set season_months = var('hypothesis_season_months') | sort -%}
 {%- set first_month = season_months[0] -%}
@@ -60,10 +61,13 @@ season_years as (
 season_windows as (
 
     select
-        {{ add_months('data_range.first_year_start', 'season_years.months_to_season - ' ~ season_length) }} as window_start,
+        {{ add_months('data_range.first_year_start', 'season_years.months_to_season - ' ~ season_length) }}
+            as window_start,
         {{ add_months('data_range.first_year_start', 'season_years.months_to_season') }} as season_start,
-        {{ add_months('data_range.first_year_start', 'season_years.months_to_season + ' ~ season_length) }} as season_end,
-        {{ add_months('data_range.first_year_start', 'season_years.months_to_season + ' ~ (2 * season_length)) }} as window_end
+        {{ add_months('data_range.first_year_start', 'season_years.months_to_season + ' ~ season_length) }}
+            as season_end,
+        {{ add_months('data_range.first_year_start', 'season_years.months_to_season + ' ~ (2 * season_length)) }}
+            as window_end
     from season_years
     cross join data_range
 

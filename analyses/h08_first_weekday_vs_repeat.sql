@@ -3,7 +3,8 @@
 -- within var repeat_horizon_days (is_repeat_purchase). Highest minus lowest weekday proportion among weekdays
 -- with at least var hypothesis_min_group_size customers: Newcombe interval and pooled z test, both
 -- Bonferroni-adjusted over the k(k-1)/2 pairs; Cohen's h.
--- Detail rows of the model hypothesis_h08_first_weekday_vs_repeat; its result row, the Holm-adjusted p-value and the verdict:
+-- Detail rows of the model hypothesis_h08_first_weekday_vs_repeat; its result row, the Holm-adjusted p-value and the
+-- verdict:
 --     select * from {{ ref('hypothesis_results') }} where hypothesis_id = 'H08'
 
 with

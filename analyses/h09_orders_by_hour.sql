@@ -44,8 +44,8 @@ windows as (
         coalesce(sum(hourly_purchases.purchases), 0) as n_units
     from hour_offsets
     left join hourly_purchases
-        on hourly_purchases.purchase_hour between hour_offsets.offset_number
-            and hour_offsets.offset_number + {{ window_hours - 1 }}
+        on hour_offsets.offset_number <= hourly_purchases.purchase_hour
+        and hour_offsets.offset_number + {{ window_hours - 1 }} >= hourly_purchases.purchase_hour
     where hour_offsets.offset_number between {{ day_first }} and {{ day_last - window_hours + 1 }}
     group by hour_offsets.offset_number
 

@@ -2,7 +2,8 @@
 -- Grain: purchasing customer with a complete repeat horizon whose first purchase was delivered. Delivery days
 -- of the first purchase (which precedes any decision to buy again), customers who did not buy again within var
 -- repeat_horizon_days minus those who did (is_repeat_purchase). Difference in means (Welch), Cohen's d.
--- Detail rows of the model hypothesis_h11_delivery_speed_vs_repeat; its result row, the Holm-adjusted p-value and the verdict:
+-- Detail rows of the model hypothesis_h11_delivery_speed_vs_repeat; its result row, the Holm-adjusted p-value and the
+-- verdict:
 --     select * from {{ ref('hypothesis_results') }} where hypothesis_id = 'H11'
 
 with

@@ -3,7 +3,8 @@
 -- the mean item price of the first purchase (cheap: at or below the var hypothesis_cheap_price_quantile
 -- quantile of these customers); buying again within var repeat_horizon_days (is_repeat_purchase).
 -- Difference in proportions, Newcombe's hybrid score interval, pooled z test, Cohen's h.
--- Detail rows of the model hypothesis_h12_cheap_buyers_repeat_more; its result row, the Holm-adjusted p-value and the verdict:
+-- Detail rows of the model hypothesis_h12_cheap_buyers_repeat_more; its result row, the Holm-adjusted p-value and the
+-- verdict:
 --     select * from {{ ref('hypothesis_results') }} where hypothesis_id = 'H12'
 
 with

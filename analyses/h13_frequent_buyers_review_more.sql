@@ -1,7 +1,8 @@
 -- H13 · Customers who buy more are more likely to review.
 -- Grain: purchasing customer; needs reviews. The share of purchases reviewed, not "any review": more purchases
 -- are more chances to review. Pearson r, Fisher-z interval and p-value.
--- Detail rows of the model hypothesis_h13_frequent_buyers_review_more; its result row, the Holm-adjusted p-value and the verdict:
+-- Detail rows of the model hypothesis_h13_frequent_buyers_review_more; its result row, the Holm-adjusted p-value and
+-- the verdict:
 --     select * from {{ ref('hypothesis_results') }} where hypothesis_id = 'H13'
 
 with

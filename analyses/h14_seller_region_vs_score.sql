@@ -2,7 +2,8 @@
 -- Grain: single-seller purchase order with a review, so that the score belongs to one seller's macro-region.
 -- Highest minus lowest region mean among regions with at least var hypothesis_min_group_size orders (Welch,
 -- Bonferroni over the k(k-1)/2 pairs), Cohen's d.
--- Detail rows of the model hypothesis_h14_seller_region_vs_score; its result row, the Holm-adjusted p-value and the verdict:
+-- Detail rows of the model hypothesis_h14_seller_region_vs_score; its result row, the Holm-adjusted p-value and the
+-- verdict:
 --     select * from {{ ref('hypothesis_results') }} where hypothesis_id = 'H14'
 
 with

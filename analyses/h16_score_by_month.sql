@@ -45,7 +45,8 @@ complete_year_orders as (
     from dated_orders
     cross join data_range
     where dated_orders.year_start >= data_range.first_day
-        and cast({{ dbt.dateadd('day', -1, dbt.dateadd('year', 1, 'dated_orders.year_start')) }} as date) <= data_range.last_day
+        and cast({{ dbt.dateadd('day', -1, dbt.dateadd('year', 1, 'dated_orders.year_start')) }} as date)
+        <= data_range.last_day
 
 ),
 

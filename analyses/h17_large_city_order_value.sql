@@ -1,6 +1,7 @@
 -- H17 · People in large cities buy more expensive orders.
 -- Grain: purchase order, city of the order address; total paid. Difference in means (Welch), Cohen's d.
--- Detail rows of the model hypothesis_h17_large_city_order_value; its result row, the Holm-adjusted p-value and the verdict:
+-- Detail rows of the model hypothesis_h17_large_city_order_value; its result row, the Holm-adjusted p-value and the
+-- verdict:
 --     select * from {{ ref('hypothesis_results') }} where hypothesis_id = 'H17'
 
 with

@@ -1,7 +1,8 @@
 -- H18 · The longer the delivery, the lower the score.
 -- Grain: delivered purchase order with a review of 1 or 5. Mean delivery days of orders scored 1 minus orders
 -- scored 5 (Welch), Cohen's d.
--- Detail rows of the model hypothesis_h18_delivery_time_by_score; its result row, the Holm-adjusted p-value and the verdict:
+-- Detail rows of the model hypothesis_h18_delivery_time_by_score; its result row, the Holm-adjusted p-value and the
+-- verdict:
 --     select * from {{ ref('hypothesis_results') }} where hypothesis_id = 'H18'
 
 with

@@ -1,4 +1,5 @@
--- For every (cohort, month), the state rows (state at first purchase) add up to the all-states row: cohort size, active customers
+-- For every (cohort, month), the state rows (state at first purchase) add up to the all-states row: cohort size,
+-- active customers
 -- and revenue. Any (cohort, month) present on one side only is a failure too.
 
 with

@@ -6,11 +6,20 @@ with
 
 grid as (
 
-    select cast(40 as {{ type_double() }}) as z, cast(0 as {{ type_double() }}) as expected_p, cast(1 as {{ type_double() }}) as expected_cdf
+    select
+        cast(40 as {{ type_double() }}) as z,
+        cast(0 as {{ type_double() }}) as expected_p,
+        cast(1 as {{ type_double() }}) as expected_cdf
     union all
-    select cast(-60 as {{ type_double() }}), cast(0 as {{ type_double() }}), cast(0 as {{ type_double() }})
+    select
+        cast(-60 as {{ type_double() }}),
+        cast(0 as {{ type_double() }}),
+        cast(0 as {{ type_double() }})
     union all
-    select cast(1000 as {{ type_double() }}), cast(0 as {{ type_double() }}), cast(1 as {{ type_double() }})
+    select
+        cast(1000 as {{ type_double() }}),
+        cast(0 as {{ type_double() }}),
+        cast(1 as {{ type_double() }})
 
 ),
 

@@ -45,7 +45,8 @@ from results
 inner join catalog
     on results.hypothesis_id = catalog.hypothesis_id
 cross join coverage
-where (
+where
+    (
         catalog.requires = 'reviews'
         and coverage.reviewed_purchases = 0
         and (results.n <> 0 or results.verdict <> 'no data')

@@ -20,17 +20,21 @@ dim as (
 
 missing as (
 
-    select customer_unique_id, 'missing from dim_customers' as problem
+    select
+        raw_ordering_customers.customer_unique_id,
+        'missing from dim_customers' as problem
     from raw_ordering_customers
-    where trim(customer_unique_id) not in (select customer_unique_id from dim)
+    where trim(customer_unique_id) not in (select dim.customer_unique_id from dim)
 
 ),
 
 extra as (
 
-    select customer_unique_id, 'in dim_customers but not in raw' as problem
+    select
+        dim.customer_unique_id,
+        'in dim_customers but not in raw' as problem
     from dim
-    where customer_unique_id not in (select trim(customer_unique_id) from raw_ordering_customers)
+    where customer_unique_id not in (select trim(raw_ordering_customers.customer_unique_id) from raw_ordering_customers)
 
 )
 

@@ -52,7 +52,7 @@ item_totals as (
         coalesce(sum(price), 0) as items_value,
         coalesce(sum(freight_value), 0) as freight_value
     from raw_items
-    where order_id in (select order_id from raw_orders)
+    where raw_items.order_id in (select raw_orders.order_id from raw_orders)
 
 ),
 
@@ -60,7 +60,7 @@ payment_totals as (
 
     select coalesce(sum(payment_value), 0) as payment_value
     from raw_payments
-    where order_id in (select order_id from raw_orders)
+    where raw_payments.order_id in (select raw_orders.order_id from raw_orders)
 
 ),
 
@@ -78,19 +78,34 @@ mart as (
 
 comparison as (
 
-    select 'orders' as measure, order_totals.orders as raw_value, mart.orders as mart_value
+    select
+        'orders' as measure,
+        order_totals.orders as raw_value,
+        mart.orders as mart_value
     from order_totals cross join mart
     union all
-    select 'distinct_orders', order_totals.orders, mart.distinct_orders
+    select
+        'distinct_orders' as measure,
+        order_totals.orders as raw_value,
+        mart.distinct_orders as mart_value
     from order_totals cross join mart
     union all
-    select 'items_value', item_totals.items_value, mart.items_value
+    select
+        'items_value' as measure,
+        item_totals.items_value as raw_value,
+        mart.items_value as mart_value
     from item_totals cross join mart
     union all
-    select 'freight_value', item_totals.freight_value, mart.freight_value
+    select
+        'freight_value' as measure,
+        item_totals.freight_value as raw_value,
+        mart.freight_value as mart_value
     from item_totals cross join mart
     union all
-    select 'payment_value', payment_totals.payment_value, mart.payment_value
+    select
+        'payment_value' as measure,
+        payment_totals.payment_value as raw_value,
+        mart.payment_value as mart_value
     from payment_totals cross join mart
 
 )

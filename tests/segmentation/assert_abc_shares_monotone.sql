@@ -9,10 +9,10 @@ ranked as (
         abc_class,
         monetary_share,
         share_before,
-        lag(share_before) over (order by monetary desc, customer_unique_id) as previous_share_before,
-        lag(monetary_share) over (order by monetary desc, customer_unique_id) as previous_share,
-        lag(abc_class) over (order by monetary desc, customer_unique_id) as previous_class,
-        row_number() over (order by monetary desc, customer_unique_id) as row_num
+        lag(share_before) over (order by monetary desc, customer_unique_id asc) as previous_share_before,
+        lag(monetary_share) over (order by monetary desc, customer_unique_id asc) as previous_share,
+        lag(abc_class) over (order by monetary desc, customer_unique_id asc) as previous_class,
+        row_number() over (order by monetary desc, customer_unique_id asc) as row_num
     from {{ ref('customer_abc_xyz') }}
 
 )

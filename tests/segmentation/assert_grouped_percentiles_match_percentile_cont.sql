@@ -14,9 +14,13 @@ customers as (
 
 ),
 
-{{ segmentation_grouped_quantile_threshold_ctes('recency_by_values', 'customers', 'rfm_tier', 'recency_days', 'recency_cutoff') }},
+{{ segmentation_grouped_quantile_threshold_ctes(
+    'recency_by_values', 'customers', 'rfm_tier', 'recency_days', 'recency_cutoff'
+) }},
 
-{{ segmentation_grouped_quantile_threshold_ctes('monetary_by_values', 'customers', 'rfm_tier', 'monetary', 'monetary_cutoff') }},
+{{ segmentation_grouped_quantile_threshold_ctes(
+    'monetary_by_values', 'customers', 'rfm_tier', 'monetary', 'monetary_cutoff'
+) }},
 
 {{ segmentation_grouped_rfm_tier_threshold_ctes('frequency_by_values', 'customers', 'rfm_tier', 'frequency') }},
 
@@ -37,17 +41,19 @@ compared as (
     select
         by_percentile_cont.rfm_tier,
         {%- for k in range(1, segmentation_rfm_bins()) %}
-        abs(by_percentile_cont.recency_cutoff_{{ k }} - recency_by_values.recency_cutoff_{{ k }})
+        (
+            abs(by_percentile_cont.recency_cutoff_{{ k }} - recency_by_values.recency_cutoff_{{ k }})
             <= 1e-12 * (1 + abs(by_percentile_cont.recency_cutoff_{{ k }}))
             and abs(by_percentile_cont.monetary_cutoff_{{ k }} - monetary_by_values.monetary_cutoff_{{ k }})
             <= 1e-12 * (1 + abs(by_percentile_cont.monetary_cutoff_{{ k }}))
-            as cutoff_{{ k }}_matches,
+        ) as cutoff_{{ k }}_matches,
         {%- endfor %}
-        abs(by_percentile_cont.rfm_tier_cutoff_high - frequency_by_values.rfm_tier_cutoff_high)
+        (
+            abs(by_percentile_cont.rfm_tier_cutoff_high - frequency_by_values.rfm_tier_cutoff_high)
             <= 1e-12 * (1 + abs(by_percentile_cont.rfm_tier_cutoff_high))
             and abs(by_percentile_cont.rfm_tier_cutoff_low - frequency_by_values.rfm_tier_cutoff_low)
             <= 1e-12 * (1 + abs(by_percentile_cont.rfm_tier_cutoff_low))
-            as rfm_tier_cutoffs_match
+        ) as rfm_tier_cutoffs_match
     from by_percentile_cont
     left join recency_by_values
         on by_percentile_cont.rfm_tier = recency_by_values.rfm_tier
@@ -60,9 +66,10 @@ compared as (
 
 select *
 from compared
-where not (
-    coalesce(rfm_tier_cutoffs_match, false)
-    {%- for k in range(1, segmentation_rfm_bins()) %}
-    and coalesce(cutoff_{{ k }}_matches, false)
-    {%- endfor %}
-)
+where
+    not (
+        coalesce(rfm_tier_cutoffs_match, false)
+        {%- for k in range(1, segmentation_rfm_bins()) %}
+        and coalesce(cutoff_{{ k }}_matches, false)
+        {%- endfor %}
+    )

@@ -8,8 +8,11 @@ with
 last_snapshot as (
 
     select *
-    from {{ ref('segment_snapshots') }}
-    where snapshot_month = (select max(snapshot_month) from {{ ref('segment_snapshots') }})
+    from {{ ref('segment_snapshots') }} as segment_snapshots
+    where
+        segment_snapshots.snapshot_month = (
+            select max(all_snapshots.snapshot_month) from {{ ref('segment_snapshots') }} as all_snapshots
+        )
 
 ),
 
@@ -60,9 +63,13 @@ where last_snapshot.customer_unique_id is null
     or last_snapshot.churn_risk is distinct from current_marts.empirical_churn_risk_current
     or current_marts.churn_probability is distinct from current_marts.churn_probability_current
     or current_marts.churn_risk is distinct from current_marts.churn_risk_current
-    or (current_marts.churn_model_used = 'empirical'
-        and (last_snapshot.churn_probability is distinct from current_marts.churn_probability_current
-            or last_snapshot.churn_risk is distinct from current_marts.churn_risk_current))
+    or (
+        current_marts.churn_model_used = 'empirical'
+        and (
+            last_snapshot.churn_probability is distinct from current_marts.churn_probability_current
+            or last_snapshot.churn_risk is distinct from current_marts.churn_risk_current
+        )
+    )
     or last_snapshot.r_grid is distinct from current_marts.r_grid
     or last_snapshot.rfm_segment is distinct from current_marts.rfm_segment
     or last_snapshot.segment is distinct from current_marts.segment

@@ -12,12 +12,20 @@ segment_map as (
 
 labelled as (
 
-    select 'customer_rfm' as relation_name, rfm_segment, frequency, r_grid
+    select
+        'customer_rfm' as relation_name,
+        rfm_segment,
+        frequency,
+        r_grid
     from {{ ref('customer_rfm') }}
 
     union all
 
-    select 'segment_snapshots' as relation_name, rfm_segment, frequency, r_grid
+    select
+        'segment_snapshots' as relation_name,
+        rfm_segment,
+        frequency,
+        r_grid
     from {{ ref('segment_snapshots') }}
 
 ),
@@ -42,12 +50,18 @@ violations as (
 
 )
 
-select relation_name as problem, rfm_segment, customers
+select
+    relation_name as problem,
+    rfm_segment,
+    customers
 from violations
 
 union all
 
-select 'repeat-buying name declares fewer than two purchases' as problem, rfm_segment, min_purchases as customers
+select
+    'repeat-buying name declares fewer than two purchases' as problem,
+    rfm_segment,
+    min_purchases as customers
 from segment_map
 where rfm_segment in ('Champions', 'Loyal', 'At Risk', 'Cannot Lose Them')
     and min_purchases < 2

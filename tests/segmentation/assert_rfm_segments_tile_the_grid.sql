@@ -19,9 +19,12 @@ r_grids as (
 
 purchase_counts as (
 
-    select cast(generated_number as integer) as purchases
+    select cast(series.generated_number as integer) as purchases
     from ({{ dbt.generate_series(1000) }}) as series
-    where generated_number <= (select coalesce(max(max_purchases), 0) + 1 from {{ ref('rfm_segments') }})
+    where
+        series.generated_number <= (
+            select coalesce(max(rfm_segments.max_purchases), 0) + 1 from {{ ref('rfm_segments') }} as rfm_segments
+        )
 
 ),
 
@@ -44,7 +47,11 @@ cell_matches as (
 )
 
 select
-    'cell r_grid ' || cast(r_grid as {{ dbt.type_string() }}) || ', ' || cast(purchases as {{ dbt.type_string() }}) || ' purchases' as problem,
+    'cell r_grid '
+    || cast(r_grid as {{ dbt.type_string() }})
+    || ', '
+    || cast(purchases as {{ dbt.type_string() }})
+    || ' purchases' as problem,
     matching_segments as found
 from cell_matches
 where matching_segments <> 1

@@ -67,47 +67,71 @@ snapshots as (
 
 checks as (
 
-    select 'abc_xyz customers' as check_name, abc_xyz.customers - rfm.customers as difference
+    select
+        'abc_xyz customers' as check_name,
+        abc_xyz.customers - rfm.customers as difference
     from rfm cross join abc_xyz
     union all
-    select 'abc_xyz revenue', abc_xyz.revenue - rfm.revenue
+    select
+        'abc_xyz revenue' as check_name,
+        abc_xyz.revenue - rfm.revenue as difference
     from rfm cross join abc_xyz
     union all
-    select 'customer_segments customers', segments.customers - rfm.customers
+    select
+        'customer_segments customers' as check_name,
+        segments.customers - rfm.customers as difference
     from rfm cross join segments
     union all
-    select 'customer_segments revenue', segments.revenue - rfm.revenue
+    select
+        'customer_segments revenue' as check_name,
+        segments.revenue - rfm.revenue as difference
     from rfm cross join segments
     union all
-    select 'segment_summary customers', summary.customers - rfm.customers
+    select
+        'segment_summary customers' as check_name,
+        summary.customers - rfm.customers as difference
     from rfm cross join summary
     union all
-    select 'segment_summary purchases', summary.purchases - rfm.purchases
+    select
+        'segment_summary purchases' as check_name,
+        summary.purchases - rfm.purchases as difference
     from rfm cross join summary
     union all
-    select 'segment_summary revenue', summary.revenue - rfm.revenue
+    select
+        'segment_summary revenue' as check_name,
+        summary.revenue - rfm.revenue as difference
     from rfm cross join summary
     union all
-    select 'monthly customers', coalesce(monthly.customers, -1) - snapshots.customers
+    select
+        'monthly customers' as check_name,
+        coalesce(monthly.customers, -1) - snapshots.customers as difference
     from snapshots left join monthly on snapshots.snapshot_month = monthly.snapshot_month
     union all
-    select 'monthly month_revenue', coalesce(monthly.month_revenue, -1) - snapshots.month_revenue
+    select
+        'monthly month_revenue' as check_name,
+        coalesce(monthly.month_revenue, -1) - snapshots.month_revenue as difference
     from snapshots left join monthly on snapshots.snapshot_month = monthly.snapshot_month
     union all
-    select 'monthly revenue_to_date', coalesce(monthly.revenue_to_date, -1) - snapshots.revenue_to_date
+    select
+        'monthly revenue_to_date' as check_name,
+        coalesce(monthly.revenue_to_date, -1) - snapshots.revenue_to_date as difference
     from snapshots left join monthly on snapshots.snapshot_month = monthly.snapshot_month
     {%- if var('analysis_date', none) is none %}
     union all
-    select 'dim_customers purchase_count', count(*)
+    select
+        'dim_customers purchase_count' as check_name,
+        count(*) as difference
     from {{ ref('customer_rfm') }} as customer_rfm
     inner join {{ ref('dim_customers') }} as dim_customers
         on customer_rfm.customer_unique_id = dim_customers.customer_unique_id
     where customer_rfm.frequency is distinct from dim_customers.purchase_count
         or customer_rfm.monetary is distinct from dim_customers.purchase_value
     union all
-    select 'dim_customers purchasers', count(*) - (select customers from rfm)
-    from {{ ref('dim_customers') }}
-    where has_purchased
+    select
+        'dim_customers purchasers' as check_name,
+        count(*) - (select rfm.customers from rfm) as difference
+    from {{ ref('dim_customers') }} as dim_customers
+    where dim_customers.has_purchased
     {%- endif %}
 
 )

@@ -27,9 +27,11 @@ actual as (
 
 )
 
-select *
+select
+    expected.*,
+    actual.*
 from expected
 cross join actual
 where expected.first_month <> actual.first_month
     or expected.last_month <> actual.last_month
-    or actual.months <> {{ dbt.datediff('expected.first_month', 'expected.last_month', 'month') }} + 1
+    or actual.months <> {{ dbt.datediff('expected.first_month', 'expected.last_month', 'month') }} + 1  -- noqa: LT05
