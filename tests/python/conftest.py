@@ -131,7 +131,7 @@ def query_df(db_path: Path, sql: str):
 
 
 # The dbt unit tests read only their `given` rows (never the raw files) and pin the vars they were worked out with
-# (`overrides: vars:` in models/marts/segmentation/_segmentation__models.yml; the cohorts one uses no var): their
+# (`overrides: vars:` &unit_test_vars in each YAML file with unit tests; the cohorts ones use no var): their
 # result is the same in every build whose --vars differ from the sample build's only in raw_data_dir or in pinned
 # vars. The sample build runs them all; such other builds skip them with `--exclude UNIT_TESTS` (the real-subset
 # build, the planted-data builds of test_churn, the variant build of test_segmentation, the builds of
