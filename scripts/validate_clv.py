@@ -1,4 +1,4 @@
-"""Reproduce the published CDNOW results with the project's CLV module (scripts/segmentation_ml/clv.py).
+"""Reproduce the published CDNOW results with the project's CLV module (customer_segmentation/ml/clv.py).
 
     .venv/bin/python scripts/validate_clv.py --cdnow ../shared/cdnow [--json]
 
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root: package customer_segmentation
 
-from segmentation_ml import clv  # noqa: E402
+from customer_segmentation.ml import clv  # noqa: E402
 
 CALIBRATION_END = pd.Timestamp("1997-09-30")
 HOLDOUT_END = pd.Timestamp("1998-06-30")

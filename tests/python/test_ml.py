@@ -1,6 +1,6 @@
 """KMeans clusters and the first-purchase repeat model (issue 5).
 
-Two halves: unit tests of the importable package scripts/segmentation_ml on synthetic data (planted
+Two halves: unit tests of the importable package customer_segmentation.ml on synthetic data (planted
 clusters, planted repeat signal, pure noise), then checks of the dbt outputs on the session builds,
 including a leakage test that rewrites later orders in a copy of the warehouse, rebuilds the
 first-purchase features and requires every feature column to stay the same, and a determinism test
@@ -22,13 +22,11 @@ from sklearn.metrics import adjusted_rand_score, average_precision_score, roc_au
 from conftest import ROOT, query, query_df, run_dbt
 from raw_olist import orders_with_customers, read
 
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from segmentation_ml import pipeline  # noqa: E402
-from segmentation_ml.clustering import cluster_selection, fit_kmeans, silhouette_multi  # noqa: E402
-from segmentation_ml.features import CLUSTER_NUMERIC_FEATURES, ClusterFeatureEncoder  # noqa: E402
-from segmentation_ml.profiles import cluster_profiles  # noqa: E402
-from segmentation_ml.repeat_model import (  # noqa: E402
+from customer_segmentation.ml import pipeline
+from customer_segmentation.ml.clustering import cluster_selection, fit_kmeans, silhouette_multi
+from customer_segmentation.ml.features import CLUSTER_NUMERIC_FEATURES, ClusterFeatureEncoder
+from customer_segmentation.ml.profiles import cluster_profiles
+from customer_segmentation.ml.repeat_model import (
     FEATURE_SET_FIRST_ORDER,
     FEATURE_SET_FULL,
     LABEL,
@@ -472,7 +470,7 @@ class _FitSizeSpy:
 
 @pytest.mark.parametrize("with_keys", [False, True])
 def test_kmeans_fit_cap_fits_on_exactly_the_cap_and_labels_every_row(monkeypatch, with_keys):
-    import segmentation_ml.clustering as clustering
+    import customer_segmentation.ml.clustering as clustering
 
     df, X, planted = _blob_matrix(3000, 4, seed=21)
     keys = pd.util.hash_pandas_object(df["customer_unique_id"], index=False).to_numpy() if with_keys else None
@@ -497,7 +495,7 @@ def test_capped_kmeans_is_deterministic_and_seeded():
     a = cluster_selection(X, range(2, 7), seed=7, silhouette_sample_size=400, fit_sample_size=300)
     b = cluster_selection(X, range(2, 7), seed=7, silhouette_sample_size=400, fit_sample_size=300)
     pd.testing.assert_frame_equal(a, b)
-    from segmentation_ml.clustering import fit_clusters, fit_sample_rows
+    from customer_segmentation.ml.clustering import fit_clusters, fit_sample_rows
 
     fa, fb = fit_clusters(X, 5, seed=7, fit_sample_size=300), fit_clusters(X, 5, seed=7, fit_sample_size=300)
     assert np.array_equal(fa.labels, fb.labels) and np.array_equal(fa.distances, fb.distances)
@@ -512,7 +510,7 @@ def test_kmeans_at_or_below_the_cap_is_identical_to_the_uncapped_path():
         capped = cluster_selection(X, range(2, 6), seed=42, silhouette_sample_size=500, fit_sample_size=cap)
         pd.testing.assert_frame_equal(capped, uncapped)
         assert capped["n_fit_customers"].eq(len(X)).all()
-    from segmentation_ml.clustering import fit_clusters
+    from customer_segmentation.ml.clustering import fit_clusters
 
     a, b = fit_clusters(X, 3, seed=42), fit_clusters(X, 3, seed=42, fit_sample_size=len(X))
     assert np.array_equal(a.labels, b.labels) and np.array_equal(a.distances, b.distances) and a.inertia == b.inertia
@@ -520,7 +518,7 @@ def test_kmeans_at_or_below_the_cap_is_identical_to_the_uncapped_path():
 
 def test_large_input_path_does_not_depend_on_row_order(monkeypatch):
     """Above ordering.SORT_LIMIT rows nothing is sorted: samples and model input order come from keys."""
-    import segmentation_ml.ordering as ordering
+    import customer_segmentation.ml.ordering as ordering
 
     monkeypatch.setattr(ordering, "SORT_LIMIT", 100)
     df, _ = customers_from_blobs(1500, 4, seed=24)
@@ -542,7 +540,7 @@ def test_large_input_path_does_not_depend_on_row_order(monkeypatch):
 
 
 def test_repeat_training_cap_fits_on_exactly_the_cap_and_scores_everyone(monkeypatch):
-    import segmentation_ml.repeat_model as repeat_model
+    import customer_segmentation.ml.repeat_model as repeat_model
 
     df = synthetic_first_purchases(4000, seed=26, signal=True)
     labelled = df[df["horizon_complete"]]
@@ -573,7 +571,7 @@ def test_repeat_training_cap_fits_on_exactly_the_cap_and_scores_everyone(monkeyp
 
 
 def test_fast_bootstrap_auc_equals_ranking_every_resample():
-    from segmentation_ml.repeat_model import bootstrap_auc
+    from customer_segmentation.ml.repeat_model import bootstrap_auc
 
     rng = np.random.default_rng(3)
     y = rng.random(400) < 0.2

@@ -1,9 +1,9 @@
 """Backtest of the lifetime-value models: actual vs predicted held-out repeat purchase days per period after
 calibration_end (the tracking plot) and per calibration-frequency bucket, for every transaction model the
 calibration fit (clv_backtest_fit) identified and for the naive baseline. Summarised per model in the SQL
-mart clv_backtest. Logic: scripts/segmentation_ml (clv, clv_pipeline.backtest_detail_table).
+mart clv_backtest. Logic: customer_segmentation/ml (clv, clv_pipeline.backtest_detail_table).
 """
-import segmentation_ml as ml
+from customer_segmentation import ml
 
 
 def model(dbt, session):

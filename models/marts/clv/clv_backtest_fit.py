@@ -1,8 +1,8 @@
 """The buy-till-you-die models of clv_model_fit refit on the backtest's calibration period only (purchases
 before calibration_end, int_clv__backtest_summary): the parameters clv_backtest_detail predicts the held-out
-period with. Logic: scripts/segmentation_ml (clv, clv_pipeline); parameters: the clv_* vars.
+period with. Logic: customer_segmentation/ml (clv, clv_pipeline); parameters: the clv_* vars.
 """
-import segmentation_ml as ml
+from customer_segmentation import ml
 
 
 def model(dbt, session):

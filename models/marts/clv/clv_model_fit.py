@@ -1,9 +1,9 @@
 """Buy-till-you-die models fit by maximum likelihood on every customer's history up to the analysis date:
 BG/NBD, MBG/NBD and Pareto/NBD (purchases), Gamma-Gamma (spend), one row each with parameters and an
-identification verdict. Logic: scripts/segmentation_ml (clv for the fits, clv_pipeline for the table);
+identification verdict. Logic: customer_segmentation/ml (clv for the fits, clv_pipeline for the table);
 parameters: the clv_* vars, rendered into the config clv_settings (_clv__models.yml).
 """
-import segmentation_ml as ml
+from customer_segmentation import ml
 
 
 def model(dbt, session):

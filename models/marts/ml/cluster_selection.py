@@ -1,10 +1,10 @@
 """KMeans model selection: inertia and silhouette for every candidate k, the chosen k flagged.
 
-Logic: scripts/segmentation_ml (pipeline.cluster_selection_table); parameters: model config in
+Logic: customer_segmentation/ml (pipeline.cluster_selection_table); parameters: model config in
 _ml__models.yml, rendered from the kmeans_* vars and random_seed. Above var kmeans_fit_sample_size
 customers every candidate is fit on a fixed-seed sample of that size and evaluated on all customers.
 """
-import segmentation_ml as ml
+from customer_segmentation import ml
 
 
 def model(dbt, session):

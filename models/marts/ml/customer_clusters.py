@@ -1,11 +1,11 @@
 """One row per customer of ml_customer_features: KMeans cluster (k chosen in cluster_selection) and the
 distance to its centroid in the standardized feature space.
 
-Logic: scripts/segmentation_ml (pipeline.customer_clusters_table); the refit for the chosen k must
+Logic: customer_segmentation/ml (pipeline.customer_clusters_table); the refit for the chosen k must
 reproduce cluster_selection's inertia or the model fails. Above var kmeans_fit_sample_size customers the
 centroids come from the same fixed-seed sample as in cluster_selection and every customer is assigned.
 """
-import segmentation_ml as ml
+from customer_segmentation import ml
 
 
 def model(dbt, session):

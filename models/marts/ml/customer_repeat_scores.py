@@ -1,9 +1,9 @@
 """Repeat probability for every customer with exactly one purchase so far, from the gradient-boosting
 model refit on every customer whose horizon is complete.
 
-Logic: scripts/segmentation_ml (pipeline.customer_repeat_scores_table).
+Logic: customer_segmentation/ml (pipeline.customer_repeat_scores_table).
 """
-import segmentation_ml as ml
+from customer_segmentation import ml
 
 
 def model(dbt, session):

@@ -2,10 +2,10 @@
 single-feature logistic regression): ROC AUC, PR AUC, precision/recall in the top decile, base rate,
 sizes, and on the model row whether it beats the baselines.
 
-Logic: scripts/segmentation_ml (pipeline.repeat_model_metrics_table); parameters: model config in
+Logic: customer_segmentation/ml (pipeline.repeat_model_metrics_table); parameters: model config in
 _ml__models.yml, rendered from the repeat_* vars and random_seed.
 """
-import segmentation_ml as ml
+from customer_segmentation import ml
 
 
 def model(dbt, session):

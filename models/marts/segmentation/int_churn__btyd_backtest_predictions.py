@@ -3,7 +3,7 @@ transaction model identified in clv_backtest_fit (fit on purchases before calibr
 of a purchase within var churn_horizon_days, 1 - P(no purchase in (T, T + H]) (clv.probability_no_purchase,
 tested against pymc-marketing), next to whether the customer did. No rows when no model is identified.
 """
-import segmentation_ml as ml
+from customer_segmentation import ml
 
 
 def model(dbt, session):

@@ -3,7 +3,7 @@ identified in clv_model_fit: the probability of a purchase within var churn_hori
 1 - P(no purchase in (T, T + H]) (clv.probability_no_purchase, tested against pymc-marketing). customer_churn
 uses the rows of the model churn_model_selection names. No rows when no model is identified.
 """
-import segmentation_ml as ml
+from customer_segmentation import ml
 
 
 def model(dbt, session):

@@ -38,9 +38,9 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import optimize, special
 
-from segmentation_ml.frames import md5_keys
-from segmentation_ml.ordering import ROW_KEY, mixed, smallest
-from segmentation_ml.pipeline import as_float, as_int, as_list
+from customer_segmentation.ml.frames import md5_keys
+from customer_segmentation.ml.ordering import ROW_KEY, mixed, smallest
+from customer_segmentation.ml.pipeline import as_float, as_int, as_list
 
 if TYPE_CHECKING:
     from pymc_marketing.clv.models.basic import CLVModel
@@ -395,7 +395,7 @@ def fit_model(
 
 
 # imported once by the fork server instead of once per fit (pymc-marketing: ~3 s)
-FORKSERVER_PRELOAD = ["pymc_marketing.clv", "segmentation_ml.clv"]
+FORKSERVER_PRELOAD = ["pymc_marketing.clv", "customer_segmentation.ml.clv"]
 # multiprocessing re-runs the caller's main script in every child (Python 3.12's fork server does not
 # preload it); dbt's entry script only imports this module, ~2 s of CPU per fit unless preloaded
 DBT_ENTRY_MODULE = "dbt.cli.main"

@@ -1,5 +1,5 @@
 """Entry points of the dbt Python models in models/marts/clv: model config (rendered from the clv_* vars) in,
-output table out. The statistics live in segmentation_ml.clv (fits through pymc-marketing, vectorized
+output table out. The statistics live in customer_segmentation.ml.clv (fits through pymc-marketing, vectorized
 scoring tested against it); this module only shapes tables.
 
 Inputs are the SQL summaries int_clv__customer_summary / int_clv__backtest_summary, whose btyd_* columns are
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from segmentation_ml import clv
-from segmentation_ml.frames import as_relation
-from segmentation_ml.pipeline import as_str, fetch, log
+from customer_segmentation.ml import clv
+from customer_segmentation.ml.frames import as_relation
+from customer_segmentation.ml.pipeline import as_str, fetch, log
 
 TRANSACTION_MODELS = clv.TRANSACTION_MODELS
 SPEND_MODEL = "gamma_gamma"

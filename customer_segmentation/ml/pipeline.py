@@ -14,12 +14,12 @@ import time
 import numpy as np
 import pandas as pd
 
-from segmentation_ml.clustering import cluster_selection, fit_clusters, fit_sample_rows
-from segmentation_ml.frames import as_relation, as_relations, md5_key_sql
-from segmentation_ml.features import CLUSTER_NUMERIC_FEATURES, REGION_COLUMN, ClusterFeatureEncoder
-from segmentation_ml.ordering import ROW_KEY, by_customer, is_key_ordered, row_keys
-from segmentation_ml.profiles import PROFILE_MEANS, cluster_profiles, profiles_from_frame
-from segmentation_ml.repeat_model import (
+from customer_segmentation.ml.clustering import cluster_selection, fit_clusters, fit_sample_rows
+from customer_segmentation.ml.frames import as_relation, as_relations, md5_key_sql
+from customer_segmentation.ml.features import CLUSTER_NUMERIC_FEATURES, REGION_COLUMN, ClusterFeatureEncoder
+from customer_segmentation.ml.ordering import ROW_KEY, by_customer, is_key_ordered, row_keys
+from customer_segmentation.ml.profiles import PROFILE_MEANS, cluster_profiles, profiles_from_frame
+from customer_segmentation.ml.repeat_model import (
     FEATURE_SET_FIRST_ORDER,
     LABEL,
     REPEAT_CATEGORICAL_FEATURES,
