@@ -3,12 +3,13 @@ and the churn probabilities from it).
 
 Pure functions on pandas DataFrames, unit-tested in tests/python/test_ml.py and tests/python/test_clv.py.
 The dbt model files only fetch their inputs with dbt.ref(...), call these functions and return a DataFrame;
-the inputs may be DuckDB relations, Spark or pandas DataFrames (frames.py).
+the inputs may be DuckDB relations, Spark or pandas DataFrames (frames.py). Their settings arrive as one typed,
+frozen config object per model family (config.py), built from the model's dbt config with no default of its own.
 
 How the models import it: profiles.yml lists the project root in dbt-duckdb's module_paths, so
 `from customer_segmentation import ml` works inside dbt's process.
 """
-from customer_segmentation.ml import clv, clv_pipeline, frames, pipeline
+from customer_segmentation.ml import clv, clv_pipeline, config, frames, pipeline
 from customer_segmentation.ml.clustering import (
     ClusterFit,
     cluster_selection,
@@ -17,13 +18,20 @@ from customer_segmentation.ml.clustering import (
     silhouette_multi,
 )
 from customer_segmentation.ml.clv import (
-    ClvConfig,
     customer_lifetime_value,
     expected_purchases,
     fit_model,
     gamma_gamma_spend,
     probability_alive,
     score_customers,
+)
+from customer_segmentation.ml.config import (
+    ChurnBtydConfig,
+    ClusterConfig,
+    ClvConfig,
+    ClvSettings,
+    ConfigError,
+    RepeatConfig,
 )
 from customer_segmentation.ml.features import (
     CLUSTER_NUMERIC_FEATURES,
@@ -41,9 +49,14 @@ from customer_segmentation.ml.repeat_model import (
 
 __all__ = [
     "CLUSTER_NUMERIC_FEATURES",
+    "ChurnBtydConfig",
+    "ClusterConfig",
     "ClusterFeatureEncoder",
     "ClusterFit",
     "ClvConfig",
+    "ClvSettings",
+    "ConfigError",
+    "RepeatConfig",
     "REPEAT_CATEGORICAL_FEATURES",
     "REPEAT_NUMERIC_FEATURES",
     "cluster_profiles",
@@ -58,6 +71,7 @@ __all__ = [
     "name_clusters",
     "clv",
     "clv_pipeline",
+    "config",
     "frames",
     "pipeline",
     "probability_alive",

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 

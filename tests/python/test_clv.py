@@ -23,6 +23,7 @@ import pytest
 from conftest import ROOT
 
 from customer_segmentation.ml import clv
+from customer_segmentation.ml.config import ClvConfig
 
 CDNOW_DIR = ROOT.parent / "shared" / "cdnow"
 FIT = {"time_limit_seconds": 120, "min_repeat_customers": 30, "shape_parameter_range": (0.01, 100.0), "max_log_se": 1.0,
@@ -341,8 +342,8 @@ def test_config_parses_dbt_strings_and_names_a_missing_key():
                 "max_log_se": "1.0", "gamma_gamma_max_abs_correlation": "0.3", "sample_size": "None",
                 "random_seed": "42", "horizons": "30, 90, 365", "clv_horizon": "12", "annual_discount_rate": "0.1",
                 "time_unit_days": "1"}
-    config = clv.ClvConfig.from_dict(rendered)
+    config = ClvConfig.from_dict(rendered)
     assert config.shape_parameter_range == (0.01, 100.0) and config.horizons == (30, 90, 365)
     assert config.sample_size is None and config.fit_arguments()["min_repeat_customers"] == 100
     with pytest.raises(ValueError, match="max_log_se"):
-        clv.ClvConfig.from_dict({k: v for k, v in rendered.items() if k != "max_log_se"})
+        ClvConfig.from_dict({k: v for k, v in rendered.items() if k != "max_log_se"})

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import itertools
 import shutil
-import sys
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score, average_precision_score, roc_auc_score, silhouette_score
 
@@ -24,6 +24,7 @@ from raw_olist import orders_with_customers, read
 
 from customer_segmentation.ml import pipeline
 from customer_segmentation.ml.clustering import cluster_selection, fit_kmeans, silhouette_multi
+from customer_segmentation.ml.config import ClusterConfig, ConfigError, RepeatConfig
 from customer_segmentation.ml.features import CLUSTER_NUMERIC_FEATURES, ClusterFeatureEncoder
 from customer_segmentation.ml.profiles import cluster_profiles
 from customer_segmentation.ml.repeat_model import (
@@ -57,8 +58,28 @@ FIRST_PURCHASE_FEATURES = [
     *REPEAT_CATEGORICAL_FEATURES,
 ]
 
+VARS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
+
+
+def cluster_config(**settings) -> ClusterConfig:
+    """The cluster models' config from dbt_project.yml's vars (every feature of the catalogue), with the given
+    settings instead."""
+    values = {
+        "random_seed": VARS["random_seed"],
+        "k_range": VARS["kmeans_k_range"],
+        "fixed_k": VARS["kmeans_fixed_k"],
+        "silhouette_sample_size": VARS["kmeans_silhouette_sample_size"],
+        "minibatch_threshold": VARS["kmeans_minibatch_threshold"],
+        "n_init": VARS["kmeans_n_init"],
+        "fit_sample_size": VARS["kmeans_fit_sample_size"],
+        "cluster_features": list(CLUSTER_NUMERIC_FEATURES),
+        **settings,
+    }
+    return ClusterConfig.from_config(values)
+
 
 # ------------------------------------------------------------------------------------ synthetic data
+
 def customers_from_blobs(n: int, centers: int, seed: int, regions=("North", "South", "Southeast"), std: float = 0.6):
     """An ml_customer_features-like table whose numeric features hold planted blobs."""
     rng = np.random.default_rng(seed)
@@ -231,7 +252,7 @@ def test_fixed_k_overrides_the_silhouette_choice():
 
 def test_clustering_is_deterministic_and_seeded():
     df, _ = customers_from_blobs(1200, 6, seed=7)
-    config = {"random_seed": 11, "k_range": "2,8", "silhouette_sample_size": 500}
+    config = cluster_config(random_seed=11, k_range="2,8", silhouette_sample_size=500)
     a = pipeline.cluster_selection_table(df, config)
     b = pipeline.cluster_selection_table(df.sample(frac=1, random_state=3), config)  # input order does not matter
     pd.testing.assert_frame_equal(a, b)
@@ -436,14 +457,43 @@ def test_open_feature_window_is_scored_without_window_features():
     assert not np.allclose(base.loc[full, "repeat_probability"], other.loc[full, "repeat_probability"])
 
 
-def test_config_parsers_accept_what_dbt_renders():
-    assert pipeline.as_list("2,10") == [2, 10]
-    assert pipeline.as_list("log_recency,log_frequency") == ["log_recency", "log_frequency"]
-    assert pipeline.as_list("[2, 10]") == [2, 10]
-    assert pipeline.as_list(["a"]) == ["a"]
-    assert pipeline.as_int("None") is None and pipeline.as_int(None, 5) == 5 and pipeline.as_int("7") == 7
-    assert pipeline.as_bool("true") is True and pipeline.as_bool("false") is False
-    assert pipeline.k_values({"k_range": "2,4"}) == [2, 3, 4]
+def test_configs_parse_what_dbt_renders():
+    """dbt renders the YAML configs of _ml__models.yml as strings: numbers, "None" for a null var, comma lists."""
+    rendered = {"random_seed": "42", "k_range": "2,4", "fixed_k": "None", "silhouette_sample_size": "20000",
+                "minibatch_threshold": "200000", "n_init": "4", "fit_sample_size": "0",
+                "cluster_features": "log_recency,log_frequency"}
+    config = ClusterConfig.from_config(rendered)
+    assert config.k_values == [2, 3, 4] and config.fixed_k is None and config.fit_sample_size is None
+    assert config.cluster_features == ("log_recency", "log_frequency") and config.random_seed == 42
+    assert ClusterConfig.from_config({**rendered, "k_range": "[3, 5]", "fixed_k": "4"}).k_values == [3, 4, 5]
+    repeat = RepeatConfig.from_config(
+        {"random_seed": "7", "repeat_horizon_days": "180", "test_share": "0.25", "test_cutoff_date": "None",
+         "train_embargo": "true", "baseline_feature": "null", "bootstrap_samples": "200",
+         "train_sample_size": "500000", "bootstrap_sample_size": "-1", "numeric_features": "a,b",
+         "categorical_features": "[\"c\"]"})
+    assert (repeat.test_share, repeat.test_cutoff_date, repeat.train_embargo, repeat.baseline_feature) == (
+        0.25, None, True, None)
+    assert repeat.bootstrap_sample_size is None and repeat.train_sample_size == 500_000
+    assert repeat.numeric_features == ("a", "b") and repeat.categorical_features == ("c",)
+
+
+def test_configs_have_no_defaults_and_name_the_var():
+    """A setting missing from the model config, null where it must be set, or unparseable fails; no fallback."""
+    rendered = {"random_seed": "42", "k_range": "2,4", "fixed_k": "None", "silhouette_sample_size": "20000",
+                "minibatch_threshold": "200000", "n_init": "4", "fit_sample_size": "0",
+                "cluster_features": "log_recency"}
+    with pytest.raises(ConfigError, match=r"'n_init' \(var kmeans_n_init\) is missing"):
+        ClusterConfig.from_config({k: v for k, v in rendered.items() if k != "n_init"})
+    with pytest.raises(ConfigError, match=r"'n_init' \(var kmeans_n_init\) is null or missing"):
+        ClusterConfig.from_config({**rendered, "n_init": None})  # dbt.config.get of a key the config lacks
+    with pytest.raises(ConfigError, match=r"'random_seed' \(var random_seed\) is null"):
+        ClusterConfig.from_config({**rendered, "random_seed": "None"})
+    with pytest.raises(ConfigError, match=r"'silhouette_sample_size' \(var kmeans_silhouette_sample_size\) = 'many'"):
+        ClusterConfig.from_config({**rendered, "silhouette_sample_size": "many"})
+    with pytest.raises(ConfigError, match="kmeans_k_range"):
+        ClusterConfig.from_config({**rendered, "k_range": "5,2"})
+    with pytest.raises(ConfigError, match=r"'train_embargo' is missing"):
+        RepeatConfig.from_config({})
 
 
 # ------------------------------------------------------------------------------------ scale: fit caps (issue 8)
@@ -522,7 +572,7 @@ def test_large_input_path_does_not_depend_on_row_order(monkeypatch):
 
     monkeypatch.setattr(ordering, "SORT_LIMIT", 100)
     df, _ = customers_from_blobs(1500, 4, seed=24)
-    config = {"random_seed": 5, "k_range": "2,6", "silhouette_sample_size": 400, "fit_sample_size": 600}
+    config = cluster_config(random_seed=5, k_range="2,6", silhouette_sample_size=400, fit_sample_size=600)
     shuffled = df.sample(frac=1, random_state=2)
     a, b = pipeline.cluster_selection_table(df, config), pipeline.cluster_selection_table(shuffled, config)
     pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)

@@ -7,6 +7,6 @@ from customer_segmentation import ml
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    settings = ml.clv_pipeline.config_from(dbt.config.get("clv_settings"))
+    settings = ml.ClvSettings.from_config(dbt.config.get("clv_settings"))
     summary = ml.clv_pipeline.read_summary(dbt.ref("int_clv__backtest_summary"), ml.clv_pipeline.BACKTEST_COLUMNS)
     return ml.clv_pipeline.fit_table(summary, settings.clv, summary["calibration_end"].max(), "clv_backtest_fit")

@@ -10,7 +10,7 @@ from customer_segmentation import ml
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    settings = ml.clv_pipeline.config_from(dbt.config.get("clv_settings"))
+    settings = ml.ClvSettings.from_config(dbt.config.get("clv_settings"))
     history = ml.clv_pipeline.read_histories(dbt.ref("int_clv__customer_summary"))
     backtest = ml.clv_pipeline.read_summary(dbt.ref("int_clv__backtest_summary"), ml.clv_pipeline.BACKTEST_COLUMNS)
     fits = ml.clv_pipeline.fits_from_table(ml.frames.to_pandas(dbt.ref("clv_model_fit")))

@@ -10,13 +10,19 @@ from customer_segmentation import ml
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    config = {
-        "random_seed": dbt.config.get("random_seed"),
-        "minibatch_threshold": dbt.config.get("minibatch_threshold"),
-        "n_init": dbt.config.get("n_init"),
-        "fit_sample_size": dbt.config.get("fit_sample_size"),
-        "cluster_features": dbt.config.get("cluster_features"),
-    }
+    # every key read by a literal dbt.config.get: dbt-duckdb hands a Python model only those
+    config = ml.ClusterConfig.from_config(
+        {
+            "random_seed": dbt.config.get("random_seed"),
+            "k_range": dbt.config.get("k_range"),
+            "fixed_k": dbt.config.get("fixed_k"),
+            "silhouette_sample_size": dbt.config.get("silhouette_sample_size"),
+            "minibatch_threshold": dbt.config.get("minibatch_threshold"),
+            "n_init": dbt.config.get("n_init"),
+            "fit_sample_size": dbt.config.get("fit_sample_size"),
+            "cluster_features": dbt.config.get("cluster_features"),
+        }
+    )
     features = ml.pipeline.fetch(
         dbt.ref("ml_customer_features"), ml.pipeline.CLUSTER_INPUT_COLUMNS, ml.pipeline.CLUSTER_INPUT_NUMERIC
     )

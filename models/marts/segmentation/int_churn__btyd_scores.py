@@ -8,8 +8,7 @@ from customer_segmentation import ml
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    settings = dbt.config.get("churn_btyd_settings")
-    settings = ml.clv_pipeline.json.loads(settings) if isinstance(settings, str) else dict(settings)
+    settings = ml.ChurnBtydConfig.from_config(dbt.config.get("churn_btyd_settings"))
     fits = ml.clv_pipeline.fits_from_table(ml.frames.to_pandas(dbt.ref("clv_model_fit")))
     relation = dbt.ref("int_clv__customer_summary")
     if not ml.clv_pipeline.any_identified(fits):
@@ -19,6 +18,6 @@ def model(dbt, session):
         ml.pipeline.fetch(relation, ["customer_unique_id", "btyd_frequency", "btyd_recency", "btyd_t"], ["btyd_frequency", "btyd_recency", "btyd_t"], row_key=False)
     )
     out = ml.clv_pipeline.churn_return_probabilities(
-        summary, fits, settings["horizon_days"], settings["time_unit_days"]
+        summary, fits, settings.horizon_days, settings.time_unit_days
     )
     return out[["customer_id", "model", "return_probability"]].rename(columns={"customer_id": "customer_unique_id"})
