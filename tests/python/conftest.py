@@ -22,6 +22,8 @@ import duckdb
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# the project's package (customer_segmentation) and the entry points of scripts/ importable by every test module
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 SAMPLE_DIR = ROOT / "data" / "sample"
 # OLIST_REAL_DIR points elsewhere (tests of the CI policy point it at a folder that does not exist)
 REAL_DIR = Path(os.environ.get("OLIST_REAL_DIR") or ROOT.parent / "shared" / "olist_real")
