@@ -1,6 +1,7 @@
 -- Hand-written DuckDB script: the core outputs of the dbt project in one pass, as a lower bound
 -- of what the engine can do on the same files. Run by scripts/benchmark.py, which
--- fills the ${...} placeholders from the vars in dbt_project.yml, so the rules are the same.
+-- fills the ${...} placeholders from the vars in dbt_project.yml, so the rules are the same (and ${<table>_csv}
+-- with the raw folder and the file name the dbt sources read, customer_segmentation.data.olist.FILES).
 --
 -- Outputs (tables in the target DuckDB file):
 --   bench_orders            order grain: items, payments, reviews each rolled up to the order, then joined
@@ -23,7 +24,7 @@ select distinct
     customer_id,
     order_status,
     order_purchase_timestamp as purchased_at
-from read_csv('${raw_data_dir}/olist_orders_dataset.csv', header = true, delim = ',', quote = '"', escape = '"',
+from read_csv('${orders_csv}', header = true, delim = ',', quote = '"', escape = '"',
     types = {'order_id': 'varchar', 'customer_id': 'varchar', 'order_status': 'varchar',
         'order_purchase_timestamp': 'timestamp', 'order_approved_at': 'timestamp',
         'order_delivered_carrier_date': 'timestamp', 'order_delivered_customer_date': 'timestamp',
@@ -34,7 +35,7 @@ select distinct
     customer_id,
     customer_unique_id,
     customer_state
-from read_csv('${raw_data_dir}/olist_customers_dataset.csv', header = true, delim = ',', quote = '"', escape = '"',
+from read_csv('${customers_csv}', header = true, delim = ',', quote = '"', escape = '"',
     types = {'customer_id': 'varchar', 'customer_unique_id': 'varchar', 'customer_zip_code_prefix': 'varchar',
         'customer_city': 'varchar', 'customer_state': 'varchar'});
 
@@ -45,7 +46,7 @@ with items as (
         order_item_id,
         price,
         freight_value
-    from read_csv('${raw_data_dir}/olist_order_items_dataset.csv', header = true, delim = ',', quote = '"', escape = '"',
+    from read_csv('${order_items_csv}', header = true, delim = ',', quote = '"', escape = '"',
         types = {'order_id': 'varchar', 'order_item_id': 'integer', 'product_id': 'varchar', 'seller_id': 'varchar',
             'shipping_limit_date': 'timestamp', 'price': 'decimal(18,2)', 'freight_value': 'decimal(18,2)'})
 )
@@ -61,7 +62,7 @@ with payments as (
         payment_type,
         payment_installments,
         payment_value
-    from read_csv('${raw_data_dir}/olist_order_payments_dataset.csv', header = true, delim = ',', quote = '"', escape = '"',
+    from read_csv('${order_payments_csv}', header = true, delim = ',', quote = '"', escape = '"',
         types = {'order_id': 'varchar', 'payment_sequential': 'integer', 'payment_type': 'varchar',
             'payment_installments': 'integer', 'payment_value': 'decimal(18,2)'})
 )
@@ -71,7 +72,7 @@ group by order_id;
 
 create or replace temp table reviews_by_order as
 select order_id, count(*) as review_count, avg(review_score) as mean_review_score
-from read_csv('${raw_data_dir}/olist_order_reviews_dataset.csv', header = true, delim = ',', quote = '"', escape = '"',
+from read_csv('${order_reviews_csv}', header = true, delim = ',', quote = '"', escape = '"',
     types = {'review_id': 'varchar', 'order_id': 'varchar', 'review_score': 'integer',
         'review_comment_title': 'varchar', 'review_comment_message': 'varchar',
         'review_creation_date': 'timestamp', 'review_answer_timestamp': 'timestamp'})

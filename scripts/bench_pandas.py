@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -21,14 +22,9 @@ import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the project root: package customer_segmentation
 
-FILES = {
-    "orders": "olist_orders_dataset.csv",
-    "order_items": "olist_order_items_dataset.csv",
-    "order_payments": "olist_order_payments_dataset.csv",
-    "order_reviews": "olist_order_reviews_dataset.csv",
-    "customers": "olist_customers_dataset.csv",
-}
+from customer_segmentation.data.olist import FILES  # noqa: E402  (table -> CSV file name, from the sources YAML)
 
 
 def project_vars(project_file: Path = ROOT / "dbt_project.yml") -> dict:

@@ -39,6 +39,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the project root: package customer_segmentation
+
+from customer_segmentation.data.olist import FILES  # noqa: E402  (table -> CSV file name, from the sources YAML)
+
 GENERATOR = ROOT / "scripts" / "generate_olist.py"
 DUCKDB_SQL = ROOT / "scripts" / "bench_duckdb.sql"
 PANDAS_SCRIPT = ROOT / "scripts" / "bench_pandas.py"
@@ -165,7 +169,7 @@ def _count_orders(raw_dir: Path) -> int:
     with duckdb.connect() as con:
         return con.execute(
             "select count(*) from read_csv(?, header = true, all_varchar = true)",
-            [str(raw_dir / "olist_orders_dataset.csv")],
+            [str(raw_dir / FILES["orders"])],
         ).fetchone()[0]
 
 
@@ -232,7 +236,7 @@ def render_duckdb_sql(raw_dir: Path, rules: dict) -> str:
 
     statuses = rules["revenue_excluded_statuses"] or ["\x00none"]
     values = {
-        "raw_data_dir": str(raw_dir).replace("'", "''"),
+        **{f"{table}_csv": str(Path(raw_dir) / name).replace("'", "''") for table, name in FILES.items()},
         "excluded_statuses": ", ".join(literal(s) for s in statuses),
         "analysis_date": f"date {literal(rules['analysis_date'])}" if rules.get("analysis_date")
         else "cast(null as date)",

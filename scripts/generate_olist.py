@@ -72,6 +72,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the project root: package customer_segmentation
+
+from customer_segmentation.data.olist import FILES  # noqa: E402  (table -> CSV file name, from the sources YAML)
+
 # --------------------------------------------------------------------------------------------
 # Lookups
 # --------------------------------------------------------------------------------------------
@@ -292,18 +297,6 @@ COMMENT_TITLES = {
     "positive": ["Recomendo", "Ótimo", "Muito bom", "Excelente", "Super recomendo", "Bom"],
     "neutral": ["Regular", "Razoável", "Ok"],
     "negative": ["Ruim", "Péssimo", "Não recebi", "Decepcionado", "Produto errado"],
-}
-
-FILES = {
-    "orders": "olist_orders_dataset.csv",
-    "order_items": "olist_order_items_dataset.csv",
-    "order_payments": "olist_order_payments_dataset.csv",
-    "order_reviews": "olist_order_reviews_dataset.csv",
-    "customers": "olist_customers_dataset.csv",
-    "products": "olist_products_dataset.csv",
-    "sellers": "olist_sellers_dataset.csv",
-    "geolocation": "olist_geolocation_dataset.csv",
-    "category_translation": "product_category_name_translation.csv",
 }
 
 DAY = 86_400

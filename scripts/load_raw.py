@@ -42,7 +42,10 @@ import jinja2
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES_YML = ROOT / "models" / "staging" / "olist" / "_olist__sources.yml"
+sys.path.insert(0, str(ROOT))  # the project root: package customer_segmentation
+
+from customer_segmentation.data import olist  # noqa: E402
+
 TRANSACTIONS_SOURCES_YML = ROOT / "models" / "staging" / "transactions" / "_transactions__sources.yml"
 DEFAULT_RAW_SCHEMA = "olist"
 
@@ -71,11 +74,9 @@ def _render(template: str, values: dict) -> str:
 def source_tables(raw_dir: str, encoding: str, input_format: str = "olist") -> list[RawTable]:
     """The nine tables of source olist with their read_csv(...) rendered as dbt-duckdb renders them (in the
     transactions layout the DuckDB sources read the header-only files of data/olist_empty, and so does this)."""
-    spec = yaml.safe_load(SOURCES_YML.read_text())
-    (olist,) = [s for s in spec["sources"] if s["name"] == "olist"]
     values = {"raw_data_dir": raw_dir, "input_format": input_format, "raw_csv_encoding": encoding}
     tables = []
-    for table in olist["tables"]:
+    for table in olist.source_spec()["tables"]:
         relation_sql = _render(table["config"]["meta"]["external_location"], values)
         path = re.search(r"read_csv\(\s*'([^']+)'", relation_sql).group(1)
         types = re.search(r"types\s*=\s*\{([^}]*)\}", relation_sql).group(1)

@@ -34,15 +34,17 @@ import csv
 import importlib.util
 import json
 import sys
-from collections import Counter, defaultdict
+from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root: package customer_segmentation
+
+from customer_segmentation.data.olist import FILES  # noqa: E402  (the nine Olist file names, from the sources YAML)
 
 _spec = importlib.util.spec_from_file_location("generate_olist", Path(__file__).with_name("generate_olist.py"))
 generate_olist = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(generate_olist)
-
-FILES = generate_olist.FILES  # the nine Olist file names
 REVIEW_TEXT = 'Chegou rápido,\nmas a caixa veio "amassada", nota 3\r\nrecomendo'
 # files written with a UTF-8 BOM, with CRLF line ends
 BOM_FILES = ("orders", "customers", "order_reviews")

@@ -7,17 +7,16 @@ Reads only the marts (read-only connection; charts are aggregated in SQL), write
 and one self-contained page per topic. A section whose mart is missing is skipped with a message
 naming the mart; the others still render. Exit codes: 0 = rendered (sections may be skipped unless
 --strict), 1 = a section failed (or was skipped under --strict), 2 = no database / no marts at all.
-The section code lives in scripts/report_pages/, one module per page (not named "reports": .gitignore
-ignores every folder of that name).
+The section code lives in the package customer_segmentation.reports, one module per page.
 """
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root: package customer_segmentation
 
-from report_pages.cli import main  # noqa: E402
+from customer_segmentation.reports.cli import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -41,7 +41,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-sys.path.insert(0, str(ROOT / "scripts"))
+# the project root (package customer_segmentation, which the model files import, as dbt-duckdb's module_paths
+# give it) and scripts/ (load_raw, spark_session)
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
 
 # --- the manifest -----------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Reproduce the published CDNOW results with the project's CLV module (scripts/segmentation_ml/clv.py).
+"""Reproduce the published CDNOW results with the project's CLV module (customer_segmentation/ml/clv.py).
 
     .venv/bin/python scripts/validate_clv.py --cdnow ../shared/cdnow [--json]
 
@@ -22,9 +22,10 @@ from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root: package customer_segmentation
 
-from segmentation_ml import clv  # noqa: E402
+from customer_segmentation.ml import clv  # noqa: E402
+from customer_segmentation.ml.config import ClvConfig  # noqa: E402
 
 CALIBRATION_END = pd.Timestamp("1997-09-30")
 HOLDOUT_END = pd.Timestamp("1998-06-30")
@@ -77,7 +78,7 @@ def validate(path: Path) -> dict:
     """Fits, verdicts and holdout predictions as a JSON-ready dict."""
     days = read_cdnow_sample(path)
     summary = calibration_summary(days)
-    config = clv.ClvConfig.from_dict(VALIDATION_CONFIG)
+    config = ClvConfig.from_dict(VALIDATION_CONFIG)
     result: dict = {
         "data": {
             "customers": len(summary),

@@ -22,6 +22,8 @@ import duckdb
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# the project's package (customer_segmentation) and the entry points of scripts/ importable by every test module
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 SAMPLE_DIR = ROOT / "data" / "sample"
 # OLIST_REAL_DIR points elsewhere (tests of the CI policy point it at a folder that does not exist)
 REAL_DIR = Path(os.environ.get("OLIST_REAL_DIR") or ROOT.parent / "shared" / "olist_real")
@@ -131,7 +133,7 @@ def query_df(db_path: Path, sql: str):
 
 
 # The dbt unit tests read only their `given` rows (never the raw files) and pin the vars they were worked out with
-# (`overrides: vars:` in models/marts/segmentation/_segmentation__models.yml; the cohorts one uses no var): their
+# (`overrides: vars:` &unit_test_vars in each YAML file with unit tests; the cohorts ones use no var): their
 # result is the same in every build whose --vars differ from the sample build's only in raw_data_dir or in pinned
 # vars. The sample build runs them all; such other builds skip them with `--exclude UNIT_TESTS` (the real-subset
 # build, the planted-data builds of test_churn, the variant build of test_segmentation, the builds of

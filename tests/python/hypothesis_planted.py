@@ -27,22 +27,25 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from customer_segmentation.data.olist import FILES  # table -> the CSV file name the sources read
+
+# header of each table's file (the planted export writes these seven; sellers and translation are copied)
 HEADERS = {
-    "olist_orders_dataset.csv": ["order_id", "customer_id", "order_status", "order_purchase_timestamp",
+    "orders": ["order_id", "customer_id", "order_status", "order_purchase_timestamp",
                                  "order_approved_at", "order_delivered_carrier_date",
                                  "order_delivered_customer_date", "order_estimated_delivery_date"],
-    "olist_order_items_dataset.csv": ["order_id", "order_item_id", "product_id", "seller_id", "shipping_limit_date",
+    "order_items": ["order_id", "order_item_id", "product_id", "seller_id", "shipping_limit_date",
                                       "price", "freight_value"],
-    "olist_order_payments_dataset.csv": ["order_id", "payment_sequential", "payment_type", "payment_installments",
+    "order_payments": ["order_id", "payment_sequential", "payment_type", "payment_installments",
                                          "payment_value"],
-    "olist_order_reviews_dataset.csv": ["review_id", "order_id", "review_score", "review_comment_title",
+    "order_reviews": ["review_id", "order_id", "review_score", "review_comment_title",
                                         "review_comment_message", "review_creation_date", "review_answer_timestamp"],
-    "olist_customers_dataset.csv": ["customer_id", "customer_unique_id", "customer_zip_code_prefix", "customer_city",
+    "customers": ["customer_id", "customer_unique_id", "customer_zip_code_prefix", "customer_city",
                                     "customer_state"],
-    "olist_products_dataset.csv": ["product_id", "product_category_name", "product_name_lenght",
+    "products": ["product_id", "product_category_name", "product_name_lenght",
                                    "product_description_lenght", "product_photos_qty", "product_weight_g",
                                    "product_length_cm", "product_height_cm", "product_width_cm"],
-    "olist_geolocation_dataset.csv": ["geolocation_zip_code_prefix", "geolocation_lat", "geolocation_lng",
+    "geolocation": ["geolocation_zip_code_prefix", "geolocation_lat", "geolocation_lng",
                                       "geolocation_city", "geolocation_state"],
 }
 N_PRODUCTS = 80
@@ -64,9 +67,9 @@ def _product_orders(total_min: int, total_max: int) -> tuple[np.ndarray, np.ndar
 
 def write_planted(raw_dir: Path, sample_dir: Path) -> dict:
     raw_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("olist_sellers_dataset.csv", "product_category_name_translation.csv"):
+    for name in (FILES["sellers"], FILES["category_translation"]):
         shutil.copy(sample_dir / name, raw_dir / name)
-    with open(sample_dir / "olist_sellers_dataset.csv", newline="", encoding="utf-8-sig") as fh:
+    with open(sample_dir / FILES["sellers"], newline="", encoding="utf-8-sig") as fh:
         sellers = [row["seller_id"] for row in csv.DictReader(fh)]
 
     orders = []  # dicts: customer, at, price, city, reviewed, score, payment_type
@@ -132,32 +135,32 @@ def write_planted(raw_dir: Path, sample_dir: Path) -> dict:
 
     rows = {name: [] for name in HEADERS}
     for k in range(N_PRODUCTS):
-        rows["olist_products_dataset.csv"].append(
+        rows["products"].append(
             [f"p{k:03d}", "telefonia", 40, 200 + (k * 131) % 1800, int(photos[k]), 500, 20, 10, 15])
     for o in orders:
         at, oid, cid = o["at"], o["order_id"], "c" + o["order_id"]
         delivered = at + dt.timedelta(days=o["delivery_days"])
-        rows["olist_orders_dataset.csv"].append(
+        rows["orders"].append(
             [oid, cid, "delivered", at.strftime(FMT), (at + dt.timedelta(hours=1)).strftime(FMT),
              (at + dt.timedelta(days=1)).strftime(FMT), delivered.strftime(FMT),
              (at + dt.timedelta(days=20)).strftime("%Y-%m-%d 00:00:00")])
-        rows["olist_customers_dataset.csv"].append([cid, o["customer"], "01001", o["city"], "SP"])
+        rows["customers"].append([cid, o["customer"], "01001", o["city"], "SP"])
         total = 0.0
         for seq, product in enumerate(items[oid], start=1):
             price = o["price"] + seq - 1
-            rows["olist_order_items_dataset.csv"].append(
+            rows["order_items"].append(
                 [oid, seq, f"p{product:03d}", sellers[(int(oid[1:]) + seq) % len(sellers)],
                  (at + dt.timedelta(days=3)).strftime(FMT), f"{price:.2f}", "10.00"])
             total += price + 10
-        rows["olist_order_payments_dataset.csv"].append([oid, 1, o["payment_type"], 1, f"{total:.2f}"])
+        rows["order_payments"].append([oid, 1, o["payment_type"], 1, f"{total:.2f}"])
         if o["reviewed"]:
             created = (delivered + dt.timedelta(days=1)).date()
-            rows["olist_order_reviews_dataset.csv"].append(
+            rows["order_reviews"].append(
                 ["r" + oid, oid, o["score"], "", "", f"{created} 00:00:00",
                  f"{created + dt.timedelta(days=1)} 10:00:00"])
-    for name, header in HEADERS.items():
-        with open(raw_dir / name, "w", newline="", encoding="utf-8") as fh:
+    for table, header in HEADERS.items():
+        with open(raw_dir / FILES[table], "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(header)
-            writer.writerows(rows[name])
+            writer.writerows(rows[table])
     return {"orders": len(orders), "products": N_PRODUCTS}

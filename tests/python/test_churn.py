@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -35,8 +34,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from conftest import ROOT, SAMPLE_DIR, UNIT_TESTS, prefetchable, query, query_df, run_dbt
 from raw_olist import FILES, orders_with_customers
 
-sys.path.insert(0, str(ROOT / "scripts"))
-from segmentation_ml import clv, clv_pipeline  # noqa: E402
+from customer_segmentation.ml import clv, clv_pipeline
 
 VARS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
 HORIZON = VARS["churn_horizon_days"]

@@ -1,4 +1,4 @@
-"""Buy-till-you-die lifetime value (issue 13): scripts/segmentation_ml/clv.py and scripts/validate_clv.py.
+"""Buy-till-you-die lifetime value (issue 13): customer_segmentation/ml/clv.py and scripts/validate_clv.py.
 
 - CDNOW: validate_clv.py (a subprocess, as a user runs it) must reproduce the published estimates and
   log-likelihoods within 1 % (Fader, Hardie & Lee 2005; Fader & Hardie's Gamma-Gamma note).
@@ -22,9 +22,8 @@ import pytest
 
 from conftest import ROOT
 
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from segmentation_ml import clv  # noqa: E402
+from customer_segmentation.ml import clv
+from customer_segmentation.ml.config import ClvConfig
 
 CDNOW_DIR = ROOT.parent / "shared" / "cdnow"
 FIT = {"time_limit_seconds": 120, "min_repeat_customers": 30, "shape_parameter_range": (0.01, 100.0), "max_log_se": 1.0,
@@ -332,9 +331,10 @@ def test_sample_is_fixed_and_independent_of_row_order():
 
 
 def test_import_does_not_load_pymc_marketing():
-    """dbt imports segmentation_ml for every Python model; pymc-marketing (~3 s) only loads for CLV work."""
-    code = "import sys; import segmentation_ml; assert 'pymc_marketing' not in sys.modules and 'pymc' not in sys.modules"
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT / "scripts", check=True, timeout=120)
+    """dbt imports customer_segmentation.ml for every Python model; pymc-marketing (~3 s) only loads for CLV work."""
+    code = ("import sys; from customer_segmentation import ml;"
+            " assert 'pymc_marketing' not in sys.modules and 'pymc' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)
 
 
 def test_config_parses_dbt_strings_and_names_a_missing_key():
@@ -342,8 +342,8 @@ def test_config_parses_dbt_strings_and_names_a_missing_key():
                 "max_log_se": "1.0", "gamma_gamma_max_abs_correlation": "0.3", "sample_size": "None",
                 "random_seed": "42", "horizons": "30, 90, 365", "clv_horizon": "12", "annual_discount_rate": "0.1",
                 "time_unit_days": "1"}
-    config = clv.ClvConfig.from_dict(rendered)
+    config = ClvConfig.from_dict(rendered)
     assert config.shape_parameter_range == (0.01, 100.0) and config.horizons == (30, 90, 365)
     assert config.sample_size is None and config.fit_arguments()["min_repeat_customers"] == 100
     with pytest.raises(ValueError, match="max_log_se"):
-        clv.ClvConfig.from_dict({k: v for k, v in rendered.items() if k != "max_log_se"})
+        ClvConfig.from_dict({k: v for k, v in rendered.items() if k != "max_log_se"})

@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import sys
 from pathlib import Path
 
 import duckdb
@@ -20,14 +19,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import run_python_models
 from conftest import skip_or_fail
+from customer_segmentation.ml import frames, pipeline
+from customer_segmentation.ml.ordering import ROW_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import run_python_models  # noqa: E402
-from segmentation_ml import frames, pipeline  # noqa: E402
-from segmentation_ml.ordering import ROW_KEY  # noqa: E402
 
 # Python models cheap enough to rerun here (a KMeans selection, the clusters, the joins of the profiles, the CLV
 # tables read by SQL-side grouping, the backtest detail) and each output's key

@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from conftest import REAL_DIR, skip_or_fail
+from customer_segmentation.data.olist import FILES  # table -> the CSV file name the sources read
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DIR = ROOT / "data" / "sample"
@@ -18,77 +19,78 @@ _spec = importlib.util.spec_from_file_location("generate_olist", ROOT / "scripts
 gen = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(gen)
 
+# the Kaggle export's header line of each table's file
 HEADERS = {
-    "olist_orders_dataset.csv": '"order_id","customer_id","order_status","order_purchase_timestamp",'
+    "orders": '"order_id","customer_id","order_status","order_purchase_timestamp",'
     '"order_approved_at","order_delivered_carrier_date","order_delivered_customer_date",'
     '"order_estimated_delivery_date"\n',
-    "olist_order_items_dataset.csv": '"order_id","order_item_id","product_id","seller_id",'
+    "order_items": '"order_id","order_item_id","product_id","seller_id",'
     '"shipping_limit_date","price","freight_value"\n',
-    "olist_order_payments_dataset.csv": '"order_id","payment_sequential","payment_type",'
+    "order_payments": '"order_id","payment_sequential","payment_type",'
     '"payment_installments","payment_value"\n',
-    "olist_order_reviews_dataset.csv": '"review_id","order_id","review_score","review_comment_title",'
+    "order_reviews": '"review_id","order_id","review_score","review_comment_title",'
     '"review_comment_message","review_creation_date","review_answer_timestamp"\n',
-    "olist_customers_dataset.csv": '"customer_id","customer_unique_id","customer_zip_code_prefix",'
+    "customers": '"customer_id","customer_unique_id","customer_zip_code_prefix",'
     '"customer_city","customer_state"\n',
-    "olist_products_dataset.csv": '"product_id","product_category_name","product_name_lenght",'
+    "products": '"product_id","product_category_name","product_name_lenght",'
     '"product_description_lenght","product_photos_qty","product_weight_g","product_length_cm",'
     '"product_height_cm","product_width_cm"\n',
-    "olist_sellers_dataset.csv": '"seller_id","seller_zip_code_prefix","seller_city","seller_state"\n',
-    "olist_geolocation_dataset.csv": '"geolocation_zip_code_prefix","geolocation_lat","geolocation_lng",'
+    "sellers": '"seller_id","seller_zip_code_prefix","seller_city","seller_state"\n',
+    "geolocation": '"geolocation_zip_code_prefix","geolocation_lat","geolocation_lng",'
     '"geolocation_city","geolocation_state"\n',
-    "product_category_name_translation.csv": "\ufeffproduct_category_name,product_category_name_english\r\n",
+    "category_translation": "\ufeffproduct_category_name,product_category_name_english\r\n",
 }
 
 # Column types as the project's sources read them (models/staging/olist/_olist__sources.yml).
 TYPES = {
-    "olist_orders_dataset.csv": {
+    "orders": {
         "order_id": "varchar", "customer_id": "varchar", "order_status": "varchar",
         "order_purchase_timestamp": "timestamp", "order_approved_at": "timestamp",
         "order_delivered_carrier_date": "timestamp", "order_delivered_customer_date": "timestamp",
         "order_estimated_delivery_date": "timestamp"},
-    "olist_order_items_dataset.csv": {
+    "order_items": {
         "order_id": "varchar", "order_item_id": "integer", "product_id": "varchar", "seller_id": "varchar",
         "shipping_limit_date": "timestamp", "price": "decimal(18,2)", "freight_value": "decimal(18,2)"},
-    "olist_order_payments_dataset.csv": {
+    "order_payments": {
         "order_id": "varchar", "payment_sequential": "integer", "payment_type": "varchar",
         "payment_installments": "integer", "payment_value": "decimal(18,2)"},
-    "olist_order_reviews_dataset.csv": {
+    "order_reviews": {
         "review_id": "varchar", "order_id": "varchar", "review_score": "integer",
         "review_comment_title": "varchar", "review_comment_message": "varchar",
         "review_creation_date": "timestamp", "review_answer_timestamp": "timestamp"},
-    "olist_customers_dataset.csv": {
+    "customers": {
         "customer_id": "varchar", "customer_unique_id": "varchar", "customer_zip_code_prefix": "varchar",
         "customer_city": "varchar", "customer_state": "varchar"},
-    "olist_products_dataset.csv": {
+    "products": {
         "product_id": "varchar", "product_category_name": "varchar", "product_name_lenght": "integer",
         "product_description_lenght": "integer", "product_photos_qty": "integer", "product_weight_g": "integer",
         "product_length_cm": "integer", "product_height_cm": "integer", "product_width_cm": "integer"},
-    "olist_sellers_dataset.csv": {
+    "sellers": {
         "seller_id": "varchar", "seller_zip_code_prefix": "varchar", "seller_city": "varchar",
         "seller_state": "varchar"},
-    "olist_geolocation_dataset.csv": {
+    "geolocation": {
         "geolocation_zip_code_prefix": "varchar", "geolocation_lat": "double", "geolocation_lng": "double",
         "geolocation_city": "varchar", "geolocation_state": "varchar"},
-    "product_category_name_translation.csv": {
+    "category_translation": {
         "product_category_name": "varchar", "product_category_name_english": "varchar"},
 }
-VIEWS = {"o": "olist_orders_dataset.csv", "i": "olist_order_items_dataset.csv",
-         "p": "olist_order_payments_dataset.csv", "r": "olist_order_reviews_dataset.csv",
-         "c": "olist_customers_dataset.csv", "pr": "olist_products_dataset.csv",
-         "s": "olist_sellers_dataset.csv", "g": "olist_geolocation_dataset.csv",
-         "tr": "product_category_name_translation.csv"}
+VIEWS = {"o": "orders", "i": "order_items",
+         "p": "order_payments", "r": "order_reviews",
+         "c": "customers", "pr": "products",
+         "s": "sellers", "g": "geolocation",
+         "tr": "category_translation"}
 
 
-def _read_csv_sql(folder: Path, name: str) -> str:
-    types = ", ".join(f"'{col}': '{typ}'" for col, typ in TYPES[name].items())
-    return (f"read_csv('{folder / name}', header=true, delim=',', quote='\"', escape='\"', "
+def _read_csv_sql(folder: Path, table: str) -> str:
+    types = ", ".join(f"'{col}': '{typ}'" for col, typ in TYPES[table].items())
+    return (f"read_csv('{folder / FILES[table]}', header=true, delim=',', quote='\"', escape='\"', "
             f"types={{{types}}})")
 
 
 def _connect(folder: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    for view, name in VIEWS.items():
-        con.execute(f"create view {view} as select * from {_read_csv_sql(folder, name)}")
+    for view, table in VIEWS.items():
+        con.execute(f"create view {view} as select * from {_read_csv_sql(folder, table)}")
     return con
 
 
@@ -112,7 +114,7 @@ def test_sample_regenerates_byte_identical(tmp_path):
     recorded = json.loads((SAMPLE_DIR / "GENERATED_WITH.json").read_text())
     btyd = {f"btyd_{k}": recorded["btyd"][k] for k in ("r", "alpha", "s", "beta")}
     gen.generate(recorded["customers"], recorded["seed"], tmp_path, **btyd)
-    for name in [*HEADERS, "GENERATED_WITH.json"]:
+    for name in [*FILES.values(), "GENERATED_WITH.json"]:
         assert (tmp_path / name).read_bytes() == (SAMPLE_DIR / name).read_bytes(), name
 
 
@@ -139,14 +141,14 @@ def test_sample_is_small():
     assert total < 5_000_000
 
 
-@pytest.mark.parametrize("name", list(HEADERS))
-def test_exact_headers(name):
-    with open(SAMPLE_DIR / name, encoding="utf-8", newline="") as fh:
-        assert fh.readline() == HEADERS[name]
+@pytest.mark.parametrize("table", list(HEADERS))
+def test_exact_headers(table):
+    with open(SAMPLE_DIR / FILES[table], encoding="utf-8", newline="") as fh:
+        assert fh.readline() == HEADERS[table]
 
 
 def test_translation_file_format():
-    raw = (SAMPLE_DIR / "product_category_name_translation.csv").read_bytes()
+    raw = (SAMPLE_DIR / FILES["category_translation"]).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     assert raw.count(b"\r\n") == 71 and not raw.endswith(b"\n")  # CRLF, no final line break
 
@@ -154,8 +156,8 @@ def test_translation_file_format():
 def test_sample_reads_back_with_typed_read_csv():
     recorded = json.loads((SAMPLE_DIR / "GENERATED_WITH.json").read_text())
     con = _connect(SAMPLE_DIR)
-    for view, name in VIEWS.items():
-        assert _one(con, f"select count(*) from {view}") == recorded["rows"][name], name
+    for view, table in VIEWS.items():
+        assert _one(con, f"select count(*) from {view}") == recorded["rows"][FILES[table]], table
 
 
 def test_sample_has_no_real_ids():
@@ -163,11 +165,9 @@ def test_sample_has_no_real_ids():
     if not REAL_FULL_DIR.exists():
         skip_or_fail(f"real Olist data not found at {REAL_FULL_DIR}")
     con = _connect(SAMPLE_DIR)
-    checks = [("s", "seller_id", "olist_sellers_dataset.csv"),
-              ("pr", "product_id", "olist_products_dataset.csv"),
-              ("c", "customer_unique_id", "olist_customers_dataset.csv")]
+    checks = [("s", "seller_id", "sellers"), ("pr", "product_id", "products"), ("c", "customer_unique_id", "customers")]
     for view, col, real in checks:
-        real_sql = f"read_csv('{REAL_FULL_DIR / real}', header=true, all_varchar=true)"
+        real_sql = f"read_csv('{REAL_FULL_DIR / FILES[real]}', header=true, all_varchar=true)"
         assert _one(con, f"select count(*) from {view} where {col} in (select {col} from {real_sql})") == 0
 
 
@@ -175,13 +175,13 @@ def test_sample_has_no_real_ids():
 
 def test_reads_back_with_row_counts(large_run):
     out, counts, con = large_run
-    for view, name in VIEWS.items():
-        assert _one(con, f"select count(*) from {view}") == counts[name], name
+    for view, table in VIEWS.items():
+        assert _one(con, f"select count(*) from {view}") == counts[FILES[table]], table
 
 
 def test_text_format(large_run):
     out, _, con = large_run
-    lines = (out / "olist_customers_dataset.csv").read_text().splitlines()[1:]
+    lines = (out / FILES["customers"]).read_text().splitlines()[1:]
     quoted_ids = sum(line.startswith('"') for line in lines) / len(lines)
     assert 0.55 < quoted_ids < 0.70  # ids quoted only when they start with a digit (10 of 16)
     assert all(line.split(",")[2].startswith('"') for line in lines)  # zip prefixes always quoted
@@ -190,7 +190,7 @@ def test_text_format(large_run):
     for view, col in [("o", "order_id"), ("c", "customer_unique_id"), ("r", "review_id"), ("pr", "product_id")]:
         assert _one(con, f"select count(*) from {view} where not regexp_full_match({col}, '[0-9a-f]{{32}}')") == 0
     assert _one(con, "select count(*) from o where order_estimated_delivery_date::time <> '00:00:00'") == 0
-    prices = (out / "olist_order_items_dataset.csv").read_text().splitlines()[1:]
+    prices = (out / FILES["order_items"]).read_text().splitlines()[1:]
     assert all(len(line.rsplit(",", 2)[1].split(".")[1]) == 2 for line in prices)
 
 
@@ -278,7 +278,7 @@ def test_seed_changes_data(tmp_path):
     gen.generate(200, 1, tmp_path / "a")
     gen.generate(200, 2, tmp_path / "b")
     gen.generate(200, 1, tmp_path / "c")
-    orders = "olist_orders_dataset.csv"
+    orders = FILES["orders"]
     assert (tmp_path / "a" / orders).read_bytes() != (tmp_path / "b" / orders).read_bytes()
     assert (tmp_path / "a" / orders).read_bytes() == (tmp_path / "c" / orders).read_bytes()
 
@@ -287,7 +287,7 @@ def test_cli_orders_option(tmp_path, capsys):
     assert gen.main(["--orders", "2000", "--seed", "3", "--out", str(tmp_path)]) == 0
     assert "customers" in capsys.readouterr().out
     counts = json.loads((tmp_path / "GENERATED_WITH.json").read_text())["rows"]
-    assert 1800 <= counts["olist_orders_dataset.csv"] <= 2200
+    assert 1800 <= counts[FILES["orders"]] <= 2200
 
 
 # ---- customer lifetimes (Pareto/NBD) ------------------------------------------------------------
@@ -304,10 +304,10 @@ def _btyd_summary(folder: Path):
     """
     import pandas as pd
 
-    orders = pd.read_csv(folder / "olist_orders_dataset.csv",
+    orders = pd.read_csv(folder / FILES["orders"],
                          usecols=["customer_id", "order_status", "order_purchase_timestamp"],
                          parse_dates=["order_purchase_timestamp"])
-    customers = pd.read_csv(folder / "olist_customers_dataset.csv", usecols=["customer_id", "customer_unique_id"])
+    customers = pd.read_csv(folder / FILES["customers"], usecols=["customer_id", "customer_unique_id"])
     purchases = orders[~orders["order_status"].isin(NOT_PURCHASES)].merge(
         customers, on="customer_id", validate="one_to_one")
     days = pd.DataFrame({"customer_id": purchases["customer_unique_id"],
@@ -362,14 +362,14 @@ def test_default_lifetimes_are_olist_like(tmp_path):
     counts = gen.generate(200_000, 5, tmp_path)
     con = duckdb.connect()
     per_customer = f"""(select customer_unique_id, count(*) n
-        from {_read_csv_sql(tmp_path, 'olist_customers_dataset.csv')} group by 1)"""
+        from {_read_csv_sql(tmp_path, 'customers')} group by 1)"""
     single, two, largest = con.execute(
         f"select avg((n = 1)::int), avg((n = 2)::int), max(n) from {per_customer}").fetchone()
     # measured here: 96.87 % single, 2.45 % two orders, largest 20 (96.85 %, 2.48 %, 36 at 1 M customers)
     assert 0.963 <= single <= 0.973
     assert 0.020 <= two <= 0.030
     assert 15 <= largest <= 40  # a loyal tail, not an endless one
-    ratio = counts["olist_orders_dataset.csv"] / 200_000
+    ratio = counts[FILES["orders"]] / 200_000
     assert abs(ratio / gen.ORDERS_PER_CUSTOMER - 1) < 0.005  # what --orders relies on
     assert 1.03 <= gen.ORDERS_PER_CUSTOMER <= 1.06
     # customers stop buying: among customers with 60+ weeks to come back (acquired before 2017-07)
@@ -388,7 +388,7 @@ def test_lifetime_options_are_recorded_and_validated(tmp_path):
                                 "s": 0.7, "beta": 9.0}
     assert "--btyd-r 0.5 --btyd-alpha 10 --btyd-s 0.7 --btyd-beta 9" in recorded["command"]
     gen.generate(300, 3, tmp_path / "b", btyd_r=0.5, btyd_alpha=10, btyd_s=0.7, btyd_beta=9)
-    for name in HEADERS:
+    for name in FILES.values():
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     with pytest.raises(ValueError, match="btyd beta"):
         gen.generate(10, 1, tmp_path / "c", btyd_beta=0)

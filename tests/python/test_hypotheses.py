@@ -674,13 +674,11 @@ def test_analyses_show_the_groups_of_the_pandas_reference(sample_build, tmp_path
 
 
 def test_report_page_shows_p_values_and_the_verdict_reason(planted):
-    """scripts/report_pages/hypotheses.py: one row per hypothesis with its p-value, Holm-adjusted p-value,
+    """customer_segmentation/reports/hypotheses.py: one row per hypothesis with its p-value, Holm-adjusted p-value,
     effect size and the verdict reason."""
     import html
-    import sys
 
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from report_pages import core, hypotheses
+    from customer_segmentation.reports import core, hypotheses
 
     run, _ = planted
     page = core.Page(hypotheses.SLUG, hypotheses.TITLE, hypotheses.INTRO)

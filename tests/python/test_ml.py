@@ -1,6 +1,6 @@
 """KMeans clusters and the first-purchase repeat model (issue 5).
 
-Two halves: unit tests of the importable package scripts/segmentation_ml on synthetic data (planted
+Two halves: unit tests of the importable package customer_segmentation.ml on synthetic data (planted
 clusters, planted repeat signal, pure noise), then checks of the dbt outputs on the session builds,
 including a leakage test that rewrites later orders in a copy of the warehouse, rebuilds the
 first-purchase features and requires every feature column to stay the same, and a determinism test
@@ -10,25 +10,24 @@ from __future__ import annotations
 
 import itertools
 import shutil
-import sys
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score, average_precision_score, roc_auc_score, silhouette_score
 
 from conftest import ROOT, query, query_df, run_dbt
 from raw_olist import orders_with_customers, read
 
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from segmentation_ml import pipeline  # noqa: E402
-from segmentation_ml.clustering import cluster_selection, fit_kmeans, silhouette_multi  # noqa: E402
-from segmentation_ml.features import CLUSTER_NUMERIC_FEATURES, ClusterFeatureEncoder  # noqa: E402
-from segmentation_ml.profiles import cluster_profiles  # noqa: E402
-from segmentation_ml.repeat_model import (  # noqa: E402
+from customer_segmentation.ml import pipeline
+from customer_segmentation.ml.clustering import cluster_selection, fit_kmeans, silhouette_multi
+from customer_segmentation.ml.config import ClusterConfig, ConfigError, RepeatConfig
+from customer_segmentation.ml.features import CLUSTER_NUMERIC_FEATURES, ClusterFeatureEncoder
+from customer_segmentation.ml.profiles import cluster_profiles
+from customer_segmentation.ml.repeat_model import (
     FEATURE_SET_FIRST_ORDER,
     FEATURE_SET_FULL,
     LABEL,
@@ -59,8 +58,28 @@ FIRST_PURCHASE_FEATURES = [
     *REPEAT_CATEGORICAL_FEATURES,
 ]
 
+VARS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
+
+
+def cluster_config(**settings) -> ClusterConfig:
+    """The cluster models' config from dbt_project.yml's vars (every feature of the catalogue), with the given
+    settings instead."""
+    values = {
+        "random_seed": VARS["random_seed"],
+        "k_range": VARS["kmeans_k_range"],
+        "fixed_k": VARS["kmeans_fixed_k"],
+        "silhouette_sample_size": VARS["kmeans_silhouette_sample_size"],
+        "minibatch_threshold": VARS["kmeans_minibatch_threshold"],
+        "n_init": VARS["kmeans_n_init"],
+        "fit_sample_size": VARS["kmeans_fit_sample_size"],
+        "cluster_features": list(CLUSTER_NUMERIC_FEATURES),
+        **settings,
+    }
+    return ClusterConfig.from_config(values)
+
 
 # ------------------------------------------------------------------------------------ synthetic data
+
 def customers_from_blobs(n: int, centers: int, seed: int, regions=("North", "South", "Southeast"), std: float = 0.6):
     """An ml_customer_features-like table whose numeric features hold planted blobs."""
     rng = np.random.default_rng(seed)
@@ -233,7 +252,7 @@ def test_fixed_k_overrides_the_silhouette_choice():
 
 def test_clustering_is_deterministic_and_seeded():
     df, _ = customers_from_blobs(1200, 6, seed=7)
-    config = {"random_seed": 11, "k_range": "2,8", "silhouette_sample_size": 500}
+    config = cluster_config(random_seed=11, k_range="2,8", silhouette_sample_size=500)
     a = pipeline.cluster_selection_table(df, config)
     b = pipeline.cluster_selection_table(df.sample(frac=1, random_state=3), config)  # input order does not matter
     pd.testing.assert_frame_equal(a, b)
@@ -438,14 +457,43 @@ def test_open_feature_window_is_scored_without_window_features():
     assert not np.allclose(base.loc[full, "repeat_probability"], other.loc[full, "repeat_probability"])
 
 
-def test_config_parsers_accept_what_dbt_renders():
-    assert pipeline.as_list("2,10") == [2, 10]
-    assert pipeline.as_list("log_recency,log_frequency") == ["log_recency", "log_frequency"]
-    assert pipeline.as_list("[2, 10]") == [2, 10]
-    assert pipeline.as_list(["a"]) == ["a"]
-    assert pipeline.as_int("None") is None and pipeline.as_int(None, 5) == 5 and pipeline.as_int("7") == 7
-    assert pipeline.as_bool("true") is True and pipeline.as_bool("false") is False
-    assert pipeline.k_values({"k_range": "2,4"}) == [2, 3, 4]
+def test_configs_parse_what_dbt_renders():
+    """dbt renders the YAML configs of _ml__models.yml as strings: numbers, "None" for a null var, comma lists."""
+    rendered = {"random_seed": "42", "k_range": "2,4", "fixed_k": "None", "silhouette_sample_size": "20000",
+                "minibatch_threshold": "200000", "n_init": "4", "fit_sample_size": "0",
+                "cluster_features": "log_recency,log_frequency"}
+    config = ClusterConfig.from_config(rendered)
+    assert config.k_values == [2, 3, 4] and config.fixed_k is None and config.fit_sample_size is None
+    assert config.cluster_features == ("log_recency", "log_frequency") and config.random_seed == 42
+    assert ClusterConfig.from_config({**rendered, "k_range": "[3, 5]", "fixed_k": "4"}).k_values == [3, 4, 5]
+    repeat = RepeatConfig.from_config(
+        {"random_seed": "7", "repeat_horizon_days": "180", "test_share": "0.25", "test_cutoff_date": "None",
+         "train_embargo": "true", "baseline_feature": "null", "bootstrap_samples": "200",
+         "train_sample_size": "500000", "bootstrap_sample_size": "-1", "numeric_features": "a,b",
+         "categorical_features": "[\"c\"]"})
+    assert (repeat.test_share, repeat.test_cutoff_date, repeat.train_embargo, repeat.baseline_feature) == (
+        0.25, None, True, None)
+    assert repeat.bootstrap_sample_size is None and repeat.train_sample_size == 500_000
+    assert repeat.numeric_features == ("a", "b") and repeat.categorical_features == ("c",)
+
+
+def test_configs_have_no_defaults_and_name_the_var():
+    """A setting missing from the model config, null where it must be set, or unparseable fails; no fallback."""
+    rendered = {"random_seed": "42", "k_range": "2,4", "fixed_k": "None", "silhouette_sample_size": "20000",
+                "minibatch_threshold": "200000", "n_init": "4", "fit_sample_size": "0",
+                "cluster_features": "log_recency"}
+    with pytest.raises(ConfigError, match=r"'n_init' \(var kmeans_n_init\) is missing"):
+        ClusterConfig.from_config({k: v for k, v in rendered.items() if k != "n_init"})
+    with pytest.raises(ConfigError, match=r"'n_init' \(var kmeans_n_init\) is null or missing"):
+        ClusterConfig.from_config({**rendered, "n_init": None})  # dbt.config.get of a key the config lacks
+    with pytest.raises(ConfigError, match=r"'random_seed' \(var random_seed\) is null"):
+        ClusterConfig.from_config({**rendered, "random_seed": "None"})
+    with pytest.raises(ConfigError, match=r"'silhouette_sample_size' \(var kmeans_silhouette_sample_size\) = 'many'"):
+        ClusterConfig.from_config({**rendered, "silhouette_sample_size": "many"})
+    with pytest.raises(ConfigError, match="kmeans_k_range"):
+        ClusterConfig.from_config({**rendered, "k_range": "5,2"})
+    with pytest.raises(ConfigError, match=r"'train_embargo' is missing"):
+        RepeatConfig.from_config({})
 
 
 # ------------------------------------------------------------------------------------ scale: fit caps (issue 8)
@@ -472,7 +520,7 @@ class _FitSizeSpy:
 
 @pytest.mark.parametrize("with_keys", [False, True])
 def test_kmeans_fit_cap_fits_on_exactly_the_cap_and_labels_every_row(monkeypatch, with_keys):
-    import segmentation_ml.clustering as clustering
+    import customer_segmentation.ml.clustering as clustering
 
     df, X, planted = _blob_matrix(3000, 4, seed=21)
     keys = pd.util.hash_pandas_object(df["customer_unique_id"], index=False).to_numpy() if with_keys else None
@@ -497,7 +545,7 @@ def test_capped_kmeans_is_deterministic_and_seeded():
     a = cluster_selection(X, range(2, 7), seed=7, silhouette_sample_size=400, fit_sample_size=300)
     b = cluster_selection(X, range(2, 7), seed=7, silhouette_sample_size=400, fit_sample_size=300)
     pd.testing.assert_frame_equal(a, b)
-    from segmentation_ml.clustering import fit_clusters, fit_sample_rows
+    from customer_segmentation.ml.clustering import fit_clusters, fit_sample_rows
 
     fa, fb = fit_clusters(X, 5, seed=7, fit_sample_size=300), fit_clusters(X, 5, seed=7, fit_sample_size=300)
     assert np.array_equal(fa.labels, fb.labels) and np.array_equal(fa.distances, fb.distances)
@@ -512,7 +560,7 @@ def test_kmeans_at_or_below_the_cap_is_identical_to_the_uncapped_path():
         capped = cluster_selection(X, range(2, 6), seed=42, silhouette_sample_size=500, fit_sample_size=cap)
         pd.testing.assert_frame_equal(capped, uncapped)
         assert capped["n_fit_customers"].eq(len(X)).all()
-    from segmentation_ml.clustering import fit_clusters
+    from customer_segmentation.ml.clustering import fit_clusters
 
     a, b = fit_clusters(X, 3, seed=42), fit_clusters(X, 3, seed=42, fit_sample_size=len(X))
     assert np.array_equal(a.labels, b.labels) and np.array_equal(a.distances, b.distances) and a.inertia == b.inertia
@@ -520,11 +568,11 @@ def test_kmeans_at_or_below_the_cap_is_identical_to_the_uncapped_path():
 
 def test_large_input_path_does_not_depend_on_row_order(monkeypatch):
     """Above ordering.SORT_LIMIT rows nothing is sorted: samples and model input order come from keys."""
-    import segmentation_ml.ordering as ordering
+    import customer_segmentation.ml.ordering as ordering
 
     monkeypatch.setattr(ordering, "SORT_LIMIT", 100)
     df, _ = customers_from_blobs(1500, 4, seed=24)
-    config = {"random_seed": 5, "k_range": "2,6", "silhouette_sample_size": 400, "fit_sample_size": 600}
+    config = cluster_config(random_seed=5, k_range="2,6", silhouette_sample_size=400, fit_sample_size=600)
     shuffled = df.sample(frac=1, random_state=2)
     a, b = pipeline.cluster_selection_table(df, config), pipeline.cluster_selection_table(shuffled, config)
     pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
@@ -542,7 +590,7 @@ def test_large_input_path_does_not_depend_on_row_order(monkeypatch):
 
 
 def test_repeat_training_cap_fits_on_exactly_the_cap_and_scores_everyone(monkeypatch):
-    import segmentation_ml.repeat_model as repeat_model
+    import customer_segmentation.ml.repeat_model as repeat_model
 
     df = synthetic_first_purchases(4000, seed=26, signal=True)
     labelled = df[df["horizon_complete"]]
@@ -573,7 +621,7 @@ def test_repeat_training_cap_fits_on_exactly_the_cap_and_scores_everyone(monkeyp
 
 
 def test_fast_bootstrap_auc_equals_ranking_every_resample():
-    from segmentation_ml.repeat_model import bootstrap_auc
+    from customer_segmentation.ml.repeat_model import bootstrap_auc
 
     rng = np.random.default_rng(3)
     y = rng.random(400) < 0.2

@@ -9,7 +9,9 @@ included, population standard deviation) are rebuilt from the files.
 """
 from __future__ import annotations
 
+import itertools
 import json
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -288,8 +290,10 @@ def _build_variant(work: Path):
             "--select", "+customer_segments", "+segment_migration", "+segment_summary", "+segment_monthly_summary",
             # the foundation's own data tests already ran in the session builds; the unit tests pin every var of
             # VARIANT, so they ran as they would here in the sample build (conftest.UNIT_TESTS)
-            "--exclude", "test_type:data,path:models/staging", "test_type:data,path:models/intermediate",
-            "test_type:data,path:models/marts/core", "test_type:data,path:tests/reconciliation", UNIT_TESTS,
+            "--exclude", "test_type:data,path:models/staging", "test_type:data,path:models/intermediate/orders",
+            "test_type:data,path:models/intermediate/transactions", "test_type:data,path:models/intermediate/clv",
+            "test_type:data,path:models/intermediate/hypotheses", "test_type:data,path:models/marts/core",
+            "test_type:data,path:tests/reconciliation", UNIT_TESTS,
         ],
         work / "warehouse.duckdb", work, dbt_vars,
     )
@@ -372,9 +376,9 @@ def test_unit_tests_use_the_seed_rows():
     must be the seed's rows, so the unit tests test the real segment map."""
     import yaml
 
-    spec = yaml.safe_load((ROOT / "models" / "marts" / "segmentation" / "_segmentation__models.yml").read_text())
+    specs = [yaml.safe_load(path.read_text()) for path in sorted((ROOT / "models").rglob("_*.yml"))]
     given = [
-        inp["rows"] for test in spec["unit_tests"] for inp in test.get("given", [])
+        inp["rows"] for spec in specs for test in spec.get("unit_tests") or [] for inp in test.get("given", [])
         if inp["input"] == "ref('rfm_segments')"
     ]
     assert given
@@ -383,3 +387,30 @@ def test_unit_tests_use_the_seed_rows():
     expected = sorted(tuple(r) for r in seed.itertuples(index=False, name=None))
     for rows in given:
         assert sorted(tuple(row.get(c) for c in columns) for row in rows) == expected
+
+
+def test_unit_tests_pin_the_same_rules_in_every_file():
+    """Each YAML file with unit tests that pin vars defines its own &unit_test_vars (a YAML anchor does not cross
+    files): every copy must pin the same rules with the same values, and every unit test of those files those vars."""
+    import re
+
+    import yaml
+
+    paths = sorted((ROOT / "models").rglob("_*.yml"))
+    anchors = {}
+    for path in paths:
+        match = re.search(r"^( *)\S+: &unit_test_vars\n", path.read_text(), re.MULTILINE)
+        if match:
+            body = path.read_text()[match.end():].splitlines(keepends=True)
+            indent = len(match.group(1))
+            block = itertools.takewhile(lambda line: len(line) - len(line.lstrip()) > indent, body)
+            anchors[path.relative_to(ROOT).as_posix()] = yaml.safe_load(textwrap.dedent("".join(block)))
+    assert len(anchors) >= 2
+    first = next(iter(anchors.values()))
+    assert all(pinned == first for pinned in anchors.values()), anchors
+    pinned_keys = {
+        test["name"]: set(test["overrides"]["vars"])
+        for path in paths if path.relative_to(ROOT).as_posix() in anchors
+        for test in yaml.safe_load(path.read_text())["unit_tests"]
+    }
+    assert pinned_keys and all(keys == set(first) for keys in pinned_keys.values()), pinned_keys

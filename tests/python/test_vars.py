@@ -60,11 +60,11 @@ CLUSTER_MODELS = ["cluster_selection", "customer_clusters", "cluster_profiles"]
 @pytest.fixture(scope="module")
 def bounds_and_n_init(sample_build, tmp_path_factory) -> DbtRun:
     """One rebuild for two vars whose models are disjoint, so each test sees what a rebuild of its own models alone
-    gives (and dbt parses once): brazil_bounds is read by stg_olist__geolocation and data_quality_exclusions, which
-    read no cluster model; kmeans_n_init by the cluster models, which read ml_customer_features and brazil_states
-    (not rebuilt: as in the sample build) and not brazil_bounds."""
+    gives (and dbt parses once): brazil_bounds is read by stg_olist__geolocation and int_quality__geolocation (then
+    data_quality_exclusions), which read no cluster model; kmeans_n_init by the cluster models, which read
+    ml_customer_features and brazil_states (not rebuilt: as in the sample build) and not brazil_bounds."""
     return rebuild(sample_build, tmp_path_factory.mktemp("bounds_and_n_init"),
-                   ["stg_olist__geolocation", "data_quality_exclusions", *CLUSTER_MODELS],
+                   ["stg_olist__geolocation", "int_quality__geolocation", "data_quality_exclusions", *CLUSTER_MODELS],
                    {"brazil_bounds": BRAZIL_BOX, "kmeans_n_init": 1})
 
 

@@ -3,14 +3,14 @@ days over each var clv_horizons_days, P(alive), expected order value and CLV, fr
 clv_model_selection names (an identified BTYD model, or the documented empirical fallbacks). Every figure of a
 customer is a function of their history, so each history is scored once (at 10 M Olist-like customers ~30 times
 fewer rows than customers) and the mart customer_lifetime_value joins them to the customers. The BTYD formulas
-are evaluated vectorized in scripts/segmentation_ml/clv.py and tested against pymc-marketing's own methods.
+are evaluated vectorized in customer_segmentation/ml/clv.py and tested against pymc-marketing's own methods.
 """
-import segmentation_ml as ml
+from customer_segmentation import ml
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    settings = ml.clv_pipeline.config_from(dbt.config.get("clv_settings"))
+    settings = ml.ClvSettings.from_config(dbt.config.get("clv_settings"))
     history = ml.clv_pipeline.read_histories(dbt.ref("int_clv__customer_summary"))
     backtest = ml.clv_pipeline.read_summary(dbt.ref("int_clv__backtest_summary"), ml.clv_pipeline.BACKTEST_COLUMNS)
     fits = ml.clv_pipeline.fits_from_table(ml.frames.to_pandas(dbt.ref("clv_model_fit")))

@@ -1,13 +1,13 @@
 """Buy-till-you-die models fit by maximum likelihood on every customer's history up to the analysis date:
 BG/NBD, MBG/NBD and Pareto/NBD (purchases), Gamma-Gamma (spend), one row each with parameters and an
-identification verdict. Logic: scripts/segmentation_ml (clv for the fits, clv_pipeline for the table);
+identification verdict. Logic: customer_segmentation/ml (clv for the fits, clv_pipeline for the table);
 parameters: the clv_* vars, rendered into the config clv_settings (_clv__models.yml).
 """
-import segmentation_ml as ml
+from customer_segmentation import ml
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    settings = ml.clv_pipeline.config_from(dbt.config.get("clv_settings"))
+    settings = ml.ClvSettings.from_config(dbt.config.get("clv_settings"))
     summary = ml.clv_pipeline.read_summary(dbt.ref("int_clv__customer_summary"), ml.clv_pipeline.FIT_COLUMNS)
     return ml.clv_pipeline.fit_table(summary, settings.clv, summary["analysis_date"].max(), "clv_model_fit")

@@ -1,10 +1,10 @@
 """One row per cluster: size, share, feature means in original units, dominant region / churn_risk /
 RFM segment / ABC-XYZ segment, and a generated readable name.
 
-Logic: scripts/segmentation_ml (pipeline.cluster_profiles_from_relations): the joins on customer_unique_id
+Logic: customer_segmentation/ml (pipeline.cluster_profiles_from_relations): the joins on customer_unique_id
 run in DuckDB on the relations, only the needed columns reach pandas.
 """
-import segmentation_ml as ml
+from customer_segmentation import ml
 
 
 def model(dbt, session):

@@ -1,20 +1,29 @@
 """Repeat probability for every customer with exactly one purchase so far, from the gradient-boosting
 model refit on every customer whose horizon is complete.
 
-Logic: scripts/segmentation_ml (pipeline.customer_repeat_scores_table).
+Logic: customer_segmentation/ml (pipeline.customer_repeat_scores_table).
 """
-import segmentation_ml as ml
+from customer_segmentation import ml
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    config = {
-        "random_seed": dbt.config.get("random_seed"),
-        "repeat_horizon_days": dbt.config.get("repeat_horizon_days"),
-        "numeric_features": dbt.config.get("numeric_features"),
-        "categorical_features": dbt.config.get("categorical_features"),
-        "train_sample_size": dbt.config.get("train_sample_size"),
-    }
+    # every key read by a literal dbt.config.get: dbt-duckdb hands a Python model only those
+    config = ml.RepeatConfig.from_config(
+        {
+            "random_seed": dbt.config.get("random_seed"),
+            "repeat_horizon_days": dbt.config.get("repeat_horizon_days"),
+            "test_share": dbt.config.get("test_share"),
+            "test_cutoff_date": dbt.config.get("test_cutoff_date"),
+            "train_embargo": dbt.config.get("train_embargo"),
+            "baseline_feature": dbt.config.get("baseline_feature"),
+            "bootstrap_samples": dbt.config.get("bootstrap_samples"),
+            "train_sample_size": dbt.config.get("train_sample_size"),
+            "bootstrap_sample_size": dbt.config.get("bootstrap_sample_size"),
+            "numeric_features": dbt.config.get("numeric_features"),
+            "categorical_features": dbt.config.get("categorical_features"),
+        }
+    )
     columns, numeric = ml.pipeline.repeat_input_columns(config)
     first_purchases = ml.pipeline.fetch(dbt.ref("ml_first_purchase_features"), columns, numeric)
     return ml.pipeline.customer_repeat_scores_table(first_purchases, config)

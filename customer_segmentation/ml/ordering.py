@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from segmentation_ml.frames import md5_keys
+from customer_segmentation.ml.frames import md5_keys
 
 # frames with at most this many rows are sorted by customer_unique_id (the exact small-data behaviour)
 SORT_LIMIT = 1_000_000

@@ -32,8 +32,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score
 from threadpoolctl import threadpool_limits
 
-from segmentation_ml.features import category_codes
-from segmentation_ml.ordering import by_customer, is_key_ordered, mixed, row_keys, smallest
+from customer_segmentation.ml.features import category_codes
+from customer_segmentation.ml.ordering import by_customer, is_key_ordered, mixed, row_keys, smallest
 
 REPEAT_NUMERIC_FEATURES = [
     "first_order_payment_value",

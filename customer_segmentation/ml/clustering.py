@@ -20,7 +20,7 @@ import pandas as pd
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from threadpoolctl import threadpool_limits
 
-from segmentation_ml.ordering import mixed, smallest
+from customer_segmentation.ml.ordering import mixed, smallest
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from segmentation_ml.features import REGION_COLUMN
+from customer_segmentation.ml.features import REGION_COLUMN
 
 # profile column -> input column of ml_customer_features (means in original units, missing ignored)
 PROFILE_MEANS = {

@@ -1,12 +1,8 @@
-"""Entry points of the dbt Python models: model config (rendered from vars) in, output table out.
-
-dbt renders YAML configs to strings, lists or numbers depending on the expression, so every parameter
-goes through the small parsers below. Each function returns a pandas DataFrame sorted by its key.
+"""Entry points of the dbt Python models: the typed model config (config.py, rendered from vars) in, output table
+out. Each function returns a pandas DataFrame sorted by its key.
 """
 from __future__ import annotations
 
-import ast
-import json
 import math
 import sys
 import time
@@ -14,70 +10,13 @@ import time
 import numpy as np
 import pandas as pd
 
-from segmentation_ml.clustering import cluster_selection, fit_clusters, fit_sample_rows
-from segmentation_ml.frames import as_relation, as_relations, md5_key_sql
-from segmentation_ml.features import CLUSTER_NUMERIC_FEATURES, REGION_COLUMN, ClusterFeatureEncoder
-from segmentation_ml.ordering import ROW_KEY, by_customer, is_key_ordered, row_keys
-from segmentation_ml.profiles import PROFILE_MEANS, cluster_profiles, profiles_from_frame
-from segmentation_ml.repeat_model import (
-    FEATURE_SET_FIRST_ORDER,
-    LABEL,
-    REPEAT_CATEGORICAL_FEATURES,
-    REPEAT_NUMERIC_FEATURES,
-    repeat_model_metrics,
-    repeat_scores,
-)
-
-
-# ---------------------------------------------------------------------------------------- parsing
-def _blank(value) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and value.strip().lower() in ("", "none", "null")
-
-
-def as_int(value, default=None):
-    return default if _blank(value) else int(float(value))
-
-
-def as_float(value, default=None):
-    return default if _blank(value) else float(value)
-
-
-def as_bool(value, default=False):
-    if _blank(value):
-        return default
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes")
-    return bool(value)
-
-
-def as_list(value, default=None):
-    """A list from a list, a JSON/Python literal string, or a comma-separated string."""
-    if _blank(value):
-        return None if default is None else list(default)
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    text = str(value).strip()
-    for parse in (json.loads, ast.literal_eval):
-        try:
-            parsed = parse(text)
-        except (ValueError, SyntaxError):
-            continue
-        if isinstance(parsed, (list, tuple)):
-            return list(parsed)
-    return [part.strip() for part in text.strip("[]").split(",") if part.strip()]
-
-
-def as_str(value, default=None):
-    return default if _blank(value) else str(value).strip()
-
-
-def k_values(config: dict) -> list[int]:
-    low, high = (int(float(v)) for v in as_list(config.get("k_range"), [2, 10]))
-    return list(range(low, high + 1))
+from customer_segmentation.ml.clustering import cluster_selection, fit_clusters
+from customer_segmentation.ml.config import ClusterConfig, RepeatConfig
+from customer_segmentation.ml.frames import as_relation, as_relations, md5_key_sql
+from customer_segmentation.ml.features import CLUSTER_NUMERIC_FEATURES, REGION_COLUMN, ClusterFeatureEncoder
+from customer_segmentation.ml.ordering import ROW_KEY, by_customer, is_key_ordered, row_keys
+from customer_segmentation.ml.profiles import PROFILE_MEANS, cluster_profiles, profiles_from_frame
+from customer_segmentation.ml.repeat_model import FEATURE_SET_FIRST_ORDER, LABEL, repeat_model_metrics, repeat_scores
 
 
 # ---------------------------------------------------------------------------------------- inputs
@@ -137,11 +76,11 @@ def _is_string(arrow_type) -> bool:
     return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type) or pa.types.is_string_view(arrow_type)
 
 
-def repeat_input_columns(config: dict) -> tuple[list[str], list[str]]:
+def repeat_input_columns(config: RepeatConfig) -> tuple[list[str], list[str]]:
     """(all columns, numeric columns) of ml_first_purchase_features the repeat models need."""
-    kwargs = _repeat_kwargs(config)
-    columns = list(dict.fromkeys(REPEAT_BOOKKEEPING_COLUMNS + kwargs["numeric"] + kwargs["categorical"]))
-    return columns, list(kwargs["numeric"])
+    numeric, categorical = list(config.numeric_features), list(config.categorical_features)
+    columns = list(dict.fromkeys(REPEAT_BOOKKEEPING_COLUMNS + numeric + categorical))
+    return columns, numeric
 
 
 def log(model: str, message: str) -> None:
@@ -150,7 +89,7 @@ def log(model: str, message: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------- clusters
-def _cluster_matrix(features: pd.DataFrame, config: dict, regions: list[str] | None):
+def _cluster_matrix(features: pd.DataFrame, config: ClusterConfig, regions: list[str] | None):
     """Customers (sorted by id when small, else in table order), their encoded matrix, and the
     order-free row keys of a large input (None when small; see ordering.py).
 
@@ -159,38 +98,34 @@ def _cluster_matrix(features: pd.DataFrame, config: dict, regions: list[str] | N
     on); otherwise float64, exactly as before.
     """
     features = by_customer(features)
-    names = as_list(config.get("cluster_features"), list(CLUSTER_NUMERIC_FEATURES))
-    encoder = ClusterFeatureEncoder(features=names, regions=regions).fit(features)
+    encoder = ClusterFeatureEncoder(features=list(config.cluster_features), regions=regions).fit(features)
     keys = row_keys(features) if is_key_ordered(features) else None
-    cap = _fit_cap(config)
+    cap = config.fit_sample_size
     compact = keys is not None or (cap is not None and len(features) > cap)
     return features, encoder.transform_array(features, np.float32 if compact else np.float64), keys
 
 
-def _fit_cap(config: dict) -> int | None:
-    cap = as_int(config.get("fit_sample_size"))
-    return cap if cap is not None and cap > 0 else None
-
-
-def _cluster_kwargs(config: dict) -> dict:
+def _cluster_kwargs(config: ClusterConfig) -> dict:
     return {
-        "seed": as_int(config.get("random_seed"), 42),
-        "minibatch_threshold": as_int(config.get("minibatch_threshold"), 200_000),
-        "n_init": as_int(config.get("n_init"), 4),
-        "fit_sample_size": _fit_cap(config),
+        "seed": config.random_seed,
+        "minibatch_threshold": config.minibatch_threshold,
+        "n_init": config.n_init,
+        "fit_sample_size": config.fit_sample_size,
     }
 
 
-def cluster_selection_table(features: pd.DataFrame, config: dict, regions: list[str] | None = None) -> pd.DataFrame:
+def cluster_selection_table(
+    features: pd.DataFrame, config: ClusterConfig, regions: list[str] | None = None
+) -> pd.DataFrame:
     started = time.perf_counter()
     features, X, keys = _cluster_matrix(features, config, regions)
     del features
     out = cluster_selection(
         X,
-        k_values(config),
+        config.k_values,
         keys=keys,
-        silhouette_sample_size=as_int(config.get("silhouette_sample_size"), 20_000),
-        fixed_k=as_int(config.get("fixed_k")),
+        silhouette_sample_size=config.silhouette_sample_size,
+        fixed_k=config.fixed_k,
         **_cluster_kwargs(config),
     )
     log(
@@ -203,7 +138,7 @@ def cluster_selection_table(features: pd.DataFrame, config: dict, regions: list[
 
 
 def customer_clusters_table(
-    features: pd.DataFrame, selection: pd.DataFrame, config: dict, regions: list[str] | None = None
+    features: pd.DataFrame, selection: pd.DataFrame, config: ClusterConfig, regions: list[str] | None = None
 ) -> pd.DataFrame:
     started = time.perf_counter()
     chosen = selection[selection["chosen"].astype(bool)]
@@ -294,31 +229,26 @@ def cluster_profiles_from_relations(clusters, features, rfm=None, abc_xyz=None) 
 
 
 # ---------------------------------------------------------------------------------------- repeat model
-def _repeat_kwargs(config: dict) -> dict:
+def _repeat_kwargs(config: RepeatConfig) -> dict:
     return {
-        "horizon_days": as_int(config.get("repeat_horizon_days"), 180),
-        "seed": as_int(config.get("random_seed"), 42),
-        "numeric": as_list(config.get("numeric_features"), REPEAT_NUMERIC_FEATURES),
-        "categorical": as_list(config.get("categorical_features"), REPEAT_CATEGORICAL_FEATURES),
+        "horizon_days": config.repeat_horizon_days,
+        "seed": config.random_seed,
+        "numeric": list(config.numeric_features),
+        "categorical": list(config.categorical_features),
+        "train_sample_size": config.train_sample_size,
     }
 
 
-def _positive_or_none(value) -> int | None:
-    value = as_int(value)
-    return value if value is not None and value > 0 else None
-
-
-def repeat_model_metrics_table(first_purchases: pd.DataFrame, config: dict) -> pd.DataFrame:
+def repeat_model_metrics_table(first_purchases: pd.DataFrame, config: RepeatConfig) -> pd.DataFrame:
     started = time.perf_counter()
     out = repeat_model_metrics(
         first_purchases,
-        test_share=as_float(config.get("test_share"), 0.25),
-        cutoff=as_str(config.get("test_cutoff_date")),
-        embargo=as_bool(config.get("train_embargo"), True),
-        baseline_feature=as_str(config.get("baseline_feature")),
-        n_bootstrap=as_int(config.get("bootstrap_samples"), 200),
-        train_sample_size=_positive_or_none(config.get("train_sample_size")),
-        bootstrap_sample_size=_positive_or_none(config.get("bootstrap_sample_size")),
+        test_share=config.test_share,
+        cutoff=config.test_cutoff_date,
+        embargo=config.train_embargo,
+        baseline_feature=config.baseline_feature,
+        n_bootstrap=config.bootstrap_samples,
+        bootstrap_sample_size=config.bootstrap_sample_size,
         **_repeat_kwargs(config),
     )
     row = out.iloc[0]
@@ -331,11 +261,9 @@ def repeat_model_metrics_table(first_purchases: pd.DataFrame, config: dict) -> p
     return out
 
 
-def customer_repeat_scores_table(first_purchases: pd.DataFrame, config: dict) -> pd.DataFrame:
+def customer_repeat_scores_table(first_purchases: pd.DataFrame, config: RepeatConfig) -> pd.DataFrame:
     started = time.perf_counter()
-    out = repeat_scores(
-        first_purchases, train_sample_size=_positive_or_none(config.get("train_sample_size")), **_repeat_kwargs(config)
-    )
+    out = repeat_scores(first_purchases, **_repeat_kwargs(config))
     out = by_customer(out)
     if len(out):
         scored = out["known_outcome"].isna()

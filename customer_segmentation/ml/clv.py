@@ -28,7 +28,6 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING, Any
@@ -38,9 +37,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import optimize, special
 
-from segmentation_ml.frames import md5_keys
-from segmentation_ml.ordering import ROW_KEY, mixed, smallest
-from segmentation_ml.pipeline import as_float, as_int, as_list
+from customer_segmentation.ml.frames import md5_keys
+from customer_segmentation.ml.ordering import ROW_KEY, mixed, smallest
 
 if TYPE_CHECKING:
     from pymc_marketing.clv.models.basic import CLVModel
@@ -87,79 +85,6 @@ SHAPE_LOG_BOUND = 15.0
 SCALE_LOG_BOUND = 25.0
 # finite-difference step of the Hessian, in log-parameter units (relative step of 1e-4 in the parameter)
 HESSIAN_STEP = 1e-4
-
-
-# ---------------------------------------------------------------------------------------- config
-@dataclass(frozen=True)
-class ClvConfig:
-    """Every threshold of fitting and scoring. No defaults here: the project keeps them in
-    dbt_project.yml vars only, so a forgotten var fails loudly instead of silently using a second default.
-    """
-
-    time_limit_seconds: float  # per model fit, wall clock
-    min_repeat_customers: int
-    shape_parameter_range: tuple[float, float]  # inclusive bounds of r, a, b, s, p, q
-    max_log_se: float  # largest standard error of a log-parameter still called identified
-    gamma_gamma_max_abs_correlation: float
-    sample_size: int | None  # fit on at most this many customers; None (or <= 0 in the config): all
-    random_seed: int
-    horizons: tuple[int, ...]  # days ahead of each expected_purchases_<h> column
-    clv_horizon: int  # months of the clv sum
-    annual_discount_rate: float
-    time_unit_days: float  # length in days of the unit of recency and T (1: days, 7: weeks)
-
-    @classmethod
-    def from_dict(cls, config: Mapping[str, Any]) -> ClvConfig:
-        """From a dbt model config, whose values may arrive as strings, numbers or lists.
-
-        sample_size may be null (no sample). Any other missing key raises a ValueError naming it.
-        """
-        missing = [name for name in cls.__dataclass_fields__ if name not in config]
-        if missing:
-            raise ValueError(f"CLV config is missing key(s): {', '.join(missing)}")
-
-        def required(name: str, parse: Callable[[Any], Any]) -> Any:
-            value = parse(config[name])
-            if value is None:
-                raise ValueError(f"CLV config key {name} is empty")
-            return value
-
-        low, high = (float(v) for v in required("shape_parameter_range", as_list))
-        sample_size = as_int(config["sample_size"])
-        return cls(
-            time_limit_seconds=required("time_limit_seconds", as_float),
-            min_repeat_customers=required("min_repeat_customers", as_int),
-            shape_parameter_range=(low, high),
-            max_log_se=required("max_log_se", as_float),
-            gamma_gamma_max_abs_correlation=required("gamma_gamma_max_abs_correlation", as_float),
-            sample_size=sample_size if sample_size and sample_size > 0 else None,
-            random_seed=required("random_seed", as_int),
-            horizons=tuple(int(float(h)) for h in required("horizons", as_list)),
-            clv_horizon=required("clv_horizon", as_int),
-            annual_discount_rate=required("annual_discount_rate", as_float),
-            time_unit_days=required("time_unit_days", as_float),
-        )
-
-    def fit_arguments(self) -> dict[str, Any]:
-        """Keyword arguments of fit_model."""
-        return {
-            "time_limit_seconds": self.time_limit_seconds,
-            "min_repeat_customers": self.min_repeat_customers,
-            "shape_parameter_range": self.shape_parameter_range,
-            "max_log_se": self.max_log_se,
-            "gamma_gamma_max_abs_correlation": self.gamma_gamma_max_abs_correlation,
-            "sample_size": self.sample_size,
-            "random_seed": self.random_seed,
-        }
-
-    def score_arguments(self) -> dict[str, Any]:
-        """Keyword arguments of score_customers."""
-        return {
-            "horizons": self.horizons,
-            "clv_horizon": self.clv_horizon,
-            "annual_discount_rate": self.annual_discount_rate,
-            "time_unit_days": self.time_unit_days,
-        }
 
 
 # ---------------------------------------------------------------------------------------- fitting
@@ -395,7 +320,7 @@ def fit_model(
 
 
 # imported once by the fork server instead of once per fit (pymc-marketing: ~3 s)
-FORKSERVER_PRELOAD = ["pymc_marketing.clv", "segmentation_ml.clv"]
+FORKSERVER_PRELOAD = ["pymc_marketing.clv", "customer_segmentation.ml.clv"]
 # multiprocessing re-runs the caller's main script in every child (Python 3.12's fork server does not
 # preload it); dbt's entry script only imports this module, ~2 s of CPU per fit unless preloaded
 DBT_ENTRY_MODULE = "dbt.cli.main"

@@ -3,13 +3,12 @@ identified in clv_model_fit: the probability of a purchase within var churn_hori
 1 - P(no purchase in (T, T + H]) (clv.probability_no_purchase, tested against pymc-marketing). customer_churn
 uses the rows of the model churn_model_selection names. No rows when no model is identified.
 """
-import segmentation_ml as ml
+from customer_segmentation import ml
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    settings = dbt.config.get("churn_btyd_settings")
-    settings = ml.clv_pipeline.json.loads(settings) if isinstance(settings, str) else dict(settings)
+    settings = ml.ChurnBtydConfig.from_config(dbt.config.get("churn_btyd_settings"))
     fits = ml.clv_pipeline.fits_from_table(ml.frames.to_pandas(dbt.ref("clv_model_fit")))
     relation = dbt.ref("int_clv__customer_summary")
     if not ml.clv_pipeline.any_identified(fits):
@@ -19,6 +18,6 @@ def model(dbt, session):
         ml.pipeline.fetch(relation, ["customer_unique_id", "btyd_frequency", "btyd_recency", "btyd_t"], ["btyd_frequency", "btyd_recency", "btyd_t"], row_key=False)
     )
     out = ml.clv_pipeline.churn_return_probabilities(
-        summary, fits, settings["horizon_days"], settings["time_unit_days"]
+        summary, fits, settings.horizon_days, settings.time_unit_days
     )
     return out[["customer_id", "model", "return_probability"]].rename(columns={"customer_id": "customer_unique_id"})

@@ -1,22 +1,23 @@
-"""Logic of the dbt Python models in models/marts/ml/ (KMeans clusters, first-purchase repeat model,
-buy-till-you-die lifetime value).
+"""Logic of the dbt Python models (KMeans clusters, first-purchase repeat model, buy-till-you-die lifetime value
+and the churn probabilities from it).
 
 Pure functions on pandas DataFrames, unit-tested in tests/python/test_ml.py and tests/python/test_clv.py.
 The dbt model files only fetch their inputs with dbt.ref(...), call these functions and return a DataFrame;
-the inputs may be DuckDB relations, Spark or pandas DataFrames (frames.py).
+the inputs may be DuckDB relations, Spark or pandas DataFrames (frames.py). Their settings arrive as one typed,
+frozen config object per model family (config.py), built from the model's dbt config with no default of its own.
 
-How the models import it: profiles.yml lists scripts/ in dbt-duckdb's module_paths, so
-`import segmentation_ml` works inside dbt's process.
+How the models import it: profiles.yml lists the project root in dbt-duckdb's module_paths, so
+`from customer_segmentation import ml` works inside dbt's process.
 """
-from segmentation_ml.clustering import (
+from customer_segmentation.ml import clv, clv_pipeline, config, frames, pipeline
+from customer_segmentation.ml.clustering import (
     ClusterFit,
     cluster_selection,
     fit_clusters,
     fit_kmeans,
     silhouette_multi,
 )
-from segmentation_ml.clv import (
-    ClvConfig,
+from customer_segmentation.ml.clv import (
     customer_lifetime_value,
     expected_purchases,
     fit_model,
@@ -24,13 +25,20 @@ from segmentation_ml.clv import (
     probability_alive,
     score_customers,
 )
-from segmentation_ml.features import (
+from customer_segmentation.ml.config import (
+    ChurnBtydConfig,
+    ClusterConfig,
+    ClvConfig,
+    ClvSettings,
+    ConfigError,
+    RepeatConfig,
+)
+from customer_segmentation.ml.features import (
     CLUSTER_NUMERIC_FEATURES,
     ClusterFeatureEncoder,
 )
-from segmentation_ml.profiles import cluster_profiles, name_clusters
-from segmentation_ml import clv, clv_pipeline, frames, pipeline
-from segmentation_ml.repeat_model import (
+from customer_segmentation.ml.profiles import cluster_profiles, name_clusters
+from customer_segmentation.ml.repeat_model import (
     REPEAT_CATEGORICAL_FEATURES,
     REPEAT_NUMERIC_FEATURES,
     evaluate_scores,
@@ -41,9 +49,14 @@ from segmentation_ml.repeat_model import (
 
 __all__ = [
     "CLUSTER_NUMERIC_FEATURES",
+    "ChurnBtydConfig",
+    "ClusterConfig",
     "ClusterFeatureEncoder",
     "ClusterFit",
     "ClvConfig",
+    "ClvSettings",
+    "ConfigError",
+    "RepeatConfig",
     "REPEAT_CATEGORICAL_FEATURES",
     "REPEAT_NUMERIC_FEATURES",
     "cluster_profiles",
@@ -58,6 +71,7 @@ __all__ = [
     "name_clusters",
     "clv",
     "clv_pipeline",
+    "config",
     "frames",
     "pipeline",
     "probability_alive",

@@ -3,13 +3,12 @@ transaction model identified in clv_backtest_fit (fit on purchases before calibr
 of a purchase within var churn_horizon_days, 1 - P(no purchase in (T, T + H]) (clv.probability_no_purchase,
 tested against pymc-marketing), next to whether the customer did. No rows when no model is identified.
 """
-import segmentation_ml as ml
+from customer_segmentation import ml
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    settings = dbt.config.get("churn_btyd_settings")
-    settings = ml.clv_pipeline.json.loads(settings) if isinstance(settings, str) else dict(settings)
+    settings = ml.ChurnBtydConfig.from_config(dbt.config.get("churn_btyd_settings"))
     fits = ml.clv_pipeline.fits_from_table(ml.frames.to_pandas(dbt.ref("clv_backtest_fit")))
     relation = dbt.ref("int_churn__btyd_backtest_states")
     if not ml.clv_pipeline.any_identified(fits):
@@ -19,7 +18,7 @@ def model(dbt, session):
         ml.pipeline.fetch(relation, ml.clv_pipeline.CHURN_STATE_COLUMNS, ml.clv_pipeline.CHURN_STATE_DOUBLE, row_key=False)
     )
     out = ml.clv_pipeline.churn_return_probabilities(
-        states, fits, settings["horizon_days"], settings["time_unit_days"]
+        states, fits, settings.horizon_days, settings.time_unit_days
     )
     return out[["snapshot_month", "as_of_date", "customer_id", "model", "return_probability", "returned"]].rename(
         columns={"customer_id": "customer_unique_id"}

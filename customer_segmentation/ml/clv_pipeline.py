@@ -1,22 +1,22 @@
-"""Entry points of the dbt Python models in models/marts/clv: model config (rendered from the clv_* vars) in,
-output table out. The statistics live in segmentation_ml.clv (fits through pymc-marketing, vectorized
-scoring tested against it); this module only shapes tables.
+"""Entry points of the CLV and BTYD churn dbt Python models: the typed model config (config.ClvSettings,
+config.ChurnBtydConfig, rendered from the clv_* and churn_* vars) in, output table out. The statistics live in
+customer_segmentation.ml.clv (fits through pymc-marketing, vectorized scoring tested against it); this module only
+shapes tables.
 
 Inputs are the SQL summaries int_clv__customer_summary / int_clv__backtest_summary, whose btyd_* columns are
 renamed here to pymc-marketing's names (frequency, recency, T, monetary_value).
 """
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from segmentation_ml import clv
-from segmentation_ml.frames import as_relation
-from segmentation_ml.pipeline import as_str, fetch, log
+from customer_segmentation.ml import clv
+from customer_segmentation.ml.frames import as_relation
+from customer_segmentation.ml.config import ClvConfig, as_str
+from customer_segmentation.ml.pipeline import fetch, log
 
 TRANSACTION_MODELS = clv.TRANSACTION_MODELS
 SPEND_MODEL = "gamma_gamma"
@@ -37,23 +37,6 @@ PYMC_NAMES = {
 }
 # the frequency buckets of the backtest's per-bucket rows: 0 .. FREQUENCY_BUCKET_CAP, the last one "or more"
 FREQUENCY_BUCKET_CAP = 7
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The clv_* vars of the CLV Python models: the statistics' ClvConfig plus the tables' own settings."""
-
-    clv: clv.ClvConfig
-    empirical_min_customers: int
-
-
-def config_from(settings) -> Settings:
-    """The typed settings from the model config clv_settings: one JSON object rendered from the clv_* vars in
-    _clv__models.yml (dbt hands it over as a string, or as a dict). A missing key raises, naming it."""
-    values = json.loads(settings) if isinstance(settings, str) else dict(settings)
-    if "empirical_min_customers" not in values:
-        raise ValueError("CLV config is missing key(s): empirical_min_customers")
-    return Settings(clv.ClvConfig.from_dict(values), int(values["empirical_min_customers"]))
 
 
 def to_summary(frame: pd.DataFrame) -> pd.DataFrame:
@@ -92,7 +75,7 @@ def read_histories(relation) -> pd.DataFrame:
     return frame.sort_values(order, kind="stable", na_position="last", ignore_index=True)
 
 
-def fit_table(summary: pd.DataFrame, config: clv.ClvConfig, fit_date, model_name: str) -> pd.DataFrame:
+def fit_table(summary: pd.DataFrame, config: ClvConfig, fit_date, model_name: str) -> pd.DataFrame:
     """One row per model (the three transaction models and Gamma-Gamma) with parameters and verdict."""
     rows = []
     for name in (*TRANSACTION_MODELS, SPEND_MODEL):
@@ -178,7 +161,7 @@ def empirical_rates(backtest_summary: pd.DataFrame, min_customers: int) -> pd.Se
 
 
 def backtest_detail_table(
-    summary: pd.DataFrame, tracking: pd.DataFrame, fits: dict[str, dict], config: clv.ClvConfig
+    summary: pd.DataFrame, tracking: pd.DataFrame, fits: dict[str, dict], config: ClvConfig
 ) -> pd.DataFrame:
     """Actual vs predicted held-out repeat purchase days, per model, at two grains:
     'period' (bucket = 1 .. n periods of time_unit_days after calibration_end, with cumulative sums: the
@@ -248,7 +231,7 @@ def _population_order_value(history: pd.DataFrame) -> float:
 
 
 def history_scores_table(
-    history: pd.DataFrame, fits: dict[str, dict], selection: pd.Series, rates: pd.Series, config: clv.ClvConfig
+    history: pd.DataFrame, fits: dict[str, dict], selection: pd.Series, rates: pd.Series, config: ClvConfig
 ) -> pd.DataFrame:
     """Per distinct history (frequency, recency, T, monetary_value; read_histories): how many customers have it,
     expected purchase days over each var horizon, p_alive, expected order value and CLV. Every figure of a
