@@ -296,7 +296,12 @@ def totals_from_db(db_path: Path, rfm: str, abc_xyz: str, cohorts: str, orders: 
         out["xyz"] = dict(_fetch(db_path, f"select xyz_class, count(*) from {abc_xyz} group by 1 order by 1"))
     if cohorts in tables:
         # the mart flags its all-states rows (is_all_states); the benchmark's own tables label them 'ALL'
-        columns = {c for (c,) in _fetch(db_path, f"select column_name from information_schema.columns where table_name = '{cohorts}'")}
+        columns = {
+            c
+            for (c,) in _fetch(
+                db_path, f"select column_name from information_schema.columns where table_name = '{cohorts}'"
+            )
+        }
         is_all = "is_all_states" if "is_all_states" in columns else "customer_state = 'ALL'"
         size, revenue, rows = _fetch(db_path, f"""
             select

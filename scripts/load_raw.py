@@ -83,7 +83,8 @@ def source_tables(raw_dir: str, encoding: str, input_format: str = "olist") -> l
         required = re.findall(r"'([^']+)'\s*:\s*'[^']*'", types)
         not_found = (
             f"raw file not found: {path} (var raw_data_dir = '{raw_dir}'). "
-            "The folder must hold the nine Olist CSV files under their Kaggle names; see README 'Bringing your own data'."
+            "The folder must hold the nine Olist CSV files under their Kaggle names; "
+            "see README 'Bringing your own data'."
         )
         tables.append(RawTable(table["name"], path, relation_sql, required, not_found))
     return tables
@@ -115,7 +116,8 @@ def read_and_check(con: duckdb.DuckDBPyConnection, table: RawTable, raw_dir: str
     if missing:
         raise LoadError(
             f"{table.path} is missing required column(s): {', '.join(missing)}. Found: {', '.join(found)}. "
-            "Header names must match the Kaggle export exactly (a renamed column counts as missing; extra columns are ignored)."
+            "Header names must match the Kaggle export exactly "
+            "(a renamed column counts as missing; extra columns are ignored)."
         )
     # the typed read: every value converts to its declared type here, or DuckDB's CSV error names line and column
     table.columns = [(row[0], row[1]) for row in con.execute(f"describe select * from {table.relation_sql}").fetchall()]
@@ -215,7 +217,9 @@ def load_spark(tables: list[RawTable], schema: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--target", required=True, choices=["postgres", "spark"])
-    parser.add_argument("--raw-dir", default="data/sample", help="folder with the nine Olist CSV files (var raw_data_dir)")
+    parser.add_argument(
+        "--raw-dir", default="data/sample", help="folder with the nine Olist CSV files (var raw_data_dir)"
+    )
     parser.add_argument("--encoding", default="utf-8", help="var raw_csv_encoding (utf-8 or latin-1)")
     parser.add_argument("--schema", default=DEFAULT_RAW_SCHEMA, help="schema of the raw tables (var raw_schema)")
     parser.add_argument("--input-format", default="olist", choices=["olist", "transactions"],
@@ -246,7 +250,9 @@ def main(argv: list[str] | None = None) -> int:
             load_postgres(tables, args.schema)
         else:
             load_spark(tables, args.schema)
-    print(f"load_raw: {len(tables)} tables into {args.target} schema {args.schema} in {time.monotonic() - started:.1f}s")
+    print(
+        f"load_raw: {len(tables)} tables into {args.target} schema {args.schema} in {time.monotonic() - started:.1f}s"
+    )
     return 0
 
 

@@ -156,7 +156,11 @@ def make_dirty(out_dir, customers: int = 400, seed: int = 17) -> dict:
     multi = [rs for o, rs in item_rows.items() if len(rs) >= 2 and o not in used]
     for row in (multi[0][1], multi[1][0]):
         items.set(row, "product_id", "another_unknown_product")
-        plant("order_items_of_unknown_product", 1, _cents(items.get(row, "price")) + _cents(items.get(row, "freight_value")))
+        plant(
+            "order_items_of_unknown_product",
+            1,
+            _cents(items.get(row, "price")) + _cents(items.get(row, "freight_value")),
+        )
     o = take()
     row = item_rows[o][0]
     items.set(row, "seller_id", "seller_not_in_sellers_file")

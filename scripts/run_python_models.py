@@ -13,8 +13,8 @@ dbt-postgres has no Python models and dbt-spark runs them only on Databricks, so
 The returned table is written whole as the model's relation (`<target schema>.<model name>`, the manifest's
 relation_name) with the column types the DuckDB build gives it (dbt-duckdb stores the returned pandas DataFrame
 through DuckDB: the same DuckDB type inference runs here, then DuckDB -> PostgreSQL / Spark types as in
-scripts/load_raw.py; TIMESTAMP_NS is stored as timestamp; PostgreSQL gets it by COPY of a CSV, Spark over Arrow). On the bundled sample the largest of these tables has
-2,964 rows (one per customer).
+scripts/load_raw.py; TIMESTAMP_NS is stored as timestamp; PostgreSQL gets it by COPY of a CSV, Spark over Arrow).
+On the bundled sample the largest of these tables has 2,964 rows (one per customer).
 
     python scripts/run_python_models.py --target postgres --build        # the whole project, staged (below)
     python scripts/run_python_models.py --target spark --manifest M --select cluster_selection,customer_clusters
@@ -73,7 +73,7 @@ def plan(manifest: dict) -> list[tuple[str, list[str]]]:
              and (node.get("config") or {}).get("enabled", True)}
     python = {uid for uid, node in nodes.items() if is_python_model(node)}
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def stage(uid: str) -> int:
         return max((stage(p) + (p in python) for p in _parents(nodes[uid]) if p in nodes), default=0)
 
@@ -145,7 +145,11 @@ class PythonModelShim:
         name = names[-1]
         for uid in _parents(self.node):
             parent = self.manifest["nodes"].get(uid)
-            if parent is not None and parent["name"] == name and (len(names) == 1 or parent["package_name"] == names[0]):
+            if (
+                parent is not None
+                and parent["name"] == name
+                and (len(names) == 1 or parent["package_name"] == names[0])
+            ):
                 return self._read(parent["relation_name"])
         raise KeyError(f"{self.node['name']}: ref('{name}') is not among the model's parents in the manifest")
 
@@ -206,8 +210,12 @@ def frame_to_arrow(frame):
     import pyarrow as pa
 
     columns, table = _typed(frame, lambda con, select: con.sql(select).to_arrow_table())
-    schema = pa.schema([pa.field(f.name, pa.string()) if pa.types.is_string_view(f.type) or pa.types.is_large_string(f.type)
-                        else f for f in table.schema])
+    schema = pa.schema(
+        [
+            pa.field(f.name, pa.string()) if pa.types.is_string_view(f.type) or pa.types.is_large_string(f.type) else f
+            for f in table.schema
+        ]
+    )
     return columns, table.cast(schema)
 
 
@@ -259,7 +267,9 @@ class Postgres:
                 elif column.type_code in self._ARROW:
                     arrow_type = getattr(pa, self._ARROW[column.type_code])()
                 else:
-                    raise TypeError(f"{relation_name}.{column.name}: no Arrow type for PostgreSQL type oid {column.type_code}")
+                    raise TypeError(
+                        f"{relation_name}.{column.name}: no Arrow type for PostgreSQL type oid {column.type_code}"
+                    )
                 arrays[column.name] = pa.array(values, type=arrow_type)
         self.con.rollback()
         return pa.table(arrays).to_pandas(types_mapper=pd.ArrowDtype)
@@ -387,7 +397,9 @@ def main(argv=None) -> int:
         wanted = {name.strip() for name in args.select.split(",") if name.strip()}
         unknown = wanted - {uid.split(".")[-1] for uid in order}
         if unknown:
-            print(f"run_python_models: not Python models of the manifest: {', '.join(sorted(unknown))}", file=sys.stderr)
+            print(
+                f"run_python_models: not Python models of the manifest: {', '.join(sorted(unknown))}", file=sys.stderr
+            )
             return 1
         order = [uid for uid in order if uid.split(".")[-1] in wanted]
     run_models(args.target, manifest, order)

@@ -19,7 +19,8 @@ PROFILES = ROOT / "profiles.yml"
 
 
 def spark_settings(profiles_path: Path = PROFILES) -> dict[str, str]:
-    """server_side_parameters of the spark target, rendered with the environment (DBT_PROFILES_DIR defaults to the root)."""
+    """server_side_parameters of the spark target, rendered with the environment (DBT_PROFILES_DIR defaults to the
+    root)."""
     env = {**os.environ}
     env.setdefault("DBT_PROFILES_DIR", str(ROOT))
 

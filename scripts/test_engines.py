@@ -99,7 +99,9 @@ def main(argv=None) -> int:
         return 1
     for engine in engines:
         out = work / engine
-        if engine == "postgres" and not run("start_postgres.sh", ["bash", "scripts/start_postgres.sh"], env, out / "start.log"):
+        if engine == "postgres" and not run(
+            "start_postgres.sh", ["bash", "scripts/start_postgres.sh"], env, out / "start.log"
+        ):
             ok = False
             continue
         steps_ok = (

@@ -62,7 +62,9 @@ def calibration_summary(days: pd.DataFrame) -> pd.DataFrame:
     calibration = days[days["date"] <= CALIBRATION_END]
     first = calibration.groupby("customer_id")["date"].transform("min")
     repeat = calibration[calibration["date"] > first]
-    per_customer = calibration.groupby("customer_id").agg(first=("date", "min"), last=("date", "max"), days=("date", "size"))
+    per_customer = calibration.groupby("customer_id").agg(
+        first=("date", "min"), last=("date", "max"), days=("date", "size")
+    )
     summary = pd.DataFrame({
         "customer_id": per_customer.index,
         "frequency": (per_customer["days"] - 1).to_numpy(dtype=float),

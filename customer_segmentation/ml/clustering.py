@@ -38,7 +38,9 @@ class ClusterFit:
 ASSIGN_CHUNK_ROWS = 262_144
 
 
-def fit_sample_rows(n: int, fit_sample_size: int | None, seed: int, keys: np.ndarray | None = None) -> np.ndarray | None:
+def fit_sample_rows(
+    n: int, fit_sample_size: int | None, seed: int, keys: np.ndarray | None = None
+) -> np.ndarray | None:
     """Row positions the KMeans is fit on, in the order it sees them; None = every row as it is.
 
     keys None (small input, rows sorted by customer id): None when n <= cap, else a sorted fixed-seed
@@ -323,7 +325,19 @@ def cluster_selection(
         best = int(out.loc[scored.idxmax(), "k"]) if np.isfinite(scored.max()) else int(out["k"].min())
         out["chosen"] = out["k"] == best
         out["chosen_by"] = "best_silhouette"
-    return out[["k", "inertia", "silhouette", "chosen", "chosen_by", "algorithm", "silhouette_sample_size", "n_customers", "n_fit_customers"]]
+    return out[
+        [
+            "k",
+            "inertia",
+            "silhouette",
+            "chosen",
+            "chosen_by",
+            "algorithm",
+            "silhouette_sample_size",
+            "n_customers",
+            "n_fit_customers",
+        ]
+    ]
 
 
 def fit_clusters(

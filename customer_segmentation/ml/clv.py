@@ -261,8 +261,13 @@ def fit_model(
                     fit_seconds=elapsed())
     if n_repeat < min_repeat_customers:
         return _row(
-            name, verdict="too_few_repeat_customers", n_customers=len(data), n_repeat_customers=n_repeat,
-            verdict_reason=f"{n_repeat} repeat customers of {len(data)}, fewer than the {min_repeat_customers} required",
+            name,
+            verdict="too_few_repeat_customers",
+            n_customers=len(data),
+            n_repeat_customers=n_repeat,
+            verdict_reason=(
+                f"{n_repeat} repeat customers of {len(data)}, fewer than the {min_repeat_customers} required"
+            ),
             fit_seconds=elapsed(),
         )
 
@@ -276,8 +281,13 @@ def fit_model(
             name, *distinct_rows(name, data), names, deadline
         )
     except _TimeLimitReached:
-        return _row(name, verdict="timed_out", fit_seconds=elapsed(), **counts,
-                    verdict_reason=f"the fit was stopped after {elapsed():.1f} s, over the {time_limit_seconds:g} s limit")
+        return _row(
+            name,
+            verdict="timed_out",
+            fit_seconds=elapsed(),
+            **counts,
+            verdict_reason=f"the fit was stopped after {elapsed():.1f} s, over the {time_limit_seconds:g} s limit",
+        )
 
     parameters = {k: float(v) for k, v in zip(names, np.exp(estimate))}
     shown = ", ".join(f"{k} = {_fmt(v)}" for k, v in parameters.items())
@@ -339,7 +349,9 @@ def _maximise_in_child(
     for that import the first time, so it runs in a thread and is not waited for beyond the deadline.
     """
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([*FORKSERVER_PRELOAD, *([DBT_ENTRY_MODULE] if DBT_ENTRY_MODULE in sys.modules else [])])
+    context.set_forkserver_preload(
+        [*FORKSERVER_PRELOAD, *([DBT_ENTRY_MODULE] if DBT_ENTRY_MODULE in sys.modules else [])]
+    )
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_child_fit, args=(sender, name, data, weights, names), daemon=True)
     starter = threading.Thread(target=process.start, daemon=True)
@@ -365,7 +377,9 @@ def _maximise_in_child(
     return payload
 
 
-def _kill_once_started(starter: threading.Thread, process: BaseProcess, sender: Connection, receiver: Connection) -> None:
+def _kill_once_started(
+    starter: threading.Thread, process: BaseProcess, sender: Connection, receiver: Connection
+) -> None:
     """Kill a fit process whose start outlived its deadline, as soon as it exists."""
     starter.join()
     if process.is_alive():
@@ -609,8 +623,15 @@ def customer_lifetime_value(
     total = np.zeros(len(np.asarray(frequency)))
     previous = 0.0
     for month in range(1, months + 1):
-        cumulative = expected_purchases(name, parameters, frequency, recency, T, month * DAYS_PER_MONTH / time_unit_days,
-                                        pareto_loglike=pareto_loglike)
+        cumulative = expected_purchases(
+            name,
+            parameters,
+            frequency,
+            recency,
+            T,
+            month * DAYS_PER_MONTH / time_unit_days,
+            pareto_loglike=pareto_loglike,
+        )
         total += (cumulative - previous) / (1 + rate) ** month
         previous = cumulative
     return total * np.asarray(order_value, dtype=float)
@@ -665,7 +686,9 @@ def score_customers(
     else:
         repeat = (frequency > 0) & np.isfinite(monetary_value)
         days = frequency[repeat].sum()
-        order_value = np.full(len(summary), (frequency[repeat] * monetary_value[repeat]).sum() / days if days else np.nan)
+        order_value = np.full(
+            len(summary), (frequency[repeat] * monetary_value[repeat]).sum() / days if days else np.nan
+        )
 
     prediction_columns = [*(f"expected_purchases_{h}" for h in horizons), "p_alive", "clv"]
     frames = []

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from customer_segmentation.ml import clv
-from customer_segmentation.ml.frames import as_relation
 from customer_segmentation.ml.config import ClvConfig, as_str
+from customer_segmentation.ml.frames import as_relation
 from customer_segmentation.ml.pipeline import fetch, log
 
 TRANSACTION_MODELS = clv.TRANSACTION_MODELS
@@ -49,9 +49,9 @@ def to_summary(frame: pd.DataFrame) -> pd.DataFrame:
 
 def read_summary(relation, columns: list[str]) -> pd.DataFrame:
     """The named columns of a CLV summary relation (dbt.ref(...)) in pymc-marketing's names, numbers as
-    doubles, plus ordering.ROW_KEY (the md5 key of customer_unique_id, frames.md5_key) in place of the id: at 10 M customers
-    the id strings were most of the CLV models' memory, and nothing here needs them (the fit sample is drawn by
-    the key, the scores are per history, and every sum runs over sorted histories, so the table order of the
+    doubles, plus ordering.ROW_KEY (the md5 key of customer_unique_id, frames.md5_key) in place of the id: at 10 M
+    customers the id strings were most of the CLV models' memory, and nothing here needs them (the fit sample is
+    drawn by the key, the scores are per history, and every sum runs over sorted histories, so the table order of the
     input does not reach the output)."""
     numeric = [c for c in columns if c in (*HISTORY_COLUMNS, "holdout_purchase_days")]
     return fetch(relation, columns, numeric, row_key=True).rename(columns=PYMC_NAMES)
@@ -145,7 +145,9 @@ def empirical_rates(backtest_summary: pd.DataFrame, min_customers: int) -> pd.Se
         "bucket": _buckets(backtest_summary),
         "days": backtest_summary["holdout_purchase_days"].to_numpy(dtype="float64"),
     })
-    grouped = frame.groupby("bucket")["days"].agg(["size", "sum"]).reindex(range(FREQUENCY_BUCKET_CAP + 1), fill_value=0)
+    grouped = (
+        frame.groupby("bucket")["days"].agg(["size", "sum"]).reindex(range(FREQUENCY_BUCKET_CAP + 1), fill_value=0)
+    )
     rates = {}
     pending = []  # buckets waiting to be pooled with the next one down
     customers = total = 0.0
@@ -252,7 +254,9 @@ def history_scores_table(
     if purchases_model in TRANSACTION_MODELS:
         scoring[purchases_model] = fits[purchases_model]
         scored = clv.score_customers(rows, list(scoring.values()), **config.score_arguments())
-        scored = scored[scored["model"] == purchases_model].drop(columns=["model", "customer_id"]).reset_index(drop=True)
+        scored = (
+            scored[scored["model"] == purchases_model].drop(columns=["model", "customer_id"]).reset_index(drop=True)
+        )
         scored["expected_order_value"] = scored["expected_order_value"].fillna(fallback_value)
         if as_str(selection["p_alive_model"]) != purchases_model:
             scored["p_alive"] = np.nan
@@ -277,7 +281,8 @@ def history_scores_table(
                                                      for h in config.horizons})], axis=1)
     log(
         "clv_history_scores",
-        f"{len(scored):,} histories of {int(history['customers'].sum()):,} customers scored: purchases from {purchases_model}, p_alive"
+        f"{len(scored):,} histories of {int(history['customers'].sum()):,} customers scored: "
+        f"purchases from {purchases_model}, p_alive"
         f" from {as_str(selection['p_alive_model']) or 'none'}, spend from {spend_model}"
         f" in {time.perf_counter() - started:.1f} s",
     )
@@ -312,7 +317,9 @@ def churn_return_probabilities(summary: pd.DataFrame, fits: dict[str, dict], hor
         fit = fits.get(name)
         if fit is None or not fit["is_identified"] or not fit["parameters"]:
             continue
-        scored = histories.assign(return_probability=1.0 - clv.probability_no_purchase(name, fit["parameters"], x, t_x, age, t))
+        scored = histories.assign(
+            return_probability=1.0 - clv.probability_no_purchase(name, fit["parameters"], x, t_x, age, t)
+        )
         frames.append(summary.merge(scored, on=keys, how="left").assign(model=name))
     if not frames:
         out = summary.iloc[0:0].assign(model=pd.Series(dtype="string"), return_probability=pd.Series(dtype="float64"))

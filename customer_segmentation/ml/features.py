@@ -75,7 +75,7 @@ class ClusterFeatureEncoder:
     stds_: dict[str, float] = field(default_factory=dict, init=False)
     regions_: list[str] = field(default_factory=list, init=False)
 
-    def fit(self, df: pd.DataFrame) -> "ClusterFeatureEncoder":
+    def fit(self, df: pd.DataFrame) -> ClusterFeatureEncoder:
         raw = raw_feature_values(df, self.features)
         for name in self.features:
             col = raw[name]

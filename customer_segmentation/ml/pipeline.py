@@ -12,12 +12,11 @@ import pandas as pd
 
 from customer_segmentation.ml.clustering import cluster_selection, fit_clusters
 from customer_segmentation.ml.config import ClusterConfig, RepeatConfig
-from customer_segmentation.ml.frames import as_relation, as_relations, md5_key_sql
 from customer_segmentation.ml.features import CLUSTER_NUMERIC_FEATURES, REGION_COLUMN, ClusterFeatureEncoder
+from customer_segmentation.ml.frames import as_relation, as_relations, md5_key_sql
 from customer_segmentation.ml.ordering import ROW_KEY, by_customer, is_key_ordered, row_keys
 from customer_segmentation.ml.profiles import PROFILE_MEANS, cluster_profiles, profiles_from_frame
 from customer_segmentation.ml.repeat_model import FEATURE_SET_FIRST_ORDER, LABEL, repeat_model_metrics, repeat_scores
-
 
 # ---------------------------------------------------------------------------------------- inputs
 # columns of ml_customer_features the cluster models read (numeric ones fetched as double)
@@ -192,7 +191,9 @@ def profile_input(clusters, features, rfm=None, abc_xyz=None) -> pd.DataFrame:
     clusters, features, rfm, abc_xyz = as_relations(clusters, features, rfm, abc_xyz)
     numeric = sorted(set(PROFILE_MEANS.values()) | {"frequency", "recency_days", "monetary"})
     rel = clusters.select("customer_unique_id, cluster, distance_to_centroid").join(
-        features.select(", ".join(["customer_unique_id", *[f'cast("{c}" as double) as "{c}"' for c in numeric], REGION_COLUMN])),
+        features.select(
+            ", ".join(["customer_unique_id", *[f'cast("{c}" as double) as "{c}"' for c in numeric], REGION_COLUMN])
+        ),
         "customer_unique_id",
         how="left",
     )
@@ -201,9 +202,18 @@ def profile_input(clusters, features, rfm=None, abc_xyz=None) -> pd.DataFrame:
         rel = rel.join(rfm.select("customer_unique_id, churn_risk, rfm_segment"), "customer_unique_id", how="left")
         extra += ["churn_risk", "rfm_segment"]
     if abc_xyz is not None:
-        rel = rel.join(abc_xyz.select("customer_unique_id, segment as abc_xyz_segment"), "customer_unique_id", how="left")
+        rel = rel.join(
+            abc_xyz.select("customer_unique_id, segment as abc_xyz_segment"), "customer_unique_id", how="left"
+        )
         extra += ["abc_xyz_segment"]
-    columns = [f"{md5_key_sql('customer_unique_id')} as {ROW_KEY}", "cluster", "distance_to_centroid", *numeric, REGION_COLUMN, *extra]
+    columns = [
+        f"{md5_key_sql('customer_unique_id')} as {ROW_KEY}",
+        "cluster",
+        "distance_to_centroid",
+        *numeric,
+        REGION_COLUMN,
+        *extra,
+    ]
     table = rel.select(", ".join(columns)).to_arrow_table()
     # the label columns dictionary-encoded (pandas categoricals): reordering and counting them moves
     # integer codes, not millions of strings
@@ -270,7 +280,8 @@ def customer_repeat_scores_table(first_purchases: pd.DataFrame, config: RepeatCo
         early = int((out["feature_set"] == FEATURE_SET_FIRST_ORDER).sum())
         log(
             "customer_repeat_scores",
-            f"model fit on {int(out['n_training_customers'].iloc[0]):,} of {int(out['n_labelled_customers'].iloc[0]):,} "
+            f"model fit on {int(out['n_training_customers'].iloc[0]):,} "
+            f"of {int(out['n_labelled_customers'].iloc[0]):,} "
             f"labelled customers; {int(scored.sum()):,} open customers scored ({early:,} with the feature window "
             f"still open: first-order features only), {int((~scored).sum()):,} with a known outcome not scored, "
             f"in {time.perf_counter() - started:.1f} s",

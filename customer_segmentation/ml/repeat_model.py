@@ -124,7 +124,9 @@ def evaluate_scores(y: np.ndarray, score: np.ndarray, probability: np.ndarray | 
         "precision_top_decile": precision,
         "recall_top_decile": recall,
         "base_rate": float(y.mean()) if len(y) else float("nan"),
-        "mean_predicted_probability": float(np.mean(probability)) if probability is not None and len(y) else float("nan"),
+        "mean_predicted_probability": float(np.mean(probability))
+        if probability is not None and len(y)
+        else float("nan"),
     }
 
 
@@ -205,7 +207,9 @@ def training_sample(
     n_pos = min(len(positives), max(n_pos, 1 if len(positives) else 0), cap - (1 if len(negatives) else 0))
     if keys is not None:
         key = mixed(keys, seed, 2)
-        take = np.concatenate([positives[smallest(key[positives], n_pos)], negatives[smallest(key[negatives], cap - n_pos)]])
+        take = np.concatenate(
+            [positives[smallest(key[positives], n_pos)], negatives[smallest(key[negatives], cap - n_pos)]]
+        )
         return take[np.argsort(key[take], kind="stable")]
     rng = np.random.default_rng([int(seed), 2])
     take = np.concatenate(
@@ -253,7 +257,7 @@ class _Encoder:
         self.numeric, self.categorical = list(numeric), list(categorical)
         self.categories: dict[str, list[str]] = {}
 
-    def fit(self, df: pd.DataFrame) -> "_Encoder":
+    def fit(self, df: pd.DataFrame) -> _Encoder:
         # a column without a single value in the training data carries nothing (and breaks binning)
         self.dropped = [c for c in self.numeric + self.categorical if df[c].notna().sum() == 0]
         self.numeric = [c for c in self.numeric if c not in self.dropped]
@@ -320,7 +324,7 @@ class GradientBoostingRepeatModel:
         with threadpool_limits(limits=1):
             return model.fit(X, y)
 
-    def fit(self, df: pd.DataFrame, y: np.ndarray) -> "GradientBoostingRepeatModel":
+    def fit(self, df: pd.DataFrame, y: np.ndarray) -> GradientBoostingRepeatModel:
         from sklearn.model_selection import StratifiedKFold
 
         y = np.asarray(y, dtype=int)
@@ -381,7 +385,7 @@ class SingleFeatureLogistic:
     def __init__(self, candidates: list[str], feature: str | None = None):
         self.candidates, self.feature = list(candidates), feature
 
-    def fit(self, df: pd.DataFrame, y: np.ndarray) -> "SingleFeatureLogistic":
+    def fit(self, df: pd.DataFrame, y: np.ndarray) -> SingleFeatureLogistic:
         y = np.asarray(y, dtype=int)
         self.n_pos, self.n_neg = int(y.sum()), int((1 - y).sum())
         if self.feature is None:
@@ -498,7 +502,9 @@ def repeat_model_metrics(
         calibration[MODEL_NAME] = model.calibration
         used = model.encoder.numeric + model.encoder.categorical
         features[MODEL_NAME] = ", ".join(used) + (
-            f" (dropped, no value in the training set: {', '.join(model.encoder.dropped)})" if model.encoder.dropped else ""
+            f" (dropped, no value in the training set: {', '.join(model.encoder.dropped)})"
+            if model.encoder.dropped
+            else ""
         )
     else:
         reason = "not trained: the training set needs both repeat and non-repeat customers"
@@ -517,7 +523,18 @@ def repeat_model_metrics(
             "probability_calibration": calibration[name],
         }
         if scores[name] is None or len(test) == 0:
-            row.update({m: float("nan") for m in ("roc_auc", "pr_auc", "precision_top_decile", "recall_top_decile", "mean_predicted_probability")})
+            row.update(
+                {
+                    m: float("nan")
+                    for m in (
+                        "roc_auc",
+                        "pr_auc",
+                        "precision_top_decile",
+                        "recall_top_decile",
+                        "mean_predicted_probability",
+                    )
+                }
+            )
             row["base_rate"] = float(y_test.mean()) if len(test) else float("nan")
         else:
             row.update(evaluate_scores(y_test, scores[name], probabilities[name]))

@@ -465,7 +465,7 @@ def allowed(tmp_path_factory) -> tuple[Case, dict]:
 def expected_exclusions(raw_dir: Path) -> dict[str, tuple[int, float | None]]:
     """Every rule of data_quality_exclusions computed with pandas from the raw files: rule -> (rows, money)."""
     t = {name: read_raw(raw_dir, name) for name in FILES}
-    for name, df in t.items():
+    for df in t.values():
         for c in df.columns:
             if c.endswith("_id") or c == "order_id":
                 df[c] = df[c].str.strip()
@@ -582,7 +582,8 @@ def test_fct_orders_holds_deduplicated_money_of_known_orders_only(allowed):
     known = set(orders["order_id"])
     items, payments = items[items["order_id"].isin(known)], payments[payments["order_id"].isin(known)]
     n, items_value, freight, paid = query(
-        case.run.db_path, "select count(*), sum(items_value), sum(freight_value), sum(payment_value) from fct_orders")[0]
+        case.run.db_path, "select count(*), sum(items_value), sum(freight_value), sum(payment_value) from fct_orders"
+    )[0]
     assert n == len(known) == len(orders)
     assert float(items_value) == pytest.approx(items["price"].astype(float).sum(), abs=0.005)
     assert float(freight) == pytest.approx(items["freight_value"].astype(float).sum(), abs=0.005)
@@ -670,7 +671,11 @@ def test_empty_reviews_geolocation_payments_build_every_model(empty_tables):
         {uid: s for uid, s in models.items() if s != "success"}
     db = empty_tables.run.db_path
     assert query(db, "select count(*) from fct_orders")[0][0] == len(read_raw(empty_tables.raw_dir, "orders"))
-    assert query(db, "select max(payment_value), max(review_count), count(customer_lat) from fct_orders")[0] == (0, 0, 0)
+    assert query(db, "select max(payment_value), max(review_count), count(customer_lat) from fct_orders")[0] == (
+        0,
+        0,
+        0,
+    )
 
 
 def test_empty_payments_fail_the_exclusion_rate_threshold(empty_tables):

@@ -32,9 +32,8 @@ import yaml
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from conftest import ROOT, SAMPLE_DIR, UNIT_TESTS, prefetchable, query, query_df, run_dbt
-from raw_olist import FILES, orders_with_customers
-
 from customer_segmentation.ml import clv, clv_pipeline
+from raw_olist import FILES, orders_with_customers
 
 VARS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
 HORIZON = VARS["churn_horizon_days"]
@@ -228,16 +227,21 @@ def test_mid_history_snapshot_uses_only_gaps_known_at_its_month_end(churn_refere
         assert (got["purchase_days"].to_numpy() == expected["purchase_days"].to_numpy()).all()
         np.testing.assert_allclose(got["churn_probability"].astype(float), expected["churn_probability"], atol=1e-9)
         assert (got["churn_risk"] == expected["churn_risk"]).all()
-        pools = dict(query(
-            run.db_path,
-            f"select purchase_day_bucket, churn_bucket from int_churn__bucket_pools where snapshot_month = date '{month}'",
-        ))
+        pools = dict(
+            query(
+                run.db_path,
+                "select purchase_day_bucket, churn_bucket from int_churn__bucket_pools "
+                f"where snapshot_month = date '{month}'",
+            )
+        )
         assert pools == ref["heads"]
 
 
 def test_churn_risk_uses_the_same_absolute_thresholds_in_every_month(any_build):
     run, _ = any_build
-    snaps = query_df(run.db_path, "select snapshot_month, churn_probability, churn_risk, rfm_tier from segment_snapshots")
+    snaps = query_df(
+        run.db_path, "select snapshot_month, churn_probability, churn_risk, rfm_tier from segment_snapshots"
+    )
     expected = snaps["churn_probability"].map(risk_label)
     assert (snaps["churn_risk"] == expected).all()
     # not a percentile tier: the share of 'high' follows the probabilities, while rfm_tier stays near its percentile
@@ -282,9 +286,13 @@ def test_backtest_metrics_match_sklearn_on_outcomes_from_the_raw_files(churn_ref
     complete = month_ends[month_ends + pd.Timedelta(days=HORIZON) <= last_as_of]
     calibratable = complete[complete >= complete.min() + pd.Timedelta(days=HORIZON)]
     chosen = calibratable.sort_index().tail(BACKTEST_MONTHS)
-    got_months = [pd.Timestamp(m) for (m,) in query(
-        run.db_path, "select backtest_month from churn_backtest where scope = 'month' and model = 'empirical' order by 1"
-    )]
+    got_months = [
+        pd.Timestamp(m)
+        for (m,) in query(
+            run.db_path,
+            "select backtest_month from churn_backtest where scope = 'month' and model = 'empirical' order by 1",
+        )
+    ]
     assert got_months == [pd.Timestamp(m) for m in chosen.index]
     if chosen.empty:
         pytest.skip("no month end with a complete horizon")
@@ -461,7 +469,9 @@ def test_unknown_churn_model_stops_the_compile(planted, tmp_path):
 def test_purchases_after_a_month_end_change_nothing_up_to_it(sample_build, tmp_path):
     """Append purchases (returning customers and new ones) after a mid-history month end to a copy of the
     sample: every snapshot up to that month, its survival curves and bucket pools stay exactly the same."""
-    months = [m for (m,) in query(sample_build.db_path, "select distinct snapshot_month from segment_snapshots order by 1")]
+    months = [
+        m for (m,) in query(sample_build.db_path, "select distinct snapshot_month from segment_snapshots order by 1")
+    ]
     cut_month = months[len(months) // 2]
     cut = month_end(cut_month)
     raw = tmp_path / "raw"
@@ -492,7 +502,9 @@ def test_purchases_after_a_month_end_change_nothing_up_to_it(sample_build, tmp_p
 
     # only the tables compared (and their parents): none of them reads the BTYD fits, which the 40 returning
     # customers appended here would otherwise trigger (the sample alone has too few repeat customers to fit)
-    run = build_churn(raw, tmp_path / "build", ["+segment_snapshots", "+int_churn__gap_survival", "+int_churn__bucket_pools"])
+    run = build_churn(
+        raw, tmp_path / "build", ["+segment_snapshots", "+int_churn__gap_survival", "+int_churn__bucket_pools"]
+    )
     tables = {
         "segment_snapshots": "snapshot_month, customer_unique_id",
         "int_churn__gap_survival": "snapshot_month, churn_bucket, gap_days",
@@ -523,7 +535,8 @@ def _build_btyd_planted(work: Path):
     from generate_olist import generate
 
     generate(3000, 11, work / "raw", **BTYD_PLANTED)
-    # no unit tests: they pin churn_model and no unit-tested model reads clv_backtest_holdout_share (conftest.UNIT_TESTS)
+    # no unit tests: they pin churn_model and no unit-tested model reads clv_backtest_holdout_share
+    # (conftest.UNIT_TESTS)
     run = run_dbt(["build", "--indirect-selection", "cautious", "--select", *CHURN_SELECT, "--exclude", UNIT_TESTS],
                   work / "build" / "warehouse.duckdb", work / "build", {"raw_data_dir": str(work / "raw"), **BTYD_VARS})
     assert run.returncode == 0, run.output[-5000:]
@@ -568,7 +581,9 @@ def test_btyd_backtest_rows_use_only_a_fit_and_purchases_before_their_date(btyd_
         assert len(row) == 1 and row["verdict"].iloc[0].startswith("not scored: not identified")
 
     (calibration_end,) = query(run.db_path, "select max(fit_date) from clv_backtest_fit")[0]
-    months = query_df(run.db_path, "select snapshot_month, as_of_date from int_churn__backtest_months where is_btyd_month")
+    months = query_df(
+        run.db_path, "select snapshot_month, as_of_date from int_churn__backtest_months where is_btyd_month"
+    )
     assert len(months) >= 2
     assert (pd.to_datetime(months["as_of_date"]) + pd.Timedelta(days=1) >= pd.Timestamp(calibration_end)).all()
     predictions = query_df(run.db_path, "select * from int_churn__btyd_backtest_predictions")
@@ -583,8 +598,9 @@ def test_btyd_backtest_rows_use_only_a_fit_and_purchases_before_their_date(btyd_
         later = days[(days["day"] >= cutoff) & (days["day"] <= cutoff + pd.Timedelta(days=HORIZON - 1))]
         y = summary.index.isin(later["customer_unique_id"]).astype(int)
         for name, fit in identified.items():
-            expected = 1 - clv.probability_no_purchase(name, fit["parameters"], summary["frequency"], summary["recency"],
-                                                       summary["T"], HORIZON / TIME_UNIT)
+            expected = 1 - clv.probability_no_purchase(
+                name, fit["parameters"], summary["frequency"], summary["recency"], summary["T"], HORIZON / TIME_UNIT
+            )
             got = predictions[(pd.to_datetime(predictions["snapshot_month"]) == pd.Timestamp(month))
                               & (predictions["model"] == name)].set_index("customer_unique_id").loc[summary.index]
             np.testing.assert_allclose(got["return_probability"], expected, rtol=1e-9)
@@ -663,7 +679,11 @@ def test_btyd_churn_model_not_identified_stays_empirical_and_says_so(sample_buil
     churn = query_df(db, "select * from customer_churn")
     before = query_df(sample_build.db_path, "select customer_unique_id, return_probability from customer_churn")
     assert (churn["churn_model"] == "pareto_nbd").all() and (churn["churn_model_used"] == "empirical").all()
-    assert churn["churn_model_reason"].str.contains(f"pareto_nbd is not identified.*{verdict}.*churn stays empirical").all()
+    assert (
+        churn["churn_model_reason"]
+        .str.contains(f"pareto_nbd is not identified.*{verdict}.*churn stays empirical")
+        .all()
+    )
     merged = churn.merge(before, on="customer_unique_id", suffixes=("", "_before"))
     assert len(merged) == len(before)
     np.testing.assert_array_equal(merged["return_probability"], merged["return_probability_before"])
@@ -677,18 +697,36 @@ def test_btyd_backtest_at_calibration_end_when_no_month_end_qualifies(btyd_plant
     run, raw = btyd_planted
     days, analysis_date = purchase_days(raw)
     last_as_of = analysis_date - pd.Timedelta(days=1)
-    ends = [pd.Timestamp(d) for (d,) in query(run.db_path, "select as_of_date from int_churn__backtest_months order by 1")]
+    ends = [
+        pd.Timestamp(d) for (d,) in query(run.db_path, "select as_of_date from int_churn__backtest_months order by 1")
+    ]
     latest = ends[-1]
     if latest + pd.Timedelta(days=HORIZON) >= last_as_of:
         pytest.skip("no room for a calibration_end between the last complete month end and its horizon")
     calibration_end = latest + pd.Timedelta(days=2)
     db = tmp_path / "warehouse.duckdb"
     shutil.copy(run.db_path, db)
-    rerun = run_dbt(["build", "--indirect-selection", "cautious", "--select", "int_clv__backtest_summary",
-                     "clv_backtest_fit", "int_churn__backtest_months", "int_churn__btyd_backtest_states",
-                     "int_churn__btyd_backtest_predictions", "int_churn__backtest_groups", "churn_backtest",
-                     "churn_backtest_calibration", "churn_model_selection", "customer_churn"], db, tmp_path,
-                    {"raw_data_dir": str(raw), **BTYD_VARS, "clv_backtest_calibration_end": f"{calibration_end:%Y-%m-%d}"})
+    rerun = run_dbt(
+        [
+            "build",
+            "--indirect-selection",
+            "cautious",
+            "--select",
+            "int_clv__backtest_summary",
+            "clv_backtest_fit",
+            "int_churn__backtest_months",
+            "int_churn__btyd_backtest_states",
+            "int_churn__btyd_backtest_predictions",
+            "int_churn__backtest_groups",
+            "churn_backtest",
+            "churn_backtest_calibration",
+            "churn_model_selection",
+            "customer_churn",
+        ],
+        db,
+        tmp_path,
+        {"raw_data_dir": str(raw), **BTYD_VARS, "clv_backtest_calibration_end": f"{calibration_end:%Y-%m-%d}"},
+    )
     assert rerun.returncode == 0, rerun.output[-4000:]
     identified = _fit_parameters(db, "clv_backtest_fit")
     assert identified
@@ -701,8 +739,11 @@ def test_btyd_backtest_at_calibration_end_when_no_month_end_qualifies(btyd_plant
     pooled = backtest[backtest["scope"] == "btyd months"].set_index("model")
     for name in at_date["model"]:
         assert pooled.loc[name, "brier_score"] == pytest.approx(at_date.set_index("model").loc[name, "brier_score"])
-    before = query_df(run.db_path, "select model, customer_count, brier_score from churn_backtest where scope = 'all months'"
-                                   " and model in ('empirical', 'rfm_tier') order by model")
+    before = query_df(
+        run.db_path,
+        "select model, customer_count, brier_score from churn_backtest where scope = 'all months'"
+        " and model in ('empirical', 'rfm_tier') order by model",
+    )
     after = query_df(db, "select model, customer_count, brier_score from churn_backtest where scope = 'all months'"
                          " and model in ('empirical', 'rfm_tier') order by model")
     pd.testing.assert_frame_equal(before, after)
@@ -723,4 +764,6 @@ def test_btyd_backtest_at_calibration_end_when_no_month_end_qualifies(btyd_plant
                                                    summary["T"], HORIZON / TIME_UNIT)
         np.testing.assert_allclose(got["return_probability"], expected, rtol=1e-9)
         row = at_date.set_index("model").loc[name]
-        assert np.isclose(row["brier_score"], brier_score_loss(states["returned"], got["return_probability"]), atol=1e-12)
+        assert np.isclose(
+            row["brier_score"], brier_score_loss(states["returned"], got["return_probability"]), atol=1e-12
+        )

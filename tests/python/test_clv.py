@@ -21,7 +21,6 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
-
 from customer_segmentation.ml import clv
 from customer_segmentation.ml.config import ClvConfig
 
@@ -212,8 +211,8 @@ def test_gamma_gamma_spend_equals_the_library(library_fits):
 def test_fit_model_finds_the_library_estimate(library_fits, tmp_path):
     """fit_model drives the optimizer itself; it must land where the library's fit(method="map") does,
     to the optimizers' tolerance (the bounds fit_model adds change the path, not the maximum), with the
-    same log-likelihood by the library's own logp. It runs beside an open DuckDB connection, as inside dbt: the fit process must
-    not disturb it."""
+    same log-likelihood by the library's own logp. It runs beside an open DuckDB connection, as inside dbt: the fit
+    process must not disturb it."""
     summary, models = library_fits
     name = "bg_nbd"
     connection = duckdb.connect(str(tmp_path / "open.duckdb"))
@@ -228,7 +227,9 @@ def test_fit_model_finds_the_library_estimate(library_fits, tmp_path):
     for k, value in library.items():
         assert fit["parameters"][k] == pytest.approx(value, rel=1e-3), k
     library_logp = models[name].model.compile_logp(jacobian=False)
-    assert fit["log_likelihood"] == pytest.approx(library_logp({f"{k}_log__": np.log(v) for k, v in library.items()}), abs=1e-3)
+    assert fit["log_likelihood"] == pytest.approx(
+        library_logp({f"{k}_log__": np.log(v) for k, v in library.items()}), abs=1e-3
+    )
 
 
 def test_score_customers_columns_nulls_and_fallback(library_fits):
@@ -307,7 +308,9 @@ def test_bad_input_gives_a_verdict_not_an_exception(case, names, verdict, words)
     for fit in fits:
         assert fit["verdict"] == verdict and fit["parameters"] is None and not fit["is_identified"], fit
         assert words in fit["verdict_reason"]
-    scores = clv.score_customers(summary, fits, horizons=[30], clv_horizon=3, annual_discount_rate=0.1, time_unit_days=1)
+    scores = clv.score_customers(
+        summary, fits, horizons=[30], clv_horizon=3, annual_discount_rate=0.1, time_unit_days=1
+    )
     assert scores["p_alive"].isna().all()
 
 

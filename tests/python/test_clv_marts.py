@@ -64,7 +64,9 @@ def test_customer_summary_matches_pandas(any_build):
     days = reference_purchase_days(raw_dir)
     assert analysis_date == days["purchase_date"].max() + pd.Timedelta(days=1)
     expected = reference_summary(days, analysis_date)
-    _assert_frames_match(got, expected, ["btyd_frequency", "btyd_recency", "btyd_t", "btyd_monetary_value", "total_value"])
+    _assert_frames_match(
+        got, expected, ["btyd_frequency", "btyd_recency", "btyd_t", "btyd_monetary_value", "total_value"]
+    )
 
 
 def test_backtest_split_matches_pandas(any_build):
@@ -78,7 +80,9 @@ def test_backtest_split_matches_pandas(any_build):
     expected = reference_summary(days, calibration_end)
     held_out = days[days["purchase_date"] >= calibration_end].groupby("customer_unique_id").size()
     expected["holdout_purchase_days"] = held_out.reindex(expected.index).fillna(0)
-    _assert_frames_match(got, expected, ["btyd_frequency", "btyd_recency", "btyd_t", "btyd_monetary_value", "holdout_purchase_days"])
+    _assert_frames_match(
+        got, expected, ["btyd_frequency", "btyd_recency", "btyd_t", "btyd_monetary_value", "holdout_purchase_days"]
+    )
     # the tracking rows add up to the held-out purchase days of the backtest customers
     tracking = query(run.db_path, "select sum(actual_purchase_days) from int_clv__backtest_tracking")[0][0] or 0
     assert tracking == expected["holdout_purchase_days"].sum()
@@ -118,9 +122,8 @@ def _build_planted(work: Path):
     import sys
 
     sys.path.insert(0, str(ROOT / "scripts"))
-    from generate_olist import generate
-
     from conftest import run_dbt
+    from generate_olist import generate
 
     generate(4000, 11, work / "raw", **PLANTED)
     # seeds and models only: the data tests of these models run in the sample and real-subset builds

@@ -4,7 +4,6 @@ Every expected figure is recomputed here from the raw files (raw_olist readers):
 """
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 

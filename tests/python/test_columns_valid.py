@@ -102,5 +102,5 @@ def test_failing_rows_where_selects_the_offending_rows(planted):
     for name, model in [("columns_valid_customer_rfm", "customer_rfm"),
                         ("columns_valid_cohort_retention", "cohort_retention"),
                         ("columns_valid_int_hypotheses__customers", "int_hypotheses__customers")]:
-        for rule, column, failing_rows, where in query(run.db_path, f"select * from {AUDIT}.{name}"):
+        for _rule, _column, failing_rows, where in query(run.db_path, f"select * from {AUDIT}.{name}"):
             assert query(run.db_path, f"select count(*) from {model} where {where}")[0][0] == failing_rows, where

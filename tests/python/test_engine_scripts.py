@@ -243,7 +243,14 @@ def test_load_raw_transactions_layout_loads_the_lines_as_text(tmp_path, monkeypa
         raise AssertionError("load_raw connected before its file checks failed")
 
     monkeypatch.setattr(load_raw, "load_postgres", must_not_connect)
-    missing = ["--target", "postgres", "--input-format", "transactions", "--transactions-path", str(tmp_path / "no*.csv")]
+    missing = [
+        "--target",
+        "postgres",
+        "--input-format",
+        "transactions",
+        "--transactions-path",
+        str(tmp_path / "no*.csv"),
+    ]
     capsys.readouterr()
     assert load_raw.main(missing) == 1
     assert f"transactions file not found: {tmp_path / 'no*.csv'} (var transactions_path)" in capsys.readouterr().err

@@ -219,7 +219,9 @@ class Raw:
         first = purchases.drop_duplicates("customer_unique_id").set_index("customer_unique_id")
         cust = pd.DataFrame(index=first.index)
         cust["purchase_count"] = purchases.groupby("customer_unique_id").size()
-        cust["reviewed_share"] = purchases.assign(r=purchases["score"].notna()).groupby("customer_unique_id")["r"].mean()
+        cust["reviewed_share"] = (
+            purchases.assign(r=purchases["score"].notna()).groupby("customer_unique_id")["r"].mean()
+        )
         latest_any = orders.sort_values(["purchased_at", "order_id"]).groupby("customer_unique_id").tail(1)
         cust["large"] = cust.index.map(latest_any.set_index("customer_unique_id")["city"].isin(LARGE_CITIES))
         for col in ("purchase_date", "delivery_days", "mean_price", "score"):

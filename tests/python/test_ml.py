@@ -20,8 +20,6 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score, average_precision_score, roc_auc_score, silhouette_score
 
 from conftest import ROOT, query, query_df, run_dbt
-from raw_olist import orders_with_customers, read
-
 from customer_segmentation.ml import pipeline
 from customer_segmentation.ml.clustering import cluster_selection, fit_kmeans, silhouette_multi
 from customer_segmentation.ml.config import ClusterConfig, ConfigError, RepeatConfig
@@ -31,9 +29,9 @@ from customer_segmentation.ml.repeat_model import (
     FEATURE_SET_FIRST_ORDER,
     FEATURE_SET_FULL,
     LABEL,
-    WINDOW_FEATURES,
     REPEAT_CATEGORICAL_FEATURES,
     REPEAT_NUMERIC_FEATURES,
+    WINDOW_FEATURES,
     evaluate_scores,
     repeat_model_metrics,
     repeat_scores,
@@ -41,6 +39,7 @@ from customer_segmentation.ml.repeat_model import (
     time_split,
     top_fraction_precision_recall,
 )
+from raw_olist import orders_with_customers, read
 
 ML_TABLES = [
     "ml_customer_features",
@@ -302,7 +301,9 @@ def test_cluster_names_stay_unique_when_base_names_collide():
     df, planted = customers_from_blobs(400, 2, seed=9)
     df["frequency"], df["recency_days"], df["monetary"] = 1, 100.0, 50.0  # identical base words
     df["boleto_share"] = np.where(planted == 0, 1.0, 0.0)
-    clusters = pd.DataFrame({"customer_unique_id": df["customer_unique_id"], "cluster": planted, "distance_to_centroid": 0.0})
+    clusters = pd.DataFrame(
+        {"customer_unique_id": df["customer_unique_id"], "cluster": planted, "distance_to_centroid": 0.0}
+    )
     profiles = cluster_profiles(df, clusters)
     assert profiles["cluster_name"].is_unique
     assert all(name.startswith("one-time buyers") for name in profiles["cluster_name"])
@@ -410,7 +411,10 @@ def test_repeat_scores_rank_open_customers_deterministically():
     assert scored["repeat_probability"].between(0, 1).all()
     assert sorted(scored["repeat_decile"].unique()) == list(range(1, 11))
     # decile 1 holds the highest probabilities
-    assert scored.loc[scored["repeat_decile"] == 1, "repeat_probability"].min() >= scored.loc[scored["repeat_decile"] == 10, "repeat_probability"].max()
+    assert (
+        scored.loc[scored["repeat_decile"] == 1, "repeat_probability"].min()
+        >= scored.loc[scored["repeat_decile"] == 10, "repeat_probability"].max()
+    )
 
 
 def test_known_outcomes_are_reported_not_ranked():
@@ -446,7 +450,9 @@ def test_open_feature_window_is_scored_without_window_features():
     for column in WINDOW_FEATURES:
         changed.loc[early & even, column] = np.nan
     changed.loc[early & ~even, "first_order_review_score"] = 5.0
-    changed.loc[full_mask, "first_order_review_score"] = np.where(df.loc[full_mask, "first_order_review_score"] == 5, 1.0, 5.0)
+    changed.loc[full_mask, "first_order_review_score"] = np.where(
+        df.loc[full_mask, "first_order_review_score"] == 5, 1.0, 5.0
+    )
     other = repeat_scores(changed, horizon_days=180, seed=42).set_index("customer_unique_id")
     ids, full = df.loc[early, "customer_unique_id"], df.loc[full_mask, "customer_unique_id"]
     assert (base.loc[ids, "repeat_probability"] == other.loc[ids, "repeat_probability"]).all()
@@ -601,13 +607,17 @@ def test_repeat_training_cap_fits_on_exactly_the_cap_and_scores_everyone(monkeyp
     assert scores["n_labelled_customers"].eq(len(labelled)).all()
     repeat_share = labelled[LABEL].fillna(False).astype(bool).mean()
     assert scores["n_training_repeaters"].iloc[0] == round(1000 * repeat_share)  # stratified
-    assert set(scores.loc[scores["known_outcome"].isna(), "customer_unique_id"]) == set(df.loc[df[LABEL].isna(), "customer_unique_id"])
+    assert set(scores.loc[scores["known_outcome"].isna(), "customer_unique_id"]) == set(
+        df.loc[df[LABEL].isna(), "customer_unique_id"]
+    )
     assert scores.loc[scores["known_outcome"].isna(), "repeat_probability"].between(0, 1).all()
     again = repeat_scores(df, horizon_days=180, seed=42, train_sample_size=1000)
     pd.testing.assert_frame_equal(scores, again)  # deterministic
     # at or below the cap: identical to the uncapped path
     uncapped = repeat_scores(df, horizon_days=180, seed=42)
-    pd.testing.assert_frame_equal(repeat_scores(df, horizon_days=180, seed=42, train_sample_size=len(labelled)), uncapped)
+    pd.testing.assert_frame_equal(
+        repeat_scores(df, horizon_days=180, seed=42, train_sample_size=len(labelled)), uncapped
+    )
 
     spy.sizes.clear()
     metrics = repeat_model_metrics(df, 180, 42, n_bootstrap=50, train_sample_size=500, bootstrap_sample_size=300)
@@ -693,10 +703,16 @@ def test_repeat_scores_report_known_outcomes_and_rank_only_open_customers(any_bu
     assert df.loc[scored, "repeat_decile"].notna().all() and df.loc[~scored, "repeat_decile"].isna().all()
     assert (df["feature_window_complete"] == df["window_complete"]).all()
     trained = scored & (df["model_name"] == "hist_gradient_boosting")
-    assert (df.loc[trained, "feature_set"] == np.where(df.loc[trained, "window_complete"], "first_order_and_feature_window",
-                                                         "first_order_only")).all()
+    assert (
+        df.loc[trained, "feature_set"]
+        == np.where(df.loc[trained, "window_complete"], "first_order_and_feature_window", "first_order_only")
+    ).all()
     metrics = query_df(db, "select * from repeat_model_metrics")
-    assert sorted(metrics["model_name"]) == ["baseline_always_no", "baseline_single_feature_logistic", "hist_gradient_boosting"]
+    assert sorted(metrics["model_name"]) == [
+        "baseline_always_no",
+        "baseline_single_feature_logistic",
+        "hist_gradient_boosting",
+    ]
     assert metrics.loc[metrics["model_role"] == "model", "verdict"].notna().all()
 
 
@@ -715,7 +731,9 @@ def test_first_purchase_features_and_label_match_pandas_on_raw(sample_build):
     first = purchases.groupby("customer_unique_id").head(1).set_index("customer_unique_id")
     end = (purchases["purchased_at"].dt.normalize().max() + pd.Timedelta(days=1))
     horizon, window = pd.Timedelta(days=180), pd.Timedelta(days=30)
-    merged = purchases.join(first[["purchased_at"]].rename(columns={"purchased_at": "first_at"}), on="customer_unique_id")
+    merged = purchases.join(
+        first[["purchased_at"]].rename(columns={"purchased_at": "first_at"}), on="customer_unique_id"
+    )
     returns = merged[
         (merged["purchased_at"].dt.normalize() >= merged["first_at"].dt.normalize() + pd.Timedelta(days=1))
         & (merged["purchased_at"] > merged["first_at"] + window)
@@ -744,7 +762,10 @@ def test_first_purchase_features_and_label_match_pandas_on_raw(sample_build):
     assert set(open_label[open_label.notna()].index) == repeaters & set(open_label.index)
     assert not open_label[open_label.notna()].eq(False).any()
     # customers whose only repeats fall inside the feature window are not repeat buyers of the label
-    assert len(inside_window_only & set(label.index)) > 0 and not label.loc[list(inside_window_only & set(label.index))].any()
+    assert (
+        len(inside_window_only & set(label.index)) > 0
+        and not label.loc[list(inside_window_only & set(label.index))].any()
+    )
 
     # delivery: delivered by the window end and before the analysis date, else null
     delivered = pd.to_datetime(first["order_delivered_customer_date"])
@@ -876,7 +897,9 @@ def test_window_features_ignore_events_after_the_analysis_date(sample_build, tmp
     assert len(recent) >= 10
     late, control = recent.iloc[::2], recent.iloc[1::2]
     with duckdb.connect(str(db)) as con:
-        analysis_at = con.execute("select cast(max(purchase_date) + 1 as timestamp) from fct_orders where is_purchase").fetchone()[0]
+        analysis_at = con.execute(
+            "select cast(max(purchase_date) + 1 as timestamp) from fct_orders where is_purchase"
+        ).fetchone()[0]
         ids = lambda frame: "(" + ", ".join(f"'{o}'" for o in frame["first_order_id"]) + ")"  # noqa: E731
         con.execute(f"""update fct_orders set
                             delivered_customer_at = timestamp '{analysis_at}' + interval 1 hour,
@@ -902,8 +925,12 @@ def test_window_features_ignore_events_after_the_analysis_date(sample_build, tmp
     assert got.loc[late["customer_unique_id"], "first_order_delivery_days"].isna().all()
     assert got.loc[recent["customer_unique_id"], "first_order_review_score"].isna().all()
     assert not got.loc[recent["customer_unique_id"], "feature_window_complete"].any()
-    expected = (pd.Timestamp(analysis_at) - pd.Timedelta(hours=1)).normalize() - control["first_purchased_at"].dt.normalize()
-    assert (got.loc[control["customer_unique_id"], "first_order_delivery_days"].to_numpy() == expected.dt.days.to_numpy()).all()
+    expected = (pd.Timestamp(analysis_at) - pd.Timedelta(hours=1)).normalize() - control[
+        "first_purchased_at"
+    ].dt.normalize()
+    assert (
+        got.loc[control["customer_unique_id"], "first_order_delivery_days"].to_numpy() == expected.dt.days.to_numpy()
+    ).all()
 
 
 def test_label_counts_repeats_after_the_feature_window_only(sample_build, tmp_path):
@@ -947,7 +974,10 @@ def test_label_counts_repeats_after_the_feature_window_only(sample_build, tmp_pa
     scores = repeat_scores(got.reset_index(), horizon_days=180, seed=42).set_index("customer_unique_id")
     assert pd.isna(scores.loc[who["D"], "known_outcome"]) and scores.loc[who["D"], "repeat_probability"] >= 0
     assert scores.loc[who["E"], "known_outcome"] == "repeated" and pd.isna(scores.loc[who["E"], "repeat_probability"])
-    assert scores.loc[who["A"], "known_outcome"] == "did not repeat" and scores.loc[who["B"], "known_outcome"] == "repeated"
+    assert (
+        scores.loc[who["A"], "known_outcome"] == "did not repeat"
+        and scores.loc[who["B"], "known_outcome"] == "repeated"
+    )
 
 
 def test_ml_models_are_deterministic(sample_build, tmp_path):
@@ -957,4 +987,6 @@ def test_ml_models_are_deterministic(sample_build, tmp_path):
     assert again.returncode == 0, again.output[-3000:]
     for table in ML_TABLES:
         sql = f"select * from {table} order by all"
-        pd.testing.assert_frame_equal(query_df(db, sql), query_df(sample_build.db_path, sql), check_exact=True, obj=table)
+        pd.testing.assert_frame_equal(
+            query_df(db, sql), query_df(sample_build.db_path, sql), check_exact=True, obj=table
+        )

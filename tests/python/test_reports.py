@@ -190,7 +190,7 @@ def test_overview_headline_matches_the_marts(sample_reports):
         db, "select count(*), count(*) filter (where has_purchased), sum(purchase_count) from dim_customers")[0]
     orders = query(db, "select count(*) from fct_orders")[0][0]
     text = sample_reports.page("overview")
-    kpis = dict((html.unescape(l), html.unescape(v)) for v, l in re.findall(
+    kpis = dict((html.unescape(label), html.unescape(v)) for v, label in re.findall(
         r'<div class="kpi"><div class="v">(.*?)</div><div class="l">(.*?)</div></div>', text))
     assert kpis["customers (any order)"] == f"{customers:,}"
     assert kpis["purchasing customers"] == f"{purchasing:,}"
@@ -204,7 +204,9 @@ def test_overview_headline_matches_the_marts(sample_reports):
 
 def test_cohort_state_selector_has_all_and_the_27_ufs(sample_reports):
     db = sample_reports.db_path
-    with_data = {s for (s,) in query(db, "select distinct first_purchase_state from cohort_retention where not is_all_states")}
+    with_data = {
+        s for (s,) in query(db, "select distinct first_purchase_state from cohort_retention where not is_all_states")
+    }
     ufs = sorted(s for (s,) in query(db, "select state_code from brazil_states"))
     assert len(ufs) == 27 and with_data <= set(ufs)
     text = sample_reports.page("cohorts")
@@ -233,7 +235,7 @@ def test_cohort_heatmaps_grey_exactly_the_incomplete_months(sample_reports):
         assert len(layers) == 2, figure
         coloured, grey = layers
         x, y = _values(coloured["x"]), list(coloured["y"])
-        def cells_with_value(trace):
+        def cells_with_value(trace, x=x, y=y):
             return {(y[i], x[j]) for i, row in enumerate(trace["z"]) for j, v in enumerate(row) if v is not None}
         assert cells_with_value(grey) == incomplete, figure
         assert cells_with_value(coloured) == complete, figure

@@ -339,11 +339,15 @@ def test_rfm_segment_names_are_true_of_every_customer(reference):
         assert group.min() >= low and (pd.isna(high) or group.max() <= high), (name, group.min(), group.max())
         if name in REPEAT_NAMES:
             assert group.min() >= 2, name
-    assert (got.loc[frequency == 1, "rfm_segment"].isin({"New", "Promising", "About to Sleep", "Hibernating", "Lost"})).all()
+    assert (
+        got.loc[frequency == 1, "rfm_segment"].isin({"New", "Promising", "About to Sleep", "Hibernating", "Lost"})
+    ).all()
     assert set(got["r_grid"]) == {1, 2, 3, 4, 5}
     if raw_dir == SAMPLE_DIR:
         assert set(got["rfm_segment"]) == ALL_RFM_NAMES
-    snapshots = query_df(run.db_path, "select rfm_segment, min(frequency) as lo, max(frequency) as hi from segment_snapshots group by 1")
+    snapshots = query_df(
+        run.db_path, "select rfm_segment, min(frequency) as lo, max(frequency) as hi from segment_snapshots group by 1"
+    )
     for rec in snapshots.itertuples(index=False):
         high = seed.loc[rec.rfm_segment, "max_purchases"]
         assert rec.lo >= seed.loc[rec.rfm_segment, "min_purchases"] and (pd.isna(high) or rec.hi <= high), rec
@@ -360,7 +364,9 @@ def test_xyz_labels_are_true_of_every_customer(reference):
     assert not (got.loc[frequency > 1, "xyz_class"] == "Single Purchase").any()
     analysis_date = expected.attrs["analysis_date"]
     orders = query_df(run.db_path, "select customer_unique_id, purchase_date from int_segmentation__purchases")
-    months = orders.assign(m=pd.to_datetime(orders["purchase_date"]).dt.to_period("M")).groupby("customer_unique_id")["m"]
+    months = orders.assign(m=pd.to_datetime(orders["purchase_date"]).dt.to_period("M")).groupby("customer_unique_id")[
+        "m"
+    ]
     first, last = months.min(), months.max()
     last_complete = analysis_date.to_period("M") - 1
     lapsed = (frequency > 1) & ((last_complete - last.reindex(expected.index)).map(lambda d: d.n) >= 6)
@@ -403,7 +409,7 @@ def test_unit_tests_pin_the_same_rules_in_every_file():
         if match:
             body = path.read_text()[match.end():].splitlines(keepends=True)
             indent = len(match.group(1))
-            block = itertools.takewhile(lambda line: len(line) - len(line.lstrip()) > indent, body)
+            block = itertools.takewhile(lambda line, indent=indent: len(line) - len(line.lstrip()) > indent, body)
             anchors[path.relative_to(ROOT).as_posix()] = yaml.safe_load(textwrap.dedent("".join(block)))
     assert len(anchors) >= 2
     first = next(iter(anchors.values()))

@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from concurrent.futures import ThreadPoolExecutor
-
-from conftest import ROOT, SAMPLE_DIR, UNIT_TESTS, query, query_df, run_dbt
 import raw_olist
+from conftest import ROOT, SAMPLE_DIR, UNIT_TESTS, query, query_df, run_dbt
 
 SHARED = ROOT.parent / "shared"
 ONLINE_RETAIL = SHARED / "online_retail" / "online_retail.csv"
@@ -61,7 +60,9 @@ def _build_command(select: list[str] | None = SELECT) -> list[str]:
     # no unit tests: the sample build runs them, and no unit-tested model reads a var these builds set
     # (input_format, transactions_*, revenue_excluded_statuses, data_quality_thresholds, currency_label,
     # clv_min_repeat_customers; conftest.UNIT_TESTS)
-    return ["build", "--exclude", UNIT_TESTS] + (["--indirect-selection", "cautious", "--select", *select] if select else [])
+    return ["build", "--exclude", UNIT_TESTS] + (
+        ["--indirect-selection", "cautious", "--select", *select] if select else []
+    )
 
 
 class Jobs:
@@ -154,7 +155,9 @@ def reference(lines: pd.DataFrame, prefix: str | None = None, excluded_statuses=
     customers = orders.groupby("customer_id").agg(
         purchase_count=("is_purchase", "sum"), returns_value=("returns_value", "sum"),
     )
-    customers["purchase_value"] = purchases.groupby("customer_id")["purchase_value"].sum().reindex(customers.index).fillna(0.0)
+    customers["purchase_value"] = (
+        purchases.groupby("customer_id")["purchase_value"].sum().reindex(customers.index).fillna(0.0)
+    )
     first = purchases.groupby("customer_id")["purchased_at"].min()
     return dict(
         df=df, rules=rules, orders=orders, customers=customers,
@@ -187,7 +190,9 @@ def _check_against_reference(db: Path, ref: dict) -> None:
     assert round(float(revenue), 2) == ref["revenue"]
     assert round(float(returns), 2) == ref["returns"]
     # every line is a purchase line or under exactly one rule
-    table_rows = query(db, "select max(table_rows) from data_quality_exclusions where table_name = 'transactions'")[0][0]
+    table_rows = query(db, "select max(table_rows) from data_quality_exclusions where table_name = 'transactions'")[0][
+        0
+    ]
     purchase_lines = int((ref["df"]["rule"] == "").sum())
     assert table_rows == len(ref["df"]) == purchase_lines + sum(r["lines"] for r in ref["rules"].values())
     # cohort sizes (all regions) = customers by month of first purchase
@@ -434,7 +439,9 @@ def test_online_retail_against_pandas(online_retail_build):
     _check_against_reference(db, ref)
     # cohort sizes by country (first_purchase_state = Country of the customer's first purchase order)
     purchases = ref["orders"][ref["orders"]["is_purchase"]].reset_index()
-    first_order = purchases.sort_values(["purchased_at", "order_id"]).groupby("customer_id").head(1).set_index("customer_id")
+    first_order = (
+        purchases.sort_values(["purchased_at", "order_id"]).groupby("customer_id").head(1).set_index("customer_id")
+    )
     by_country = pd.DataFrame({
         "month": first_order["purchased_at"].dt.to_period("M").astype(str), "country": first_order["region"],
     }).value_counts()
@@ -534,5 +541,8 @@ def test_error_column_map(jobs, hand_dir, name, message):
 def test_error_unparseable_timestamp_format(jobs, hand_dir):
     out = jobs.failed("error_timestamp")
     assert str(hand_dir / "*.csv") in out
-    assert "19 of 19 values of column 'When' (ordered_at) do not parse with transactions_timestamp_format '%d/%m/%Y'" in out
+    assert (
+        "19 of 19 values of column 'When' (ordered_at) do not parse with transactions_timestamp_format '%d/%m/%Y'"
+        in out
+    )
     assert "e.g. '2021-" in out

@@ -15,7 +15,9 @@ def model(dbt, session):
         # nothing to score: skip reading the customers (customer-months at scale)
         relation = ml.frames.empty(relation)
     states = ml.clv_pipeline.to_summary(
-        ml.pipeline.fetch(relation, ml.clv_pipeline.CHURN_STATE_COLUMNS, ml.clv_pipeline.CHURN_STATE_DOUBLE, row_key=False)
+        ml.pipeline.fetch(
+            relation, ml.clv_pipeline.CHURN_STATE_COLUMNS, ml.clv_pipeline.CHURN_STATE_DOUBLE, row_key=False
+        )
     )
     out = ml.clv_pipeline.churn_return_probabilities(
         states, fits, settings.horizon_days, settings.time_unit_days

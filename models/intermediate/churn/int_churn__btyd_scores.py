@@ -15,7 +15,12 @@ def model(dbt, session):
         # nothing to score: skip reading the customers (customer-months at scale)
         relation = ml.frames.empty(relation)
     summary = ml.clv_pipeline.to_summary(
-        ml.pipeline.fetch(relation, ["customer_unique_id", "btyd_frequency", "btyd_recency", "btyd_t"], ["btyd_frequency", "btyd_recency", "btyd_t"], row_key=False)
+        ml.pipeline.fetch(
+            relation,
+            ["customer_unique_id", "btyd_frequency", "btyd_recency", "btyd_t"],
+            ["btyd_frequency", "btyd_recency", "btyd_t"],
+            row_key=False,
+        )
     )
     out = ml.clv_pipeline.churn_return_probabilities(
         summary, fits, settings.horizon_days, settings.time_unit_days
