@@ -9,7 +9,7 @@
 --   bench_customer_abc_xyz  ABC on cumulative monetary share, XYZ on the monthly coefficient of variation
 --   bench_cohort_retention  (cohort_month, months_since_first, customer_state at first purchase | 'ALL') retention and revenue
 --
--- Definitions are those of issues 3 and 4 (see models/marts/segmentation and models/marts/cohorts).
+-- Definitions are those of issues 3 and 4 (see models/marts/segmentation, models/marts/churn and models/marts/cohorts).
 -- It is deliberately DuckDB-only (list quantiles, list_filter, grouping sets, range()): it is the
 -- engine's best case, not portable project code. Not computed here: seller/product/geolocation
 -- attributes, RFM segment names, snapshots, migration, hypotheses, ML, data tests.

@@ -6,8 +6,8 @@ Warehouses: duckdb:<file> (schema main), postgres (PGHOST, PGPORT, PGUSER, PGPAS
 PG_SCHEMA, default analytics), spark (the local session of the spark target, scripts/spark_session.py; database
 SPARK_SCHEMA, default analytics).
 
-Which tables: every model under models/marts in the manifest (the DuckDB build's, default target/manifest.json)
-that exists in both warehouses. A mart present on the left only is listed as not built on the right (a partial
+Which tables: every model under models/marts and models/intermediate in the manifest (the DuckDB build's, default
+target/manifest.json) that exists in both warehouses: the marts and every intermediate table they are built from. A mart present on the left only is listed as not built on the right (a partial
 build); with --require-all (scripts/test_engines.py passes it: every mart, the dbt Python models' tables included,
 must exist on every engine) that fails too.
 
@@ -171,7 +171,8 @@ def marts_and_keys(manifest_path: Path) -> dict[str, list[str]]:
     marts = {
         node["name"]: []
         for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node["original_file_path"].startswith("models/marts/")
+        if node["resource_type"] == "model"
+        and node["original_file_path"].startswith(("models/marts/", "models/intermediate/"))
     }
     for node in manifest["nodes"].values():
         if node["resource_type"] != "test" or not node.get("attached_node"):

@@ -289,7 +289,7 @@ def history_scores_table(
     return scored
 
 
-# churn (models/marts/segmentation): P(a purchase within var churn_horizon_days) from the BTYD fits
+# churn (models/intermediate/churn, models/marts/churn): P(a purchase within var churn_horizon_days) from the BTYD fits
 CHURN_STATE_COLUMNS = ["snapshot_month", "as_of_date", "customer_unique_id", "btyd_frequency", "btyd_recency", "btyd_t",
                        "returned"]
 CHURN_STATE_DOUBLE = ["btyd_frequency", "btyd_recency", "btyd_t"]
