@@ -7,9 +7,10 @@ PG_SCHEMA, default analytics), spark (the local session of the spark target, scr
 SPARK_SCHEMA, default analytics).
 
 Which tables: every model under models/marts and models/intermediate in the manifest (the DuckDB build's, default
-target/manifest.json) that exists in both warehouses: the marts and every intermediate table they are built from. A mart present on the left only is listed as not built on the right (a partial
-build); with --require-all (scripts/test_engines.py passes it: every mart, the dbt Python models' tables included,
-must exist on every engine) that fails too.
+target/manifest.json) that exists in both warehouses: the marts and every intermediate table they are built from.
+A mart present on the left only is listed as not built on the right (a partial build); with --require-all
+(scripts/test_engines.py passes it: every mart, the dbt Python models' tables included, must exist on every engine)
+that fails too.
 
 Per mart: the row count, then every value: each is normalised once (numbers rounded to --decimals places, default
 6, half-even; integers, decimals and floats alike, -0 as 0; timestamps and dates in ISO form, booleans as
