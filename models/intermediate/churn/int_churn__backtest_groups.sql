@@ -133,7 +133,12 @@ fallback_tier_calibration as (
         fallback_dates.snapshot_month,
         tier_outcomes.rfm_tier,
         cast(sum(tier_outcomes.returned_count) as {{ type_double() }}) / sum(tier_outcomes.customer_count) as tier_return_rate
-    from (select distinct snapshot_month, as_of_date from fallback_outcomes) as fallback_dates
+    from (
+        select distinct
+            snapshot_month,
+            as_of_date
+        from fallback_outcomes
+    ) as fallback_dates
     inner join tier_outcomes
         on cast({{ dbt.dateadd('day', horizon, 'tier_outcomes.as_of_date') }} as date) <= fallback_dates.as_of_date
     group by
@@ -230,16 +235,25 @@ btyd_groups as (
 
 groups as (
 
-    select *, true as is_month_end from empirical_groups
+    select
+        *,
+        true as is_month_end
+    from empirical_groups
     union all
-    select *, true as is_month_end from tier_groups
+    select
+        *,
+        true as is_month_end
+    from tier_groups
     union all
     select
         *,
         btyd_groups.snapshot_month not in (select distinct fallback_outcomes.snapshot_month from fallback_outcomes) as is_month_end
     from btyd_groups
     union all
-    select *, false as is_month_end from fallback_groups
+    select
+        *,
+        false as is_month_end
+    from fallback_groups
 
 ),
 

@@ -63,8 +63,8 @@ fallback as {{ cte_materialized() }} (
 
     -- calibration_end itself, only when no month end qualifies and its horizon lies in the data
     select
-        cast({{ dbt.dateadd('day', -1, 'calibration_end') }} as date) as as_of_date,
-        calibration_end,
+        cast({{ dbt.dateadd('day', -1, 'fit.calibration_end') }} as date) as as_of_date,
+        fit.calibration_end,
         (
             select max(earlier.snapshot_month)
             from backtest_months as earlier
@@ -129,8 +129,8 @@ fallback_customers as (
         on fallback.curve_month = snapshots.snapshot_month
     inner join purchase_days
         on snapshots.customer_unique_id = purchase_days.customer_unique_id
-        and purchase_days.purchase_date < fallback.calibration_end
-        and (purchase_days.next_purchase_date is null or purchase_days.next_purchase_date >= fallback.calibration_end)
+        and fallback.calibration_end > purchase_days.purchase_date
+        and (purchase_days.next_purchase_date is null or fallback.calibration_end <= purchase_days.next_purchase_date)
 
 ),
 

@@ -51,7 +51,8 @@ episodes_by_month as (
 
 episodes as (
 
-    -- every purchase day up to the month end opened one episode (all purchases of a month lie before its reference date)
+    -- every purchase day up to the month end opened one episode (all purchases of a month lie before its reference
+    -- date)
     select
         snapshot_dates.snapshot_month,
         buckets.purchase_day_bucket,
@@ -61,8 +62,8 @@ episodes as (
     from snapshot_dates
     cross join buckets
     left join episodes_by_month
-        on episodes_by_month.purchase_month <= snapshot_dates.snapshot_month
-        and episodes_by_month.purchase_day_bucket = buckets.purchase_day_bucket
+        on snapshot_dates.snapshot_month >= episodes_by_month.purchase_month
+        and buckets.purchase_day_bucket = episodes_by_month.purchase_day_bucket
     group by
         snapshot_dates.snapshot_month,
         buckets.purchase_day_bucket,

@@ -72,7 +72,7 @@ events as (
         sum(event_counts.event_count) as event_count
     from snapshot_dates
     inner join event_counts
-        on event_counts.event_month <= snapshot_dates.snapshot_month
+        on snapshot_dates.snapshot_month >= event_counts.event_month
     inner join bucket_pools
         on snapshot_dates.snapshot_month = bucket_pools.snapshot_month
         and event_counts.purchase_day_bucket = bucket_pools.purchase_day_bucket
@@ -111,8 +111,8 @@ censored as (
         sum(open_states.customer_count) as censored_count
     from snapshot_dates
     inner join open_states
-        on open_states.purchase_month <= snapshot_dates.snapshot_month
-        and open_states.valid_until_month > snapshot_dates.snapshot_month
+        on snapshot_dates.snapshot_month >= open_states.purchase_month
+        and snapshot_dates.snapshot_month < open_states.valid_until_month
     inner join bucket_pools
         on snapshot_dates.snapshot_month = bucket_pools.snapshot_month
         and open_states.purchase_day_bucket = bucket_pools.purchase_day_bucket
@@ -281,7 +281,7 @@ tail_hazards as (
         and tail_starts.churn_bucket = at_risk.churn_bucket
         and at_risk.gap_days >= tail_starts.tail_start_days - {{ horizon }}
         and at_risk.gap_days >= 1
-        and at_risk.gap_days < tail_starts.tail_start_days
+        and tail_starts.tail_start_days > at_risk.gap_days
     group by
         tail_starts.snapshot_month,
         tail_starts.churn_bucket,

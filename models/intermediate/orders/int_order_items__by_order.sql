@@ -60,7 +60,7 @@ main_item_ranked as (
         seller_state as main_seller_state,
         row_number() over (
             partition by order_id
-            order by price desc, order_item_id
+            order by price desc, order_item_id asc
         ) as row_num
     from items_described
 

@@ -14,7 +14,7 @@ main_payment_ranked as (
         payment_type as main_payment_type,
         row_number() over (
             partition by order_id
-            order by payment_value desc, payment_sequential
+            order by payment_value desc, payment_sequential asc
         ) as row_num
     from order_payments
 

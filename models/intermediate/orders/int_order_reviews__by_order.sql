@@ -15,7 +15,7 @@ latest_review_ranked as (
         review_created_at,
         row_number() over (
             partition by order_id
-            order by review_created_at desc nulls last, review_answered_at desc nulls last, review_id
+            order by review_created_at desc nulls last, review_answered_at desc nulls last, review_id asc
         ) as row_num
     from order_reviews
     where review_score is not null

@@ -164,7 +164,7 @@ joined as (
 
     select
         metrics.*,
-        observed_return_rate * (1 - observed_return_rate) as brier_score_constant_rate,
+        metrics.observed_return_rate * (1 - metrics.observed_return_rate) as brier_score_constant_rate,
         auc.roc_auc,
         rfm_tier_auc.roc_auc as rfm_tier_roc_auc
     from metrics
@@ -291,7 +291,7 @@ not_scored as (
             ]) }}
         end as verdict
     from backtest_fit
-    where backtest_fit.model not in (select distinct model from groups)
+    where backtest_fit.model not in (select distinct groups.model from groups)
 
 ),
 

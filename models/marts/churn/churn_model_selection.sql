@@ -53,7 +53,8 @@ candidates as (
 
 ),
 
-best as (
+-- read by the auto branch of chosen only (the default churn_model renders the other branch)
+best as (  -- noqa: ST03
 
     select *
     from candidates

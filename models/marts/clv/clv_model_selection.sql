@@ -3,7 +3,8 @@
 -- backtest's calibration period with the smallest backtest tracking_mape), or 'empirical'.
 -- p_alive_model: the requested (or auto-chosen) model when identified, else null: P(alive) is never taken from
 -- a model the data do not identify. purchases_model: that model, else the best identified one, else
--- 'empirical'. spend_model: gamma_gamma when identified, else 'empirical' (the shop's mean money per repeat purchase day).
+-- 'empirical'. spend_model: gamma_gamma when identified, else 'empirical' (the shop's mean money per repeat purchase
+-- day).
 {%- set allowed = ['auto', 'empirical', 'bg_nbd', 'mbg_nbd', 'pareto_nbd'] %}
 {%- if var('clv_model') not in allowed %}
     {{ exceptions.raise_compiler_error("var clv_model must be one of " ~ allowed | join(', ') ~ ", got " ~ var('clv_model')) }}

@@ -69,7 +69,7 @@ other_windows as (
 
     select
         windows.*,
-        row_number() over (order by purchases desc, window_start) as busiest_rank,
+        row_number() over (order by purchases desc, window_start asc) as busiest_rank,
         count(*) over () as window_count
     from windows
     where window_start <> {{ first_hour }}

@@ -24,8 +24,8 @@ ranked_weekdays as (
 
     select
         weekday_purchases.*,
-        row_number() over (order by n_units desc, group_label) as rank_high,
-        row_number() over (order by n_units asc, group_label) as rank_low,
+        row_number() over (order by n_units desc, group_label asc) as rank_high,
+        row_number() over (order by n_units asc, group_label asc) as rank_low,
         count(*) over () as group_count,
         sum(n_units) over () as n
     from weekday_purchases

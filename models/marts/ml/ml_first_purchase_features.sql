@@ -76,7 +76,7 @@ first_order_reviews_ranked as (
         order_reviews.review_score,
         row_number() over (
             partition by order_reviews.order_id
-            order by order_reviews.review_answered_at desc, order_reviews.review_created_at desc, order_reviews.review_id
+            order by order_reviews.review_answered_at desc, order_reviews.review_created_at desc, order_reviews.review_id asc
         ) as row_num
     from order_reviews
     inner join first_purchases

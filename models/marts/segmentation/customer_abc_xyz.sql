@@ -72,7 +72,7 @@ abc_ranked as (
         window_monetary_sum_sq,
         coalesce(
             sum(monetary) over (
-                order by monetary desc, customer_unique_id
+                order by monetary desc, customer_unique_id asc
                 rows between unbounded preceding and 1 preceding
             ),
             0

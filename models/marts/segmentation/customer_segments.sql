@@ -1,5 +1,6 @@
 -- The wide BI-facing row per customer (every person in dim_customers): address and purchase history,
--- RFM scores and rfm_tier, churn probability / risk / reason (customer_churn), ABC-XYZ segment, KMeans cluster. RFM and ABC-XYZ columns are null for customers with no
+-- RFM scores and rfm_tier, churn probability / risk / reason (customer_churn), ABC-XYZ segment, KMeans cluster. RFM
+-- and ABC-XYZ columns are null for customers with no
 -- purchase before the analysis date. Column types are pinned by an enforced model contract.
 
 with

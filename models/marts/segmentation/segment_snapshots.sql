@@ -69,8 +69,8 @@ customer_states as {{ cte_inlined() }} (
         {{ segmentation_xyz_last_complete_period('snapshot_dates.reference_date') }} as last_complete_period_start
     from snapshot_dates
     inner join customer_months
-        on customer_months.purchase_month <= snapshot_dates.snapshot_month
-        and customer_months.valid_until_month > snapshot_dates.snapshot_month
+        on snapshot_dates.snapshot_month >= customer_months.purchase_month
+        and snapshot_dates.snapshot_month < customer_months.valid_until_month
 
 ),
 
