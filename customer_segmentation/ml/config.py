@@ -144,7 +144,7 @@ class ClusterConfig(_FromConfig):
     minibatch_threshold: int = setting(as_int, "kmeans_minibatch_threshold")
     n_init: int = setting(as_int, "kmeans_n_init")
     fit_sample_size: int | None = setting(_positive_int, "kmeans_fit_sample_size", nullable=True)  # None: all
-    cluster_features: tuple[str, ...] = setting(_strings, None)  # names of features.CLUSTER_NUMERIC_FEATURES
+    cluster_features: tuple[str, ...] = setting(_strings, None)  # names in features.CLUSTER_FEATURE_CATALOGUE
 
     def __post_init__(self):
         if len(self.k_range) != 2 or self.k_range[0] > self.k_range[1]:
@@ -155,6 +155,23 @@ class ClusterConfig(_FromConfig):
     def k_values(self) -> list[int]:
         low, high = self.k_range
         return list(range(low, high + 1))
+
+    def fit_arguments(self) -> dict[str, Any]:
+        """Keyword arguments of clustering.fit_clusters."""
+        return {
+            "seed": self.random_seed,
+            "minibatch_threshold": self.minibatch_threshold,
+            "n_init": self.n_init,
+            "fit_sample_size": self.fit_sample_size,
+        }
+
+    def selection_arguments(self) -> dict[str, Any]:
+        """Keyword arguments of clustering.cluster_selection (its candidates are k_values)."""
+        return {
+            **self.fit_arguments(),
+            "silhouette_sample_size": self.silhouette_sample_size,
+            "fixed_k": self.fixed_k,
+        }
 
 
 @dataclass(frozen=True)
@@ -173,6 +190,36 @@ class RepeatConfig(_FromConfig):
     bootstrap_sample_size: int | None = setting(_positive_int, "repeat_bootstrap_sample_size", nullable=True)
     numeric_features: tuple[str, ...] = setting(_strings, None)
     categorical_features: tuple[str, ...] = setting(_strings, None)
+
+    def split_arguments(self) -> dict[str, Any]:
+        """Keyword arguments of repeat_model.time_split (besides the data)."""
+        return {
+            "horizon_days": self.repeat_horizon_days,
+            "test_share": self.test_share,
+            "cutoff": self.test_cutoff_date,
+            "embargo": self.train_embargo,
+        }
+
+    def scores_arguments(self) -> dict[str, Any]:
+        """Keyword arguments of repeat_model.repeat_scores (besides the data)."""
+        return {
+            "horizon_days": self.repeat_horizon_days,
+            "seed": self.random_seed,
+            "numeric": list(self.numeric_features),
+            "categorical": list(self.categorical_features),
+            "train_sample_size": self.train_sample_size,
+        }
+
+    def metrics_arguments(self) -> dict[str, Any]:
+        """Keyword arguments of repeat_model.repeat_model_metrics (besides the data): the scores' recipe on the
+        time split."""
+        return {
+            **self.scores_arguments(),
+            **self.split_arguments(),
+            "baseline_feature": self.baseline_feature,
+            "n_bootstrap": self.bootstrap_samples,
+            "bootstrap_sample_size": self.bootstrap_sample_size,
+        }
 
 
 def _json_object(value, key: str) -> dict:
