@@ -183,8 +183,8 @@ class RepeatConfig(_FromConfig):
     repeat_horizon_days: int = setting(as_int, "repeat_horizon_days")
     test_share: float = setting(as_float, "repeat_test_share")
     test_cutoff_date: str | None = setting(as_str, "repeat_test_cutoff_date", nullable=True)  # None: test_share
-    train_embargo: bool = setting(as_bool, None)
-    baseline_feature: str | None = setting(as_str, None, nullable=True)  # None: the best-separating feature
+    train_embargo: bool = setting(as_bool, "repeat_train_embargo")
+    baseline_feature: str | None = setting(as_str, "repeat_baseline_feature", nullable=True)  # None: best-separating
     bootstrap_samples: int = setting(as_int, "repeat_bootstrap_samples")
     train_sample_size: int | None = setting(_positive_int, "repeat_train_sample_size", nullable=True)
     bootstrap_sample_size: int | None = setting(_positive_int, "repeat_bootstrap_sample_size", nullable=True)

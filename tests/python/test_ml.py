@@ -510,7 +510,7 @@ def test_configs_have_no_defaults_and_name_the_var():
         ClusterConfig.from_config({**rendered, "silhouette_sample_size": "many"})
     with pytest.raises(ConfigError, match="kmeans_k_range"):
         ClusterConfig.from_config({**rendered, "k_range": "5,2"})
-    with pytest.raises(ConfigError, match=r"'train_embargo' is missing"):
+    with pytest.raises(ConfigError, match=r"'train_embargo' \(var repeat_train_embargo\) is missing"):
         RepeatConfig.from_config({})
 
 
