@@ -34,13 +34,11 @@ from customer_segmentation.ml.config import (
     RepeatConfig,
 )
 from customer_segmentation.ml.features import (
-    CLUSTER_NUMERIC_FEATURES,
+    CLUSTER_FEATURE_CATALOGUE,
     ClusterFeatureEncoder,
 )
 from customer_segmentation.ml.profiles import cluster_profiles, name_clusters
 from customer_segmentation.ml.repeat_model import (
-    REPEAT_CATEGORICAL_FEATURES,
-    REPEAT_NUMERIC_FEATURES,
     evaluate_scores,
     repeat_model_metrics,
     repeat_scores,
@@ -48,7 +46,7 @@ from customer_segmentation.ml.repeat_model import (
 )
 
 __all__ = [
-    "CLUSTER_NUMERIC_FEATURES",
+    "CLUSTER_FEATURE_CATALOGUE",
     "ChurnBtydConfig",
     "ClusterConfig",
     "ClusterFeatureEncoder",
@@ -57,8 +55,6 @@ __all__ = [
     "ClvSettings",
     "ConfigError",
     "RepeatConfig",
-    "REPEAT_CATEGORICAL_FEATURES",
-    "REPEAT_NUMERIC_FEATURES",
     "cluster_profiles",
     "cluster_selection",
     "customer_lifetime_value",

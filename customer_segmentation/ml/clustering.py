@@ -36,6 +36,8 @@ class ClusterFit:
 
 # rows per block when assigning every row to its nearest centroid (bounds the temporary memory)
 ASSIGN_CHUNK_ROWS = 262_144
+# rows per MiniBatchKMeans step (above var kmeans_minibatch_threshold); a speed/memory detail, not a var
+MINIBATCH_BATCH_SIZE = 4096
 
 
 def fit_sample_rows(
@@ -144,9 +146,9 @@ def fit_kmeans(
     X: np.ndarray,
     k: int,
     seed: int,
-    minibatch_threshold: int = 200_000,
-    n_init: int = 4,
-    batch_size: int = 4096,
+    *,
+    minibatch_threshold: int,
+    n_init: int,
     fit_rows: np.ndarray | None = None,
     row_sq: np.ndarray | None = None,
 ) -> ClusterFit:
@@ -158,9 +160,9 @@ def fit_kmeans(
     row norms) switches the distances of that assignment to the cheaper expanded form (model selection).
     """
     if fit_rows is not None:
-        return _fit_kmeans_sampled(X, k, seed, minibatch_threshold, n_init, batch_size, fit_rows, row_sq)
+        return _fit_kmeans_sampled(X, k, seed, minibatch_threshold, n_init, fit_rows, row_sq)
     X = np.ascontiguousarray(X, dtype=np.float64)
-    model, algorithm = _fit_model(X, k, seed, minibatch_threshold, n_init, batch_size)
+    model, algorithm = _fit_model(X, k, seed, minibatch_threshold, n_init)
     with threadpool_limits(limits=1):
         raw_labels = model.predict(X)
     labels, centers = _canonical(raw_labels, model.cluster_centers_)
@@ -168,7 +170,7 @@ def fit_kmeans(
     return ClusterFit(k, labels, centers, distances, float((distances**2).sum()), algorithm, len(X))
 
 
-def _fit_model(X, k, seed, minibatch_threshold, n_init, batch_size):
+def _fit_model(X, k, seed, minibatch_threshold, n_init):
     if k < 1 or k > len(X):
         raise ValueError(f"k={k} impossible for {len(X)} rows")
     with threadpool_limits(limits=1):
@@ -177,7 +179,7 @@ def _fit_model(X, k, seed, minibatch_threshold, n_init, batch_size):
                 n_clusters=k,
                 random_state=seed,
                 n_init=n_init,
-                batch_size=batch_size,
+                batch_size=MINIBATCH_BATCH_SIZE,
                 max_iter=100,
                 compute_labels=False,
             )
@@ -189,10 +191,10 @@ def _fit_model(X, k, seed, minibatch_threshold, n_init, batch_size):
     return model, algorithm
 
 
-def _fit_kmeans_sampled(X, k, seed, minibatch_threshold, n_init, batch_size, fit_rows, row_sq=None) -> ClusterFit:
+def _fit_kmeans_sampled(X, k, seed, minibatch_threshold, n_init, fit_rows, row_sq=None) -> ClusterFit:
     fit_rows = np.asarray(fit_rows)
     sample = np.ascontiguousarray(X[fit_rows], dtype=np.float64)
-    model, algorithm = _fit_model(sample, k, seed, minibatch_threshold, n_init, batch_size)
+    model, algorithm = _fit_model(sample, k, seed, minibatch_threshold, n_init)
     del sample
     raw_labels, sq_dist = assign_to_centers(X, model.cluster_centers_, row_sq=row_sq)
     labels, centers = _canonical(raw_labels, model.cluster_centers_)
@@ -261,11 +263,12 @@ def cluster_selection(
     X: np.ndarray,
     k_values: list[int],
     seed: int,
-    silhouette_sample_size: int = 20_000,
-    minibatch_threshold: int = 200_000,
-    fixed_k: int | None = None,
-    n_init: int = 4,
-    fit_sample_size: int | None = None,
+    *,
+    silhouette_sample_size: int,
+    minibatch_threshold: int,
+    fixed_k: int | None,
+    n_init: int,
+    fit_sample_size: int | None,
     keys: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One row per candidate k: inertia (all rows), silhouette (fixed-seed sample), chosen flag.
@@ -301,7 +304,7 @@ def cluster_selection(
         sample_fit = np.ascontiguousarray(X[fit_rows], dtype=np.float64)
         centers = []
         for k in candidates:
-            model, algorithm = _fit_model(sample_fit, k, seed, minibatch_threshold, n_init, 4096)
+            model, algorithm = _fit_model(sample_fit, k, seed, minibatch_threshold, n_init)
             centers.append(np.ascontiguousarray(model.cluster_centers_, dtype=np.float64))
             rows.append({"k": k, "algorithm": algorithm})
         del sample_fit
@@ -344,9 +347,10 @@ def fit_clusters(
     X: np.ndarray,
     k: int,
     seed: int,
-    minibatch_threshold: int = 200_000,
-    n_init: int = 4,
-    fit_sample_size: int | None = None,
+    *,
+    minibatch_threshold: int,
+    n_init: int,
+    fit_sample_size: int | None,
     keys: np.ndarray | None = None,
 ) -> ClusterFit:
     """The final clustering for the chosen k (the same fit cluster_selection scored: same sample)."""

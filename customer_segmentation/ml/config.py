@@ -144,7 +144,7 @@ class ClusterConfig(_FromConfig):
     minibatch_threshold: int = setting(as_int, "kmeans_minibatch_threshold")
     n_init: int = setting(as_int, "kmeans_n_init")
     fit_sample_size: int | None = setting(_positive_int, "kmeans_fit_sample_size", nullable=True)  # None: all
-    cluster_features: tuple[str, ...] = setting(_strings, None)  # names of features.CLUSTER_NUMERIC_FEATURES
+    cluster_features: tuple[str, ...] = setting(_strings, None)  # names in features.CLUSTER_FEATURE_CATALOGUE
 
     def __post_init__(self):
         if len(self.k_range) != 2 or self.k_range[0] > self.k_range[1]:
@@ -156,6 +156,23 @@ class ClusterConfig(_FromConfig):
         low, high = self.k_range
         return list(range(low, high + 1))
 
+    def fit_arguments(self) -> dict[str, Any]:
+        """Keyword arguments of clustering.fit_clusters."""
+        return {
+            "seed": self.random_seed,
+            "minibatch_threshold": self.minibatch_threshold,
+            "n_init": self.n_init,
+            "fit_sample_size": self.fit_sample_size,
+        }
+
+    def selection_arguments(self) -> dict[str, Any]:
+        """Keyword arguments of clustering.cluster_selection (its candidates are k_values)."""
+        return {
+            **self.fit_arguments(),
+            "silhouette_sample_size": self.silhouette_sample_size,
+            "fixed_k": self.fixed_k,
+        }
+
 
 @dataclass(frozen=True)
 class RepeatConfig(_FromConfig):
@@ -166,13 +183,43 @@ class RepeatConfig(_FromConfig):
     repeat_horizon_days: int = setting(as_int, "repeat_horizon_days")
     test_share: float = setting(as_float, "repeat_test_share")
     test_cutoff_date: str | None = setting(as_str, "repeat_test_cutoff_date", nullable=True)  # None: test_share
-    train_embargo: bool = setting(as_bool, None)
-    baseline_feature: str | None = setting(as_str, None, nullable=True)  # None: the best-separating feature
+    train_embargo: bool = setting(as_bool, "repeat_train_embargo")
+    baseline_feature: str | None = setting(as_str, "repeat_baseline_feature", nullable=True)  # None: best-separating
     bootstrap_samples: int = setting(as_int, "repeat_bootstrap_samples")
     train_sample_size: int | None = setting(_positive_int, "repeat_train_sample_size", nullable=True)
     bootstrap_sample_size: int | None = setting(_positive_int, "repeat_bootstrap_sample_size", nullable=True)
     numeric_features: tuple[str, ...] = setting(_strings, None)
     categorical_features: tuple[str, ...] = setting(_strings, None)
+
+    def split_arguments(self) -> dict[str, Any]:
+        """Keyword arguments of repeat_model.time_split (besides the data)."""
+        return {
+            "horizon_days": self.repeat_horizon_days,
+            "test_share": self.test_share,
+            "cutoff": self.test_cutoff_date,
+            "embargo": self.train_embargo,
+        }
+
+    def scores_arguments(self) -> dict[str, Any]:
+        """Keyword arguments of repeat_model.repeat_scores (besides the data)."""
+        return {
+            "horizon_days": self.repeat_horizon_days,
+            "seed": self.random_seed,
+            "numeric": list(self.numeric_features),
+            "categorical": list(self.categorical_features),
+            "train_sample_size": self.train_sample_size,
+        }
+
+    def metrics_arguments(self) -> dict[str, Any]:
+        """Keyword arguments of repeat_model.repeat_model_metrics (besides the data): the scores' recipe on the
+        time split."""
+        return {
+            **self.scores_arguments(),
+            **self.split_arguments(),
+            "baseline_feature": self.baseline_feature,
+            "n_bootstrap": self.bootstrap_samples,
+            "bootstrap_sample_size": self.bootstrap_sample_size,
+        }
 
 
 def _json_object(value, key: str) -> dict:

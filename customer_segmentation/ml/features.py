@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-# feature name -> (input column, transform applied before imputation and scaling)
-CLUSTER_NUMERIC_FEATURES: dict[str, tuple[str, str | None]] = {
+# every feature the encoder knows: name -> (input column, transform applied before imputation and scaling). Which
+# of them the KMeans uses is the model config cluster_features (_ml__models.yml), not a list kept here.
+CLUSTER_FEATURE_CATALOGUE: dict[str, tuple[str, str | None]] = {
     "log_recency": ("recency_days", "log1p"),
     "log_frequency": ("frequency", "log1p"),
     "log_monetary": ("monetary", "log1p"),
@@ -54,9 +55,9 @@ def raw_feature_values(df: pd.DataFrame, features: list[str]) -> pd.DataFrame:
     """The numeric features after their transform, before imputation (NaN where missing)."""
     out = {}
     for name in features:
-        if name not in CLUSTER_NUMERIC_FEATURES:
-            raise ValueError(f"unknown cluster feature {name!r}; known: {sorted(CLUSTER_NUMERIC_FEATURES)}")
-        column, transform = CLUSTER_NUMERIC_FEATURES[name]
+        if name not in CLUSTER_FEATURE_CATALOGUE:
+            raise ValueError(f"unknown cluster feature {name!r}; known: {sorted(CLUSTER_FEATURE_CATALOGUE)}")
+        column, transform = CLUSTER_FEATURE_CATALOGUE[name]
         values = pd.to_numeric(df[column], errors="coerce").astype("float64").to_numpy(copy=True)
         if transform == "log1p":
             values = np.log1p(np.clip(values, 0, None))
@@ -68,7 +69,7 @@ def raw_feature_values(df: pd.DataFrame, features: list[str]) -> pd.DataFrame:
 class ClusterFeatureEncoder:
     """Fit on one customer table, transform any other with the same columns (deterministic)."""
 
-    features: list[str] = field(default_factory=lambda: list(CLUSTER_NUMERIC_FEATURES))
+    features: list[str]  # names in CLUSTER_FEATURE_CATALOGUE (config cluster_features)
     regions: list[str] | None = None  # fixed category list; None = learn the sorted distinct values
     medians_: dict[str, float] = field(default_factory=dict, init=False)
     means_: dict[str, float] = field(default_factory=dict, init=False)
@@ -116,7 +117,7 @@ class ClusterFeatureEncoder:
         n, p = len(df), len(self.features)
         out = np.empty((n, len(self.columns)), dtype=dtype)
         for j, name in enumerate(self.features):
-            column, transform = CLUSTER_NUMERIC_FEATURES[name]
+            column, transform = CLUSTER_FEATURE_CATALOGUE[name]
             col = pd.to_numeric(df[column], errors="coerce").astype("float64").to_numpy()
             if transform == "log1p":
                 col = np.log1p(np.clip(col, 0, None))

@@ -1,6 +1,7 @@
 """Entry points of the dbt Python models: the typed model config (config.py, rendered from vars) in, output table
 out. Each function returns a pandas DataFrame sorted by its key.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,7 +13,7 @@ import pandas as pd
 
 from customer_segmentation.ml.clustering import cluster_selection, fit_clusters
 from customer_segmentation.ml.config import ClusterConfig, RepeatConfig
-from customer_segmentation.ml.features import CLUSTER_NUMERIC_FEATURES, REGION_COLUMN, ClusterFeatureEncoder
+from customer_segmentation.ml.features import CLUSTER_FEATURE_CATALOGUE, REGION_COLUMN, ClusterFeatureEncoder
 from customer_segmentation.ml.frames import as_relation, as_relations, md5_key_sql
 from customer_segmentation.ml.ordering import ROW_KEY, by_customer, is_key_ordered, row_keys
 from customer_segmentation.ml.profiles import PROFILE_MEANS, cluster_profiles, profiles_from_frame
@@ -20,11 +21,16 @@ from customer_segmentation.ml.repeat_model import FEATURE_SET_FIRST_ORDER, LABEL
 
 # ---------------------------------------------------------------------------------------- inputs
 # columns of ml_customer_features the cluster models read (numeric ones fetched as double)
-CLUSTER_INPUT_NUMERIC = sorted({column for column, _ in CLUSTER_NUMERIC_FEATURES.values()})
+CLUSTER_INPUT_NUMERIC = sorted({column for column, _ in CLUSTER_FEATURE_CATALOGUE.values()})
 CLUSTER_INPUT_COLUMNS = ["customer_unique_id", *CLUSTER_INPUT_NUMERIC, REGION_COLUMN]
 # columns of ml_first_purchase_features the repeat models read besides the feature lists
 REPEAT_BOOKKEEPING_COLUMNS = [
-    "customer_unique_id", "first_purchased_at", "feature_window_complete", "horizon_complete", LABEL, "purchase_count",
+    "customer_unique_id",
+    "first_purchased_at",
+    "feature_window_complete",
+    "horizon_complete",
+    LABEL,
+    "purchase_count",
 ]
 
 
@@ -33,8 +39,11 @@ def _arrow_types() -> dict:
 
     # nullable integers and booleans keep their type (no float / object fallback when a value is null)
     return {
-        pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
-        pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(),
+        pa.int8(): pd.Int8Dtype(),
+        pa.int16(): pd.Int16Dtype(),
+        pa.int32(): pd.Int32Dtype(),
+        pa.int64(): pd.Int64Dtype(),
+        pa.bool_(): pd.BooleanDtype(),
     }
 
 
@@ -104,29 +113,13 @@ def _cluster_matrix(features: pd.DataFrame, config: ClusterConfig, regions: list
     return features, encoder.transform_array(features, np.float32 if compact else np.float64), keys
 
 
-def _cluster_kwargs(config: ClusterConfig) -> dict:
-    return {
-        "seed": config.random_seed,
-        "minibatch_threshold": config.minibatch_threshold,
-        "n_init": config.n_init,
-        "fit_sample_size": config.fit_sample_size,
-    }
-
-
 def cluster_selection_table(
     features: pd.DataFrame, config: ClusterConfig, regions: list[str] | None = None
 ) -> pd.DataFrame:
     started = time.perf_counter()
     features, X, keys = _cluster_matrix(features, config, regions)
     del features
-    out = cluster_selection(
-        X,
-        config.k_values,
-        keys=keys,
-        silhouette_sample_size=config.silhouette_sample_size,
-        fixed_k=config.fixed_k,
-        **_cluster_kwargs(config),
-    )
+    out = cluster_selection(X, config.k_values, keys=keys, **config.selection_arguments())
     log(
         "cluster_selection",
         f"KMeans fit on {int(out['n_fit_customers'].iloc[0]):,} of {len(X):,} customers, every customer "
@@ -147,7 +140,7 @@ def customer_clusters_table(
     features, X, keys = _cluster_matrix(features, config, regions)
     ids = features["customer_unique_id"]  # kept as is (Arrow strings): no 9 M Python string objects
     del features
-    fit = fit_clusters(X, k, keys=keys, **_cluster_kwargs(config))
+    fit = fit_clusters(X, k, keys=keys, **config.fit_arguments())
     expected = float(chosen["inertia"].iloc[0])
     if not math.isclose(fit.inertia, expected, rel_tol=1e-9, abs_tol=1e-9):
         raise RuntimeError(
@@ -239,28 +232,9 @@ def cluster_profiles_from_relations(clusters, features, rfm=None, abc_xyz=None) 
 
 
 # ---------------------------------------------------------------------------------------- repeat model
-def _repeat_kwargs(config: RepeatConfig) -> dict:
-    return {
-        "horizon_days": config.repeat_horizon_days,
-        "seed": config.random_seed,
-        "numeric": list(config.numeric_features),
-        "categorical": list(config.categorical_features),
-        "train_sample_size": config.train_sample_size,
-    }
-
-
 def repeat_model_metrics_table(first_purchases: pd.DataFrame, config: RepeatConfig) -> pd.DataFrame:
     started = time.perf_counter()
-    out = repeat_model_metrics(
-        first_purchases,
-        test_share=config.test_share,
-        cutoff=config.test_cutoff_date,
-        embargo=config.train_embargo,
-        baseline_feature=config.baseline_feature,
-        n_bootstrap=config.bootstrap_samples,
-        bootstrap_sample_size=config.bootstrap_sample_size,
-        **_repeat_kwargs(config),
-    )
+    out = repeat_model_metrics(first_purchases, **config.metrics_arguments())
     row = out.iloc[0]
     log(
         "repeat_model_metrics",
@@ -273,7 +247,7 @@ def repeat_model_metrics_table(first_purchases: pd.DataFrame, config: RepeatConf
 
 def customer_repeat_scores_table(first_purchases: pd.DataFrame, config: RepeatConfig) -> pd.DataFrame:
     started = time.perf_counter()
-    out = repeat_scores(first_purchases, **_repeat_kwargs(config))
+    out = repeat_scores(first_purchases, **config.scores_arguments())
     out = by_customer(out)
     if len(out):
         scored = out["known_outcome"].isna()

@@ -2,12 +2,12 @@
 feature window closes?
 
 Input: one row per purchasing customer as in the ml_first_purchase_features model: the features of the
-first purchase only (REPEAT_NUMERIC_FEATURES, REPEAT_CATEGORICAL_FEATURES; delivery and review only when they
-happened within the feature window and before the analysis date), first_purchased_at, and columns that are NOT
-features: feature_window_complete (the whole feature window lies before the analysis date), horizon_complete
-(the whole horizon after the first purchase is inside the data), repeated_in_outcome_window (the label: a repeat
-purchase after the feature window and by the horizon end; null while unknown) and purchase_count. Only the
-columns named in the feature lists ever reach a model.
+first purchase only (the model config numeric_features / categorical_features of _ml__models.yml; delivery and
+review only when they happened within the feature window and before the analysis date), first_purchased_at, and
+columns that are NOT features: feature_window_complete (the whole feature window lies before the analysis date),
+horizon_complete (the whole horizon after the first purchase is inside the data), repeated_in_outcome_window (the
+label: a repeat purchase after the feature window and by the horizon end; null while unknown) and purchase_count.
+Only the columns named in the feature lists ever reach a model.
 
 Evaluation is a time-based backtest: pick a cutoff date; test on customers whose first purchase is on
 or after it (whole horizon observed); train on customers whose label was already known at the cutoff
@@ -35,23 +35,6 @@ from threadpoolctl import threadpool_limits
 from customer_segmentation.ml.features import category_codes
 from customer_segmentation.ml.ordering import by_customer, is_key_ordered, mixed, row_keys, smallest
 
-REPEAT_NUMERIC_FEATURES = [
-    "first_order_payment_value",
-    "first_order_freight_value",
-    "first_order_item_count",
-    "first_order_installments",
-    "first_order_hour",
-    "first_order_estimated_delivery_days",
-    "first_order_delivery_days",
-    "first_order_review_score",
-]
-REPEAT_CATEGORICAL_FEATURES = [
-    "first_order_category",
-    "first_order_payment_type",
-    "first_order_state",
-    "first_order_region",
-    "first_order_weekday",
-]
 # features known only once the feature window has passed (an event inside it); the others are known at purchase
 WINDOW_FEATURES = ("first_order_delivery_days", "first_order_review_score")
 LABEL = "repeated_in_outcome_window"
@@ -66,6 +49,8 @@ OUTCOME_REPEATED = "repeated"
 OUTCOME_NOT_REPEATED = "did not repeat"
 FEATURE_SET_FULL = "first_order_and_feature_window"
 FEATURE_SET_FIRST_ORDER = "first_order_only"
+# the share of customers ranked highest behind the *_top_decile columns (part of their name: not a var)
+TOP_FRACTION = 0.1
 
 DEFAULT_MODEL_PARAMS = {
     "learning_rate": 0.1,
@@ -92,7 +77,7 @@ def roc_auc(y: np.ndarray, score: np.ndarray) -> float:
     return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def top_fraction_precision_recall(y: np.ndarray, score: np.ndarray, fraction: float = 0.1) -> tuple[float, float]:
+def top_fraction_precision_recall(y: np.ndarray, score: np.ndarray, fraction: float) -> tuple[float, float]:
     """Precision and recall among the top `fraction` by score; ties at the boundary share credit.
 
     With ties the top-k set is not unique, so the expected value over the tied rows is used: a constant
@@ -117,7 +102,7 @@ def top_fraction_precision_recall(y: np.ndarray, score: np.ndarray, fraction: fl
 
 def evaluate_scores(y: np.ndarray, score: np.ndarray, probability: np.ndarray | None = None) -> dict:
     y = np.asarray(y, dtype=bool)
-    precision, recall = top_fraction_precision_recall(y, score, 0.1)
+    precision, recall = top_fraction_precision_recall(y, score, TOP_FRACTION)
     return {
         "roc_auc": roc_auc(y, score),
         "pr_auc": float(average_precision_score(y, score)) if y.any() else float("nan"),
@@ -135,7 +120,7 @@ def bootstrap_auc(
     scores: dict[str, np.ndarray],
     seed: int,
     n_boot: int,
-    sample_size: int | None = None,
+    sample_size: int | None,
     keys: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """ROC AUC of each score on the same bootstrap resamples of the test set (paired).
@@ -222,9 +207,10 @@ def training_sample(
 def time_split(
     df: pd.DataFrame,
     horizon_days: int,
-    test_share: float = 0.25,
-    cutoff: str | pd.Timestamp | None = None,
-    embargo: bool = True,
+    *,
+    test_share: float,
+    cutoff: str | pd.Timestamp | None,
+    embargo: bool,
 ) -> tuple[np.ndarray, np.ndarray, pd.Timestamp]:
     """Boolean train and test masks over df and the cutoff used.
 
@@ -382,7 +368,7 @@ class GradientBoostingRepeatModel:
 class SingleFeatureLogistic:
     """Logistic regression on one numeric feature (median-imputed, standardized), balanced weights."""
 
-    def __init__(self, candidates: list[str], feature: str | None = None):
+    def __init__(self, candidates: list[str], feature: str | None):
         self.candidates, self.feature = list(candidates), feature
 
     def fit(self, df: pd.DataFrame, y: np.ndarray) -> SingleFeatureLogistic:
@@ -433,16 +419,17 @@ def repeat_model_metrics(
     df: pd.DataFrame,
     horizon_days: int,
     seed: int,
-    numeric: list[str] | None = None,
-    categorical: list[str] | None = None,
-    test_share: float = 0.25,
-    cutoff: str | None = None,
-    embargo: bool = True,
-    baseline_feature: str | None = None,
+    *,
+    numeric: list[str],
+    categorical: list[str],
+    test_share: float,
+    cutoff: str | None,
+    embargo: bool,
+    baseline_feature: str | None,
+    n_bootstrap: int,
+    train_sample_size: int | None,
+    bootstrap_sample_size: int | None,
     model_params: dict | None = None,
-    n_bootstrap: int = 200,
-    train_sample_size: int | None = None,
-    bootstrap_sample_size: int | None = None,
 ) -> pd.DataFrame:
     """One row per model (gradient boosting, always-no, single-feature logistic) on the time split.
 
@@ -450,11 +437,12 @@ def repeat_model_metrics(
     stratified sample of that many (training_sample); they are always evaluated on the whole test set.
     bootstrap_sample_size: the bootstrap CIs resample a fixed-seed sample of at most that many test rows.
     """
-    numeric = list(REPEAT_NUMERIC_FEATURES if numeric is None else numeric)
-    categorical = list(REPEAT_CATEGORICAL_FEATURES if categorical is None else categorical)
+    numeric, categorical = list(numeric), list(categorical)
     _check_features(numeric, categorical)
     df = _ordered(df)
-    train_mask, test_mask, used_cutoff = time_split(df, horizon_days, test_share, cutoff, embargo)
+    train_mask, test_mask, used_cutoff = time_split(
+        df, horizon_days, test_share=test_share, cutoff=cutoff, embargo=embargo
+    )
     train, test = df[train_mask], df[test_mask]
     y_train = train[LABEL].fillna(False).astype(bool).to_numpy()
     y_test = test[LABEL].fillna(False).astype(bool).to_numpy()
@@ -595,10 +583,11 @@ def repeat_scores(
     df: pd.DataFrame,
     horizon_days: int,
     seed: int,
-    numeric: list[str] | None = None,
-    categorical: list[str] | None = None,
+    *,
+    numeric: list[str],
+    categorical: list[str],
+    train_sample_size: int | None,
     model_params: dict | None = None,
-    train_sample_size: int | None = None,
 ) -> pd.DataFrame:
     """One row per customer of df: a repeat probability and decile for every customer whose outcome is still
     open at the analysis date (label null), the known outcome for the others (no score).
@@ -615,8 +604,7 @@ def repeat_scores(
     Without both classes to learn from, every open customer gets the observed repeat rate and model_name
     says so.
     """
-    numeric = list(REPEAT_NUMERIC_FEATURES if numeric is None else numeric)
-    categorical = list(REPEAT_CATEGORICAL_FEATURES if categorical is None else categorical)
+    numeric, categorical = list(numeric), list(categorical)
     _check_features(numeric, categorical)
     df = _ordered(df)
     # positions instead of boolean-mask copies of the whole frame (millions of rows, string columns)

@@ -6,12 +6,14 @@ including a leakage test that rewrites later orders in a copy of the warehouse, 
 first-purchase features and requires every feature column to stay the same, and a determinism test
 that rebuilds the ML models on a copy and requires identical tables.
 """
+
 from __future__ import annotations
 
 import itertools
 import shutil
 
 import duckdb
+import jinja2
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,14 +25,12 @@ from conftest import ROOT, query, query_df, run_dbt
 from customer_segmentation.ml import pipeline
 from customer_segmentation.ml.clustering import cluster_selection, fit_kmeans, silhouette_multi
 from customer_segmentation.ml.config import ClusterConfig, ConfigError, RepeatConfig
-from customer_segmentation.ml.features import CLUSTER_NUMERIC_FEATURES, ClusterFeatureEncoder
+from customer_segmentation.ml.features import ClusterFeatureEncoder
 from customer_segmentation.ml.profiles import cluster_profiles
 from customer_segmentation.ml.repeat_model import (
     FEATURE_SET_FIRST_ORDER,
     FEATURE_SET_FULL,
     LABEL,
-    REPEAT_CATEGORICAL_FEATURES,
-    REPEAT_NUMERIC_FEATURES,
     WINDOW_FEATURES,
     evaluate_scores,
     repeat_model_metrics,
@@ -50,34 +50,45 @@ ML_TABLES = [
     "repeat_model_metrics",
     "customer_repeat_scores",
 ]
-FIRST_PURCHASE_FEATURES = [
-    "first_order_id",
-    "first_purchased_at",
-    *REPEAT_NUMERIC_FEATURES,
-    *REPEAT_CATEGORICAL_FEATURES,
-]
-
 VARS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
+ML_MODELS = {
+    model["name"]: model
+    for model in yaml.safe_load((ROOT / "models" / "marts" / "ml" / "_ml__models.yml").read_text())["models"]
+}
+
+
+def model_config(name: str) -> dict:
+    """The YAML config of an ML model of _ml__models.yml as dbt renders it from dbt_project.yml's vars (strings)."""
+    render = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    return {
+        key: render.from_string(value).render(var=VARS.__getitem__) if isinstance(value, str) else value
+        for key, value in ML_MODELS[name]["config"].items()
+    }
 
 
 def cluster_config(**settings) -> ClusterConfig:
-    """The cluster models' config from dbt_project.yml's vars (every feature of the catalogue), with the given
-    settings instead."""
-    values = {
-        "random_seed": VARS["random_seed"],
-        "k_range": VARS["kmeans_k_range"],
-        "fixed_k": VARS["kmeans_fixed_k"],
-        "silhouette_sample_size": VARS["kmeans_silhouette_sample_size"],
-        "minibatch_threshold": VARS["kmeans_minibatch_threshold"],
-        "n_init": VARS["kmeans_n_init"],
-        "fit_sample_size": VARS["kmeans_fit_sample_size"],
-        "cluster_features": list(CLUSTER_NUMERIC_FEATURES),
-        **settings,
-    }
-    return ClusterConfig.from_config(values)
+    """The cluster models' config as dbt builds it (YAML config + vars), with the given settings instead."""
+    return ClusterConfig.from_config({**model_config("cluster_selection"), **settings})
+
+
+def repeat_config(**settings) -> RepeatConfig:
+    """The repeat models' config as dbt builds it (YAML config + vars), with the given settings instead."""
+    return RepeatConfig.from_config({**model_config("repeat_model_metrics"), **settings})
+
+
+CLUSTER = cluster_config()
+REPEAT = repeat_config()
+CLUSTER_FEATURES = list(CLUSTER.cluster_features)
+FIRST_PURCHASE_FEATURES = [
+    "first_order_id",
+    "first_purchased_at",
+    *REPEAT.numeric_features,
+    *REPEAT.categorical_features,
+]
 
 
 # ------------------------------------------------------------------------------------ synthetic data
+
 
 def customers_from_blobs(n: int, centers: int, seed: int, regions=("North", "South", "Southeast"), std: float = 0.6):
     """An ml_customer_features-like table whose numeric features hold planted blobs."""
@@ -114,8 +125,8 @@ def synthetic_first_purchases(n: int, seed: int, signal: bool) -> pd.DataFrame:
     logit = -3.2 + (2.2 * (category == "toys") + 1.2 * (review == 5) if signal else 0.0)
     repeated = rng.random(n) < 1 / (1 + np.exp(-logit))
     end = start + pd.Timedelta(days=700)
-    complete = (first + pd.Timedelta(days=180)) <= end
-    window_complete = (first + pd.Timedelta(days=30)) <= end
+    complete = (first + pd.Timedelta(days=REPEAT.repeat_horizon_days)) <= end
+    window_complete = (first + pd.Timedelta(days=VARS["repeat_feature_window_days"])) <= end
     # an open horizon: a repeat after the feature window may already be known (only once the window is over)
     label = pd.array(np.where(complete, repeated, np.where(repeated & window_complete, True, None)), dtype="boolean")
     return pd.DataFrame(
@@ -149,7 +160,7 @@ def test_encoder_imputes_flags_and_keeps_every_row():
     df, _ = customers_from_blobs(300, 3, seed=1)
     df.loc[[0, 5, 9], "mean_review_score"] = np.nan
     df.loc[[3], "monetary"] = np.nan
-    encoder = ClusterFeatureEncoder()
+    encoder = ClusterFeatureEncoder(CLUSTER_FEATURES)
     out = encoder.fit_transform(df)
     assert len(out) == len(df) and out.index.equals(df.index)
     assert not out.isna().any().any()
@@ -161,7 +172,7 @@ def test_encoder_imputes_flags_and_keeps_every_row():
     expected = (median - encoder.means_["mean_review_score"]) / encoder.stds_["mean_review_score"]
     assert out.loc[0, "mean_review_score"] == pytest.approx(expected)
     # numeric features are z-scored on the fit data, indicators stay 0/1
-    for name in CLUSTER_NUMERIC_FEATURES:
+    for name in encoder.features:
         if encoder.stds_[name] != 1.0:
             assert out[name].mean() == pytest.approx(0, abs=1e-9)
             assert out[name].std(ddof=0) == pytest.approx(1)
@@ -171,14 +182,14 @@ def test_encoder_imputes_flags_and_keeps_every_row():
 
 def test_encoder_log_transforms_recency_frequency_monetary():
     df, _ = customers_from_blobs(50, 2, seed=2)
-    encoder = ClusterFeatureEncoder().fit(df)
+    encoder = ClusterFeatureEncoder(CLUSTER_FEATURES).fit(df)
     assert encoder.means_["log_monetary"] == pytest.approx(np.log1p(df["monetary"]).mean())
     assert encoder.means_["log_recency"] == pytest.approx(np.log1p(df["recency_days"]).mean())
 
 
 def test_region_is_one_hot_and_unseen_regions_map_to_unknown():
     train, _ = customers_from_blobs(200, 2, seed=3, regions=("North", "South"))
-    encoder = ClusterFeatureEncoder().fit(train)
+    encoder = ClusterFeatureEncoder(CLUSTER_FEATURES).fit(train)
     region_columns = [c for c in encoder.columns if c.startswith("region_")]
     assert region_columns == ["region_north", "region_south", "region_unknown"]
     fitted = encoder.transform(train)
@@ -196,9 +207,14 @@ def test_region_is_one_hot_and_unseen_regions_map_to_unknown():
 def test_fixed_region_list_gives_stable_columns():
     df, _ = customers_from_blobs(100, 2, seed=4, regions=("South",))
     regions = ["Center-West", "North", "Northeast", "South", "Southeast"]
-    out = ClusterFeatureEncoder(regions=regions).fit_transform(df)
+    out = ClusterFeatureEncoder(CLUSTER_FEATURES, regions=regions).fit_transform(df)
     assert [c for c in out.columns if c.startswith("region_")] == [
-        "region_center_west", "region_north", "region_northeast", "region_south", "region_southeast", "region_unknown",
+        "region_center_west",
+        "region_north",
+        "region_northeast",
+        "region_south",
+        "region_southeast",
+        "region_unknown",
     ]
     assert out["region_south"].eq(1).all()
 
@@ -219,8 +235,8 @@ def test_silhouette_multi_matches_sklearn():
 @pytest.mark.parametrize("minibatch_threshold", [10**9, 100])
 def test_kmeans_recovers_planted_clusters(minibatch_threshold):
     df, planted = customers_from_blobs(2000, 4, seed=5)
-    X = ClusterFeatureEncoder().fit_transform(df).to_numpy()
-    fit = fit_kmeans(X, 4, seed=42, minibatch_threshold=minibatch_threshold)
+    X = ClusterFeatureEncoder(CLUSTER_FEATURES).fit_transform(df).to_numpy()
+    fit = fit_kmeans(X, 4, seed=CLUSTER.random_seed, minibatch_threshold=minibatch_threshold, n_init=CLUSTER.n_init)
     assert fit.algorithm == ("kmeans" if minibatch_threshold > len(X) else "minibatch_kmeans")
     assert adjusted_rand_score(planted, fit.labels) >= 0.9
     sizes = np.bincount(fit.labels)
@@ -233,8 +249,8 @@ def test_kmeans_recovers_planted_clusters(minibatch_threshold):
 def test_selection_picks_the_planted_k(planted_k):
     # one region: a random region one-hot would be structure of its own
     df, _ = customers_from_blobs(1500, planted_k, seed=planted_k, regions=("Southeast",))
-    X = ClusterFeatureEncoder().fit_transform(df).to_numpy()
-    selection = cluster_selection(X, range(2, 9), seed=42, silhouette_sample_size=800)
+    X = ClusterFeatureEncoder(CLUSTER_FEATURES).fit_transform(df).to_numpy()
+    selection = cluster_selection(X, range(2, 9), **cluster_config(silhouette_sample_size=800).selection_arguments())
     assert selection["chosen"].sum() == 1
     assert int(selection.loc[selection["chosen"], "k"].iloc[0]) == planted_k
     assert selection["silhouette_sample_size"].eq(800).all()
@@ -243,8 +259,8 @@ def test_selection_picks_the_planted_k(planted_k):
 
 def test_fixed_k_overrides_the_silhouette_choice():
     df, _ = customers_from_blobs(600, 3, seed=6)
-    X = ClusterFeatureEncoder().fit_transform(df).to_numpy()
-    selection = cluster_selection(X, range(2, 5), seed=42, fixed_k=7)
+    X = ClusterFeatureEncoder(CLUSTER_FEATURES).fit_transform(df).to_numpy()
+    selection = cluster_selection(X, range(2, 5), **cluster_config(fixed_k=7).selection_arguments())
     assert selection.loc[selection["chosen"], "k"].tolist() == [7]
     assert set(selection["chosen_by"]) == {"fixed_k"}
 
@@ -282,8 +298,11 @@ def test_cluster_profiles_name_the_planted_groups():
         {"customer_unique_id": df["customer_unique_id"], "cluster": np.where(loyal, 1, 0), "distance_to_centroid": 1.0}
     )
     rfm = pd.DataFrame(
-        {"customer_unique_id": df["customer_unique_id"], "churn_risk": np.where(loyal, "low", "high"),
-         "rfm_segment": np.where(loyal, "Champions", "Hibernating")}
+        {
+            "customer_unique_id": df["customer_unique_id"],
+            "churn_risk": np.where(loyal, "low", "high"),
+            "rfm_segment": np.where(loyal, "Champions", "Hibernating"),
+        }
     )
     abc = pd.DataFrame({"customer_unique_id": df["customer_unique_id"], "segment": np.where(loyal, "A_Z", "C_Single")})
     profiles = cluster_profiles(df, clusters, rfm, abc).set_index("cluster")
@@ -328,22 +347,25 @@ def test_metric_helpers_agree_with_sklearn_and_handle_ties():
 
 def test_time_split_trains_only_on_labels_known_at_the_cutoff():
     df = synthetic_first_purchases(2000, seed=1, signal=True)
-    train, test, cutoff = time_split(df, horizon_days=180, test_share=0.25)
+    train, test, cutoff = time_split(df, **repeat_config(test_share=0.25, train_embargo=True).split_arguments())
     first = df["first_purchased_at"]
     assert not (train & test).any()
     assert df.loc[train | test, "horizon_complete"].all()
     assert (first[test] >= cutoff).all()
-    assert ((first[train] + pd.Timedelta(days=180)) <= cutoff).all()
+    assert ((first[train] + pd.Timedelta(days=REPEAT.repeat_horizon_days)) <= cutoff).all()
     eligible = df["horizon_complete"].sum()
     assert test.sum() == pytest.approx(0.25 * eligible, abs=2)
-    fixed_train, fixed_test, fixed = time_split(df, 180, cutoff="2018-03-01", embargo=False)
+    fixed_train, fixed_test, fixed = time_split(
+        df, **repeat_config(test_cutoff_date="2018-03-01", train_embargo=False).split_arguments()
+    )
     assert fixed == pd.Timestamp("2018-03-01")
     assert (first[fixed_train] < fixed).all() and (first[fixed_test] >= fixed).all()
 
 
 def test_model_beats_baselines_on_a_planted_signal():
     df = synthetic_first_purchases(4000, seed=2, signal=True)
-    metrics = repeat_model_metrics(df, horizon_days=180, seed=42, n_bootstrap=100).set_index("model_name")
+    config = repeat_config(bootstrap_samples=100)
+    metrics = repeat_model_metrics(df, **config.metrics_arguments()).set_index("model_name")
     assert list(metrics.index) == ["hist_gradient_boosting", "baseline_always_no", "baseline_single_feature_logistic"]
     for column in ["roc_auc", "pr_auc", "precision_top_decile", "recall_top_decile", "base_rate"]:
         assert metrics[column].between(0, 1).all(), column
@@ -360,7 +382,8 @@ def test_model_beats_baselines_on_a_planted_signal():
 
 def test_metrics_say_so_when_the_model_does_not_beat_the_baselines():
     df = synthetic_first_purchases(3000, seed=3, signal=False)
-    metrics = repeat_model_metrics(df, horizon_days=180, seed=42, n_bootstrap=100).set_index("model_name")
+    config = repeat_config(bootstrap_samples=100)
+    metrics = repeat_model_metrics(df, **config.metrics_arguments()).set_index("model_name")
     model = metrics.loc["hist_gradient_boosting"]
     assert not model["verdict"].startswith("beats the baselines:")
     assert model["roc_auc_gain_ci_low"] <= 0
@@ -370,10 +393,10 @@ def test_metrics_say_so_when_the_model_does_not_beat_the_baselines():
 def test_metrics_without_positives_in_training_are_reported_not_raised():
     df = synthetic_first_purchases(800, seed=4, signal=True)
     df[LABEL] = pd.array(np.where(df["horizon_complete"], False, None), dtype="boolean")
-    metrics = repeat_model_metrics(df, horizon_days=180, seed=42).set_index("model_name")
+    metrics = repeat_model_metrics(df, **REPEAT.metrics_arguments()).set_index("model_name")
     assert metrics.loc["hist_gradient_boosting", "verdict"].startswith("not trained")
     assert pd.isna(metrics.loc["hist_gradient_boosting", "roc_auc"])
-    scores = repeat_scores(df, horizon_days=180, seed=42)
+    scores = repeat_scores(df, **REPEAT.scores_arguments())
     scored = scores["known_outcome"].isna()
     assert scored.sum() == (~df["horizon_complete"]).sum() > 0
     assert scores.loc[scored, "model_name"].eq("constant_observed_rate").all()
@@ -384,23 +407,27 @@ def test_metrics_without_positives_in_training_are_reported_not_raised():
 def test_label_and_later_order_columns_never_reach_the_model():
     df = synthetic_first_purchases(2500, seed=5, signal=True)
     with pytest.raises(ValueError, match="not features"):
-        repeat_model_metrics(df, 180, 42, numeric=[*REPEAT_NUMERIC_FEATURES, "purchase_count"])
+        repeat_model_metrics(
+            df, **repeat_config(numeric_features=[*REPEAT.numeric_features, "purchase_count"]).metrics_arguments()
+        )
     with pytest.raises(ValueError, match="not features"):
-        repeat_scores(df, 180, 42, categorical=[*REPEAT_CATEGORICAL_FEATURES, LABEL])
+        with_label = repeat_config(categorical_features=[*REPEAT.categorical_features, LABEL])
+        repeat_scores(df, **with_label.scores_arguments())
     # columns built from later orders (or the label itself) sitting in the input change nothing
     leaky = df.copy()
     leaky["frequency"] = leaky["purchase_count"]
     leaky["monetary"] = np.where(leaky[LABEL].fillna(False), 1000.0, 10.0)
     leaky["purchase_count"] = np.where(leaky["purchase_count"] > 1, 9, 1)
-    a = repeat_model_metrics(df, 180, 42, n_bootstrap=50)
-    b = repeat_model_metrics(leaky, 180, 42, n_bootstrap=50)
+    config = repeat_config(bootstrap_samples=50)
+    a = repeat_model_metrics(df, **config.metrics_arguments())
+    b = repeat_model_metrics(leaky, **config.metrics_arguments())
     pd.testing.assert_frame_equal(a, b)
 
 
 def test_repeat_scores_rank_open_customers_deterministically():
     df = synthetic_first_purchases(2500, seed=6, signal=True)
-    a = repeat_scores(df, horizon_days=180, seed=42)
-    b = repeat_scores(df.sample(frac=1, random_state=1), horizon_days=180, seed=42)
+    a = repeat_scores(df, **REPEAT.scores_arguments())
+    b = repeat_scores(df.sample(frac=1, random_state=1), **REPEAT.scores_arguments())
     pd.testing.assert_frame_equal(
         a.sort_values("customer_unique_id").reset_index(drop=True),
         b.sort_values("customer_unique_id").reset_index(drop=True),
@@ -422,7 +449,8 @@ def test_known_outcomes_are_reported_not_ranked():
     feature window, have a known outcome. They get it in known_outcome and no score; the deciles split the open
     customers alone into tenths."""
     df = synthetic_first_purchases(3000, seed=16, signal=True)
-    scores = repeat_scores(df, horizon_days=180, seed=42).set_index("customer_unique_id").loc[df["customer_unique_id"]]
+    scores = repeat_scores(df, **REPEAT.scores_arguments()).set_index("customer_unique_id")
+    scores = scores.loc[df["customer_unique_id"]]
     label = df.set_index("customer_unique_id")[LABEL]
     open_ = label.isna().to_numpy()
     assert open_.sum() > 100 and (~open_).sum() > 1000
@@ -443,7 +471,7 @@ def test_open_feature_window_is_scored_without_window_features():
     early = (~df["feature_window_complete"]).to_numpy()
     assert early.sum() > 20 and df.loc[early, LABEL].isna().all()
     full_mask = ~early & df[LABEL].isna().to_numpy()  # open, window over: scored with every feature
-    base = repeat_scores(df, horizon_days=180, seed=42).set_index("customer_unique_id")
+    base = repeat_scores(df, **REPEAT.scores_arguments()).set_index("customer_unique_id")
     # change the window features of the scored (never training) customers only: the models stay the same
     changed = df.copy()
     even = np.arange(len(df)) % 2 == 0
@@ -453,7 +481,7 @@ def test_open_feature_window_is_scored_without_window_features():
     changed.loc[full_mask, "first_order_review_score"] = np.where(
         df.loc[full_mask, "first_order_review_score"] == 5, 1.0, 5.0
     )
-    other = repeat_scores(changed, horizon_days=180, seed=42).set_index("customer_unique_id")
+    other = repeat_scores(changed, **REPEAT.scores_arguments()).set_index("customer_unique_id")
     ids, full = df.loc[early, "customer_unique_id"], df.loc[full_mask, "customer_unique_id"]
     assert (base.loc[ids, "repeat_probability"] == other.loc[ids, "repeat_probability"]).all()
     assert base.loc[ids, "feature_set"].eq(FEATURE_SET_FIRST_ORDER).all()
@@ -465,29 +493,57 @@ def test_open_feature_window_is_scored_without_window_features():
 
 def test_configs_parse_what_dbt_renders():
     """dbt renders the YAML configs of _ml__models.yml as strings: numbers, "None" for a null var, comma lists."""
-    rendered = {"random_seed": "42", "k_range": "2,4", "fixed_k": "None", "silhouette_sample_size": "20000",
-                "minibatch_threshold": "200000", "n_init": "4", "fit_sample_size": "0",
-                "cluster_features": "log_recency,log_frequency"}
+    rendered = {
+        "random_seed": "42",
+        "k_range": "2,4",
+        "fixed_k": "None",
+        "silhouette_sample_size": "20000",
+        "minibatch_threshold": "200000",
+        "n_init": "4",
+        "fit_sample_size": "0",
+        "cluster_features": "log_recency,log_frequency",
+    }
     config = ClusterConfig.from_config(rendered)
     assert config.k_values == [2, 3, 4] and config.fixed_k is None and config.fit_sample_size is None
     assert config.cluster_features == ("log_recency", "log_frequency") and config.random_seed == 42
     assert ClusterConfig.from_config({**rendered, "k_range": "[3, 5]", "fixed_k": "4"}).k_values == [3, 4, 5]
     repeat = RepeatConfig.from_config(
-        {"random_seed": "7", "repeat_horizon_days": "180", "test_share": "0.25", "test_cutoff_date": "None",
-         "train_embargo": "true", "baseline_feature": "null", "bootstrap_samples": "200",
-         "train_sample_size": "500000", "bootstrap_sample_size": "-1", "numeric_features": "a,b",
-         "categorical_features": "[\"c\"]"})
+        {
+            "random_seed": "7",
+            "repeat_horizon_days": "180",
+            "test_share": "0.25",
+            "test_cutoff_date": "None",
+            "train_embargo": "true",
+            "baseline_feature": "null",
+            "bootstrap_samples": "200",
+            "train_sample_size": "500000",
+            "bootstrap_sample_size": "-1",
+            "numeric_features": "a,b",
+            "categorical_features": '["c"]',
+        }
+    )
     assert (repeat.test_share, repeat.test_cutoff_date, repeat.train_embargo, repeat.baseline_feature) == (
-        0.25, None, True, None)
+        0.25,
+        None,
+        True,
+        None,
+    )
     assert repeat.bootstrap_sample_size is None and repeat.train_sample_size == 500_000
     assert repeat.numeric_features == ("a", "b") and repeat.categorical_features == ("c",)
 
 
 def test_configs_have_no_defaults_and_name_the_var():
     """A setting missing from the model config, null where it must be set, or unparseable fails; no fallback."""
-    rendered = {"random_seed": "42", "k_range": "2,4", "fixed_k": "None", "silhouette_sample_size": "20000",
-                "minibatch_threshold": "200000", "n_init": "4", "fit_sample_size": "0",
-                "cluster_features": "log_recency"}
+    rendered = {
+        "random_seed": "42",
+        "k_range": "2,4",
+        "fixed_k": "None",
+        "silhouette_sample_size": "20000",
+        "minibatch_threshold": "200000",
+        "n_init": "4",
+        "fit_sample_size": "0",
+        "cluster_features": "log_recency",
+    }
     with pytest.raises(ConfigError, match=r"'n_init' \(var kmeans_n_init\) is missing"):
         ClusterConfig.from_config({k: v for k, v in rendered.items() if k != "n_init"})
     with pytest.raises(ConfigError, match=r"'n_init' \(var kmeans_n_init\) is null or missing"):
@@ -498,14 +554,14 @@ def test_configs_have_no_defaults_and_name_the_var():
         ClusterConfig.from_config({**rendered, "silhouette_sample_size": "many"})
     with pytest.raises(ConfigError, match="kmeans_k_range"):
         ClusterConfig.from_config({**rendered, "k_range": "5,2"})
-    with pytest.raises(ConfigError, match=r"'train_embargo' is missing"):
+    with pytest.raises(ConfigError, match=r"'train_embargo' \(var repeat_train_embargo\) is missing"):
         RepeatConfig.from_config({})
 
 
 # ------------------------------------------------------------------------------------ scale: fit caps (issue 8)
 def _blob_matrix(n: int, centers: int, seed: int):
     df, planted = customers_from_blobs(n, centers, seed=seed, regions=("Southeast",))
-    return df, ClusterFeatureEncoder().fit_transform(df).to_numpy(), planted
+    return df, ClusterFeatureEncoder(CLUSTER_FEATURES).fit_transform(df).to_numpy(), planted
 
 
 class _FitSizeSpy:
@@ -531,12 +587,13 @@ def test_kmeans_fit_cap_fits_on_exactly_the_cap_and_labels_every_row(monkeypatch
     df, X, planted = _blob_matrix(3000, 4, seed=21)
     keys = pd.util.hash_pandas_object(df["customer_unique_id"], index=False).to_numpy() if with_keys else None
     spy = _FitSizeSpy(monkeypatch, clustering, "KMeans")
-    selection = cluster_selection(X, range(2, 7), seed=42, silhouette_sample_size=600, fit_sample_size=500, keys=keys)
+    config = cluster_config(silhouette_sample_size=600, fit_sample_size=500)
+    selection = cluster_selection(X, range(2, 7), keys=keys, **config.selection_arguments())
     assert spy.sizes and set(spy.sizes) == {500}  # every candidate trained on exactly the cap
     assert selection["n_fit_customers"].eq(500).all() and selection["n_customers"].eq(3000).all()
     assert int(selection.loc[selection["chosen"], "k"].iloc[0]) == 4  # still finds the planted k
     spy.sizes.clear()
-    fit = clustering.fit_clusters(X, 4, seed=42, fit_sample_size=500, keys=keys)
+    fit = clustering.fit_clusters(X, 4, keys=keys, **config.fit_arguments())
     assert spy.sizes == [500] and fit.n_fit == 500
     assert len(fit.labels) == len(X) and set(np.unique(fit.labels)) == {0, 1, 2, 3}  # every row labelled
     assert adjusted_rand_score(planted, fit.labels) >= 0.95
@@ -548,12 +605,13 @@ def test_kmeans_fit_cap_fits_on_exactly_the_cap_and_labels_every_row(monkeypatch
 
 def test_capped_kmeans_is_deterministic_and_seeded():
     _, X, _ = _blob_matrix(2500, 5, seed=22)
-    a = cluster_selection(X, range(2, 7), seed=7, silhouette_sample_size=400, fit_sample_size=300)
-    b = cluster_selection(X, range(2, 7), seed=7, silhouette_sample_size=400, fit_sample_size=300)
+    config = cluster_config(random_seed=7, silhouette_sample_size=400, fit_sample_size=300)
+    a = cluster_selection(X, range(2, 7), **config.selection_arguments())
+    b = cluster_selection(X, range(2, 7), **config.selection_arguments())
     pd.testing.assert_frame_equal(a, b)
     from customer_segmentation.ml.clustering import fit_clusters, fit_sample_rows
 
-    fa, fb = fit_clusters(X, 5, seed=7, fit_sample_size=300), fit_clusters(X, 5, seed=7, fit_sample_size=300)
+    fa, fb = fit_clusters(X, 5, **config.fit_arguments()), fit_clusters(X, 5, **config.fit_arguments())
     assert np.array_equal(fa.labels, fb.labels) and np.array_equal(fa.distances, fb.distances)
     # the seed picks the sample
     assert not np.array_equal(fit_sample_rows(len(X), 300, 7), fit_sample_rows(len(X), 300, 8))
@@ -561,14 +619,17 @@ def test_capped_kmeans_is_deterministic_and_seeded():
 
 def test_kmeans_at_or_below_the_cap_is_identical_to_the_uncapped_path():
     _, X, _ = _blob_matrix(1200, 3, seed=23)
-    uncapped = cluster_selection(X, range(2, 6), seed=42, silhouette_sample_size=500)
+    uncapped_config = cluster_config(silhouette_sample_size=500, fit_sample_size=None)
+    uncapped = cluster_selection(X, range(2, 6), **uncapped_config.selection_arguments())
     for cap in (len(X), 10 * len(X)):
-        capped = cluster_selection(X, range(2, 6), seed=42, silhouette_sample_size=500, fit_sample_size=cap)
+        capped_config = cluster_config(silhouette_sample_size=500, fit_sample_size=cap)
+        capped = cluster_selection(X, range(2, 6), **capped_config.selection_arguments())
         pd.testing.assert_frame_equal(capped, uncapped)
         assert capped["n_fit_customers"].eq(len(X)).all()
     from customer_segmentation.ml.clustering import fit_clusters
 
-    a, b = fit_clusters(X, 3, seed=42), fit_clusters(X, 3, seed=42, fit_sample_size=len(X))
+    a = fit_clusters(X, 3, **uncapped_config.fit_arguments())
+    b = fit_clusters(X, 3, **cluster_config(fit_sample_size=len(X)).fit_arguments())
     assert np.array_equal(a.labels, b.labels) and np.array_equal(a.distances, b.distances) and a.inertia == b.inertia
 
 
@@ -588,8 +649,9 @@ def test_large_input_path_does_not_depend_on_row_order(monkeypatch):
     cb = pipeline.customer_clusters_table(shuffled, a, config).sort_values(key).reset_index(drop=True)
     pd.testing.assert_frame_equal(ca, cb)
     fp = synthetic_first_purchases(3000, seed=25, signal=True)
-    ra = repeat_scores(fp, horizon_days=180, seed=42, train_sample_size=800)
-    rb = repeat_scores(fp.sample(frac=1, random_state=4), horizon_days=180, seed=42, train_sample_size=800)
+    capped = repeat_config(train_sample_size=800).scores_arguments()
+    ra = repeat_scores(fp, **capped)
+    rb = repeat_scores(fp.sample(frac=1, random_state=4), **capped)
     pd.testing.assert_frame_equal(
         ra.sort_values(key).reset_index(drop=True), rb.sort_values(key).reset_index(drop=True)
     )
@@ -601,7 +663,8 @@ def test_repeat_training_cap_fits_on_exactly_the_cap_and_scores_everyone(monkeyp
     df = synthetic_first_purchases(4000, seed=26, signal=True)
     labelled = df[df["horizon_complete"]]
     spy = _FitSizeSpy(monkeypatch, repeat_model, "HistGradientBoostingClassifier")
-    scores = repeat_scores(df, horizon_days=180, seed=42, train_sample_size=1000)
+    capped = repeat_config(train_sample_size=1000).scores_arguments()
+    scores = repeat_scores(df, **capped)
     assert spy.sizes[0] == 1000 and max(spy.sizes) == 1000  # the model (and its calibration folds) saw the sample
     assert scores["n_training_customers"].eq(1000).all()
     assert scores["n_labelled_customers"].eq(len(labelled)).all()
@@ -611,22 +674,23 @@ def test_repeat_training_cap_fits_on_exactly_the_cap_and_scores_everyone(monkeyp
         df.loc[df[LABEL].isna(), "customer_unique_id"]
     )
     assert scores.loc[scores["known_outcome"].isna(), "repeat_probability"].between(0, 1).all()
-    again = repeat_scores(df, horizon_days=180, seed=42, train_sample_size=1000)
+    again = repeat_scores(df, **capped)
     pd.testing.assert_frame_equal(scores, again)  # deterministic
     # at or below the cap: identical to the uncapped path
-    uncapped = repeat_scores(df, horizon_days=180, seed=42)
-    pd.testing.assert_frame_equal(
-        repeat_scores(df, horizon_days=180, seed=42, train_sample_size=len(labelled)), uncapped
-    )
+    uncapped = repeat_scores(df, **repeat_config(train_sample_size=None).scores_arguments())
+    at_cap = repeat_scores(df, **repeat_config(train_sample_size=len(labelled)).scores_arguments())
+    pd.testing.assert_frame_equal(at_cap, uncapped)
 
     spy.sizes.clear()
-    metrics = repeat_model_metrics(df, 180, 42, n_bootstrap=50, train_sample_size=500, bootstrap_sample_size=300)
+    capped = repeat_config(bootstrap_samples=50, train_sample_size=500, bootstrap_sample_size=300)
+    metrics = repeat_model_metrics(df, **capped.metrics_arguments())
     assert spy.sizes[0] == 500 and metrics["n_train_fit"].eq(500).all()
     assert metrics["n_test_bootstrap"].eq(300).all() and (metrics["n_test"] > 300).all()
     assert metrics["roc_auc"].notna().iloc[0]
-    base = repeat_model_metrics(df, 180, 42, n_bootstrap=50)
-    big = repeat_model_metrics(df, 180, 42, n_bootstrap=50, train_sample_size=10**9, bootstrap_sample_size=10**9)
-    pd.testing.assert_frame_equal(big, base)
+    uncapped = repeat_config(bootstrap_samples=50, train_sample_size=None, bootstrap_sample_size=None)
+    base = repeat_model_metrics(df, **uncapped.metrics_arguments())
+    big_caps = repeat_config(bootstrap_samples=50, train_sample_size=10**9, bootstrap_sample_size=10**9)
+    pd.testing.assert_frame_equal(repeat_model_metrics(df, **big_caps.metrics_arguments()), base)
     assert (base["n_train_fit"] == base["n_train"]).all() and (base["n_test_bootstrap"] == base["n_test"]).all()
 
 
@@ -636,7 +700,7 @@ def test_fast_bootstrap_auc_equals_ranking_every_resample():
     rng = np.random.default_rng(3)
     y = rng.random(400) < 0.2
     scores = {"tied": np.round(rng.random(400), 1), "smooth": rng.random(400) + y}
-    got = bootstrap_auc(y, scores, seed=9, n_boot=40)
+    got = bootstrap_auc(y, scores, seed=9, n_boot=40, sample_size=None)
     reference = {name: [] for name in scores}
     draw = np.random.default_rng(9)
     for _ in range(40):
@@ -729,7 +793,7 @@ def test_first_purchase_features_and_label_match_pandas_on_raw(sample_build):
     purchases = orders[orders["is_purchase"]].sort_values(["customer_unique_id", "purchased_at", "order_id"])
     purchases = purchases.join(per_order, on="order_id")
     first = purchases.groupby("customer_unique_id").head(1).set_index("customer_unique_id")
-    end = (purchases["purchased_at"].dt.normalize().max() + pd.Timedelta(days=1))
+    end = purchases["purchased_at"].dt.normalize().max() + pd.Timedelta(days=1)
     horizon, window = pd.Timedelta(days=180), pd.Timedelta(days=30)
     merged = purchases.join(
         first[["purchased_at"]].rename(columns={"purchased_at": "first_at"}), on="customer_unique_id"
@@ -740,9 +804,16 @@ def test_first_purchase_features_and_label_match_pandas_on_raw(sample_build):
         & (merged["purchased_at"] <= merged["first_at"] + horizon)
     ]
     repeaters = set(returns["customer_unique_id"])
-    inside_window_only = set(merged.loc[
-        (merged["purchased_at"].dt.normalize() >= merged["first_at"].dt.normalize() + pd.Timedelta(days=1))
-        & (merged["purchased_at"] <= merged["first_at"] + window), "customer_unique_id"]) - repeaters
+    inside_window_only = (
+        set(
+            merged.loc[
+                (merged["purchased_at"].dt.normalize() >= merged["first_at"].dt.normalize() + pd.Timedelta(days=1))
+                & (merged["purchased_at"] <= merged["first_at"] + window),
+                "customer_unique_id",
+            ]
+        )
+        - repeaters
+    )
 
     got = query_df(sample_build.db_path, "select * from ml_first_purchase_features").set_index("customer_unique_id")
     assert set(got.index) == set(first.index)
@@ -781,10 +852,13 @@ def test_first_purchase_features_and_label_match_pandas_on_raw(sample_build):
     reviews = reviews.dropna(subset=["review_score"]).merge(
         first[["order_id", "purchased_at"]].reset_index(), on="order_id"
     )
-    reviews = reviews[(reviews["review_answer_timestamp"] <= reviews["purchased_at"] + window)
-                      & (reviews["review_answer_timestamp"] < end)]
-    latest = reviews.sort_values(["customer_unique_id", "review_answer_timestamp", "review_creation_date"],
-                                 ascending=[True, False, False]).drop_duplicates("customer_unique_id")
+    reviews = reviews[
+        (reviews["review_answer_timestamp"] <= reviews["purchased_at"] + window)
+        & (reviews["review_answer_timestamp"] < end)
+    ]
+    latest = reviews.sort_values(
+        ["customer_unique_id", "review_answer_timestamp", "review_creation_date"], ascending=[True, False, False]
+    ).drop_duplicates("customer_unique_id")
     score = latest.set_index("customer_unique_id")["review_score"].astype(float).reindex(first.index)
     assert (got["first_order_review_score"].notna() == score.notna()).all()
     assert (got.loc[score.notna(), "first_order_review_score"].astype(float) == score.dropna()).all()
@@ -868,6 +942,7 @@ def test_first_purchase_features_ignore_later_orders(sample_build, tmp_path):
     pd.testing.assert_frame_equal(after[FIRST_PURCHASE_FEATURES], before[FIRST_PURCHASE_FEATURES])
     # the mutation did reach what later orders are allowed to drive: labels and purchase counts
     assert (after["purchase_count"] != before["purchase_count"]).sum() >= 200
+
     def coded(label):  # true 1, false 0, open horizon -1
         return label.astype("boolean").astype("Int64").fillna(-1)
 
@@ -950,8 +1025,10 @@ def test_label_counts_repeats_after_the_feature_window_only(sample_build, tmp_pa
     open_ = singles[~singles["horizon_complete"] & singles["feature_window_complete"]]
     assert len(complete) >= 3 and len(open_) >= 2
     planted = {
-        "A": (complete.iloc[0], "interval 10 day"), "B": (complete.iloc[1], "interval 40 day"),
-        "C": (complete.iloc[2], "interval 1 hour"), "D": (open_.iloc[0], "interval 1 hour"),
+        "A": (complete.iloc[0], "interval 10 day"),
+        "B": (complete.iloc[1], "interval 40 day"),
+        "C": (complete.iloc[2], "interval 1 hour"),
+        "D": (open_.iloc[0], "interval 1 hour"),
         "E": (open_.iloc[1], "interval 35 day"),
     }
     with duckdb.connect(str(db)) as con:
@@ -971,7 +1048,7 @@ def test_label_counts_repeats_after_the_feature_window_only(sample_build, tmp_pa
     assert label[who["A"]] == False and label[who["B"]] == True and label[who["C"]] == False  # noqa: E712
     assert pd.isna(label[who["D"]]) and label[who["E"]] == True  # noqa: E712
     assert (got.loc[list(who.values()), "purchase_count"] == 2).all()  # orders, not repeat purchases
-    scores = repeat_scores(got.reset_index(), horizon_days=180, seed=42).set_index("customer_unique_id")
+    scores = repeat_scores(got.reset_index(), **REPEAT.scores_arguments()).set_index("customer_unique_id")
     assert pd.isna(scores.loc[who["D"], "known_outcome"]) and scores.loc[who["D"], "repeat_probability"] >= 0
     assert scores.loc[who["E"], "known_outcome"] == "repeated" and pd.isna(scores.loc[who["E"], "repeat_probability"])
     assert (
