@@ -82,7 +82,7 @@ outcomes as {{ cte_inlined() }} (
         snapshots.churn_probability,
         snapshots.rfm_tier,
         case
-            when purchase_days.next_purchase_date <= cast({{ dbt.dateadd('day', horizon, 'snapshots.as_of_date') }} as date)
+            when purchase_days.next_purchase_date <= cast({{ dbt.dateadd('day', horizon, 'snapshots.as_of_date') }} as date) -- noqa: LT05
                 then 1
             else 0
         end as returned
@@ -91,7 +91,7 @@ outcomes as {{ cte_inlined() }} (
         on snapshots.snapshot_month = complete_months.snapshot_month
     inner join purchase_days
         on snapshots.customer_unique_id = purchase_days.customer_unique_id
-        and purchase_days.purchase_date = cast({{ dbt.dateadd('day', '-snapshots.days_silent', 'snapshots.as_of_date') }} as date)
+        and purchase_days.purchase_date = cast({{ dbt.dateadd('day', '-snapshots.days_silent', 'snapshots.as_of_date') }} as date) -- noqa: LT05
 
 ),
 
@@ -117,7 +117,8 @@ tier_calibration as (
     select
         backtest_months.snapshot_month,
         tier_outcomes.rfm_tier,
-        cast(sum(tier_outcomes.returned_count) as {{ type_double() }}) / sum(tier_outcomes.customer_count) as tier_return_rate
+        cast(sum(tier_outcomes.returned_count) as {{ type_double() }})
+        / sum(tier_outcomes.customer_count) as tier_return_rate
     from backtest_months
     inner join tier_outcomes
         on cast({{ dbt.dateadd('day', horizon, 'tier_outcomes.as_of_date') }} as date) <= backtest_months.as_of_date
@@ -132,7 +133,8 @@ fallback_tier_calibration as (
     select
         fallback_dates.snapshot_month,
         tier_outcomes.rfm_tier,
-        cast(sum(tier_outcomes.returned_count) as {{ type_double() }}) / sum(tier_outcomes.customer_count) as tier_return_rate
+        cast(sum(tier_outcomes.returned_count) as {{ type_double() }})
+        / sum(tier_outcomes.customer_count) as tier_return_rate
     from (
         select distinct
             snapshot_month,
@@ -165,7 +167,9 @@ fallback_groups as (
         fallback_outcomes.snapshot_month,
         'rfm_tier' as model,
         fallback_tier_calibration.tier_return_rate as predicted_return_probability,
-        cast(case fallback_outcomes.rfm_tier when 'high' then 0 when 'medium' then 1 else 2 end as {{ type_double() }}) as score,
+        cast(
+            case fallback_outcomes.rfm_tier when 'high' then 0 when 'medium' then 1 else 2 end as {{ type_double() }}
+        ) as score,
         count(*) as customer_count,
         sum(fallback_outcomes.returned) as returned_count
     from fallback_outcomes
@@ -203,7 +207,9 @@ tier_groups as (
         tier_outcomes.snapshot_month,
         'rfm_tier' as model,
         tier_calibration.tier_return_rate as predicted_return_probability,
-        cast(case tier_outcomes.rfm_tier when 'high' then 0 when 'medium' then 1 else 2 end as {{ type_double() }}) as score,
+        cast(
+            case tier_outcomes.rfm_tier when 'high' then 0 when 'medium' then 1 else 2 end as {{ type_double() }}
+        ) as score,
         tier_outcomes.customer_count,
         tier_outcomes.returned_count
     from tier_outcomes
@@ -247,7 +253,9 @@ groups as (
     union all
     select
         *,
-        btyd_groups.snapshot_month not in (select distinct fallback_outcomes.snapshot_month from fallback_outcomes) as is_month_end
+        btyd_groups.snapshot_month not in (
+            select distinct fallback_outcomes.snapshot_month from fallback_outcomes
+        ) as is_month_end
     from btyd_groups
     union all
     select

@@ -106,7 +106,7 @@ month_states as (
         on snapshots.snapshot_month = months.snapshot_month
     inner join purchase_days
         on snapshots.customer_unique_id = purchase_days.customer_unique_id
-        and purchase_days.purchase_date = cast({{ dbt.dateadd('day', '-snapshots.days_silent', 'snapshots.as_of_date') }} as date)
+        and purchase_days.purchase_date = cast({{ dbt.dateadd('day', '-snapshots.days_silent', 'snapshots.as_of_date') }} as date) -- noqa: LT05
 
 ),
 
@@ -123,7 +123,7 @@ fallback_customers as (
         purchase_days.purchase_day_number,
         purchase_days.purchase_day_bucket,
         purchase_days.next_purchase_date,
-        {{ dbt.datediff('purchase_days.purchase_date', 'fallback.as_of_date', 'day') }} as days_silent
+        {{ dbt.datediff('purchase_days.purchase_date', 'fallback.as_of_date', 'day') }} as days_silent -- noqa: LT05
     from fallback
     inner join snapshots
         on fallback.curve_month = snapshots.snapshot_month
@@ -192,12 +192,12 @@ final as (
         states.is_calibration_end,
         states.customer_unique_id,
         cast(states.purchase_day_number - 1 as {{ type_double() }}) as btyd_frequency,
-        cast({{ dbt.datediff('first_purchase_days.first_purchase_date', 'states.last_purchase_date', 'day') }} as {{ type_double() }})
+        cast({{ dbt.datediff('first_purchase_days.first_purchase_date', 'states.last_purchase_date', 'day') }} as {{ type_double() }}) -- noqa: LT05
             / {{ unit }} as btyd_recency,
-        cast({{ dbt.datediff('first_purchase_days.first_purchase_date', dbt.dateadd('day', 1, 'states.as_of_date'), 'day') }}
+        cast({{ dbt.datediff('first_purchase_days.first_purchase_date', dbt.dateadd('day', 1, 'states.as_of_date'), 'day') }} -- noqa: LT05
             as {{ type_double() }}) / {{ unit }} as btyd_t,
         case
-            when states.next_purchase_date <= cast({{ dbt.dateadd('day', horizon, 'states.as_of_date') }} as date) then 1
+            when states.next_purchase_date <= cast({{ dbt.dateadd('day', horizon, 'states.as_of_date') }} as date) then 1 -- noqa: LT05
             else 0
         end as returned,
         states.empirical_return_probability,

@@ -77,7 +77,7 @@ month_counts as (
     select
         snapshot_month,
         {%- for b in buckets %}
-        sum(case when bucket_index = {{ loop.index0 }} then episode_count else 0 end) as episodes_{{ loop.index0 }}{{ "," if not loop.last }}
+        sum(case when bucket_index = {{ loop.index0 }} then episode_count else 0 end) as episodes_{{ loop.index0 }}{{ "," if not loop.last }} -- noqa: LT05
         {%- endfor %}
     from episodes
     group by snapshot_month

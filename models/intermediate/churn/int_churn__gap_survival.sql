@@ -107,7 +107,7 @@ censored as (
     select
         snapshot_dates.snapshot_month,
         bucket_pools.churn_bucket,
-        {{ dbt.datediff('open_states.last_purchase_date', 'snapshot_dates.as_of_date', 'day') }} as gap_days,
+        {{ dbt.datediff('open_states.last_purchase_date', 'snapshot_dates.as_of_date', 'day') }} as gap_days, -- noqa: LT05
         sum(open_states.customer_count) as censored_count
     from snapshot_dates
     inner join open_states
@@ -131,7 +131,7 @@ curves as (
         bucket_pools.churn_bucket,
         bucket_pools.churn_bucket_label,
         bucket_pools.churn_bucket_episode_count,
-        {{ dbt.datediff('snapshot_dates.first_month', 'bucket_pools.as_of_date', 'day') }} as max_days_silent
+        {{ dbt.datediff('snapshot_dates.first_month', 'bucket_pools.as_of_date', 'day') }} as max_days_silent -- noqa: LT05
     from bucket_pools
     inner join snapshot_dates
         on bucket_pools.snapshot_month = snapshot_dates.snapshot_month

@@ -40,7 +40,7 @@ final as (
         {{ churn_purchase_day_bucket('purchase_day_number') }} as purchase_day_bucket,
         purchase_count,
         next_purchase_date,
-        {{ dbt.datediff('purchase_date', 'next_purchase_date', 'day') }} as gap_days,
+        {{ dbt.datediff('purchase_date', 'next_purchase_date', 'day') }} as gap_days, -- noqa: LT05
         analysis_date
     from numbered
 

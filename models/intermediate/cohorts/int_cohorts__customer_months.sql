@@ -76,7 +76,7 @@ final as (
         with_cohort.customer_unique_id,
         with_cohort.cohort_month,
         with_cohort.activity_month,
-        {{ calendar_month_diff('with_cohort.cohort_month', 'with_cohort.activity_month') }} as months_since_first,
+        {{ calendar_month_diff('with_cohort.cohort_month', 'with_cohort.activity_month') }} as months_since_first, -- noqa: LT05
         first_purchase_states.first_purchase_state,
         with_cohort.purchase_count,
         with_cohort.revenue,

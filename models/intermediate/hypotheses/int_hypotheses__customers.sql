@@ -73,7 +73,8 @@ final as (
         {{ is_large_city('customers.customer_city') }} as is_large_city,
         customers.purchase_count,
         reviews_by_customer.reviewed_purchases,
-        cast(reviews_by_customer.reviewed_purchases as {{ type_double() }}) / customers.purchase_count as reviewed_share,
+        cast(reviews_by_customer.reviewed_purchases as {{ type_double() }})
+        / customers.purchase_count as reviewed_share,
         first_purchases.purchased_at as first_purchase_at,
         first_purchases.purchase_date as first_purchase_date,
         first_purchases.purchase_iso_weekday as first_purchase_iso_weekday,

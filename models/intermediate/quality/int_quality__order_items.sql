@@ -79,7 +79,7 @@ items_of_unknown_products as (
         'defaulted' as outcome,
         count(*) as affected_rows,
         coalesce(sum(order_items.price + order_items.freight_value), 0) as affected_value,
-        {{ sql_string("Items whose product_id is not in the products file: kept, category 'uncategorized'.") }} as rule_description
+        {{ sql_string("Items whose product_id is not in the products file: kept, category 'uncategorized'.") }} as rule_description -- noqa: LT05
     from order_items
     left join products
         on order_items.product_id = products.product_id

@@ -66,7 +66,7 @@ purchases_without_payment as (
         'defaulted' as outcome,
         count(*) as affected_rows,
         coalesce(sum(order_value), 0) as affected_value,
-        'Purchases with no payment row: kept, payment (monetary value) defaulted to 0; affected_value = their items + freight.'
+        'Purchases with no payment row: kept, payment (monetary value) defaulted to 0; affected_value = their items + freight.' -- noqa: LT05
             as rule_description
     from fct_orders
     where is_purchase

@@ -170,7 +170,8 @@ joined as (
     from metrics
     inner join auc
         on metrics.scope = auc.scope
-        and coalesce(metrics.backtest_month, cast('1900-01-01' as date)) = coalesce(auc.backtest_month, cast('1900-01-01' as date))
+        and coalesce(metrics.backtest_month, cast('1900-01-01' as date))
+        = coalesce(auc.backtest_month, cast('1900-01-01' as date))
         and metrics.model = auc.model
     left join auc as rfm_tier_auc
         on metrics.scope = rfm_tier_auc.scope
@@ -191,7 +192,7 @@ texts as (
         cast(cast(rfm_tier_roc_auc as decimal(6, 3)) as {{ dbt.type_string() }}) as rfm_tier_auc_text,
         cast(cast(brier_score as decimal(8, 4)) as {{ dbt.type_string() }}) as brier_text,
         cast(cast(brier_score_constant_rate as decimal(8, 4)) as {{ dbt.type_string() }}) as brier_constant_text,
-        cast({{ churn_percent_text('mean_predicted_return_probability') }} as {{ dbt.type_string() }}) as predicted_text,
+        cast({{ churn_percent_text('mean_predicted_return_probability') }} as {{ dbt.type_string() }}) as predicted_text, -- noqa: LT05
         cast({{ churn_percent_text('observed_return_rate') }} as {{ dbt.type_string() }}) as observed_text
     from joined
 
@@ -204,9 +205,9 @@ phrases as (
         case
             when model = 'rfm_tier' or rfm_tier_roc_auc is null or roc_auc is null then ''
             when roc_auc > rfm_tier_roc_auc + 0.01
-                then {{ dbt.concat(["' vs '", "rfm_tier_auc_text", "' for rfm_tier: ranks who buys again better than rfm_tier'"]) }}
+                then {{ dbt.concat(["' vs '", "rfm_tier_auc_text", "' for rfm_tier: ranks who buys again better than rfm_tier'"]) }} -- noqa: LT05
             when roc_auc < rfm_tier_roc_auc - 0.01
-                then {{ dbt.concat(["' vs '", "rfm_tier_auc_text", "' for rfm_tier: ranks who buys again worse than rfm_tier'"]) }}
+                then {{ dbt.concat(["' vs '", "rfm_tier_auc_text", "' for rfm_tier: ranks who buys again worse than rfm_tier'"]) }} -- noqa: LT05
             else {{ dbt.concat(["' vs '", "rfm_tier_auc_text", "' for rfm_tier: ranks about as well as rfm_tier'"]) }}
         end as auc_comparison,
         case

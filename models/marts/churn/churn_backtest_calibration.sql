@@ -77,7 +77,9 @@ deciles as (
 
     select
         positions.*,
-        cast(floor(10 * cast(customers_before as {{ type_double() }}) / model_customers) as {{ dbt.type_int() }}) + 1 as decile
+        cast(
+            floor(10 * cast(customers_before as {{ type_double() }}) / model_customers) as {{ dbt.type_int() }}
+        ) + 1 as decile
     from positions
 
 ),

@@ -67,7 +67,7 @@ chosen as (
     {%- if requested == 'empirical' %}
     select
         'empirical' as model_used,
-        {{ sql_string("var churn_model = empirical: Kaplan-Meier on the shop's own gaps between purchase days") }} as churn_model_reason
+        {{ sql_string("var churn_model = empirical: Kaplan-Meier on the shop's own gaps between purchase days") }} as churn_model_reason -- noqa: LT05
     {%- elif requested == 'auto' %}
     select
         case

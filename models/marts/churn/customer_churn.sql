@@ -71,7 +71,7 @@ states as (
         last_snapshot.as_of_date,
         latest_purchase_days.purchase_days,
         latest_purchase_days.last_purchase_date,
-        {{ dbt.datediff('latest_purchase_days.last_purchase_date', 'last_snapshot.as_of_date', 'day') }} as days_silent,
+        {{ dbt.datediff('latest_purchase_days.last_purchase_date', 'last_snapshot.as_of_date', 'day') }} as days_silent, -- noqa: LT05
         latest_purchase_days.purchase_day_bucket
     from latest_purchase_days
     cross join last_snapshot
@@ -131,7 +131,7 @@ final as (
         model_used = 'empirical' and coalesce(is_extrapolated, false) as is_extrapolated,
         case
             when model_used = 'empirical'
-                then {{ churn_reason('purchase_days', 'days_silent', 'churn_bucket_label', 'return_probability', 'is_extrapolated') }}
+                then {{ churn_reason('purchase_days', 'days_silent', 'churn_bucket_label', 'return_probability', 'is_extrapolated') }} -- noqa: LT05
             else {{ dbt.concat([
                 "cast(purchase_days as " ~ dbt.type_string() ~ ")",
                 "case when purchase_days = 1 then ' purchase day' else ' purchase days' end",

@@ -52,7 +52,7 @@ requested as (
 
     select
         '{{ var("clv_model") }}' as requested_model,
-        {{ dbt.bool_or("case when model = '" ~ var('clv_model') ~ "' then is_identified end") }} as requested_is_identified,
+        {{ dbt.bool_or("case when model = '" ~ var('clv_model') ~ "' then is_identified end") }} as requested_is_identified, -- noqa: LT05
         max(case when model = '{{ var("clv_model") }}' then verdict_reason end) as requested_reason,
         {{ dbt.bool_or("case when model = 'gamma_gamma' then is_identified end") }} as gamma_gamma_is_identified,
         max(case when model = 'gamma_gamma' then verdict_reason end) as gamma_gamma_reason
@@ -89,7 +89,7 @@ final as (
             when requested_model = 'empirical'
                 then 'var clv_model = empirical: no BTYD model is used.'
             when requested_model = 'auto' and best_model is null
-                then 'No transaction model was identified on both the whole history and the backtest calibration period: expected purchases are empirical and P(alive) is not reported.'
+                then 'No transaction model was identified on both the whole history and the backtest calibration period: expected purchases are empirical and P(alive) is not reported.' -- noqa: LT05
             when requested_model = 'auto'
                 then best_model || ' is identified and had the smallest backtest tracking error ('
                     || {{ rounded_text('100 * best_tracking_mape', 1) }} || ' %).'
@@ -102,7 +102,7 @@ final as (
         case
             when gamma_gamma_is_identified then 'Gamma-Gamma is identified.'
             else 'Gamma-Gamma is not identified (' || coalesce(gamma_gamma_reason, 'not fit')
-                || {{ sql_string("): expected order value is the shop's mean money per repeat purchase day (per purchase day when nobody repeated), the same for every customer.") }}
+                || {{ sql_string("): expected order value is the shop's mean money per repeat purchase day (per purchase day when nobody repeated), the same for every customer.") }} -- noqa: LT05
         end as spend_reason
     from chosen
 

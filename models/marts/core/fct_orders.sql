@@ -61,7 +61,7 @@ final as (
         orders.review_count,
         orders.review_score,
         orders.mean_review_score,
-        {{ dbt.datediff('orders.purchased_at', 'orders.delivered_customer_at', 'day') }} as delivery_days,
+        {{ dbt.datediff('orders.purchased_at', 'orders.delivered_customer_at', 'day') }} as delivery_days, -- noqa: LT05
         case
             when orders.delivered_customer_at is null then null
             else cast(orders.delivered_customer_at as date) > cast(orders.estimated_delivery_at as date)

@@ -29,7 +29,7 @@ units as (
 final as (
 
     select
-        {{ hypothesis_header('H01', 'customer', 'mean purchases per purchasing customer, large city minus other cities (city of the latest order)') }},
+        {{ hypothesis_header('H01', 'customer', 'mean purchases per purchasing customer, large city minus other cities (city of the latest order)') }}, -- noqa: LT05
         compared.*
     from compared
 

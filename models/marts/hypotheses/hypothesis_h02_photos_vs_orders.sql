@@ -25,7 +25,7 @@ units as (
 final as (
 
     select
-        {{ hypothesis_header('H02', 'product', 'Pearson r between the number of photos of a product and the number of purchases (orders) that contain it') }},
+        {{ hypothesis_header('H02', 'product', 'Pearson r between the number of photos of a product and the number of purchases (orders) that contain it') }}, -- noqa: LT05
         compared.*
     from compared
 

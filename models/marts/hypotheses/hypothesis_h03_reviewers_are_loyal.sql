@@ -30,7 +30,9 @@ review_coverage as (
 units as (
 
     select
-        case when customers.first_purchase_reviewed then 'reviewed first purchase' else 'did not review' end as group_label,
+        case
+            when customers.first_purchase_reviewed then 'reviewed first purchase' else 'did not review'
+        end as group_label,
         case when customers.repeated_within_horizon then 1 else 0 end as value
     from customers
     cross join review_coverage
@@ -50,7 +52,7 @@ units as (
 final as (
 
     select
-        {{ hypothesis_header('H03', 'customer', 'share buying again within ' ~ var('repeat_horizon_days') ~ ' days of the first purchase (customers with the whole horizon observed), reviewed first purchase minus not reviewed') }},
+        {{ hypothesis_header('H03', 'customer', 'share buying again within ' ~ var('repeat_horizon_days') ~ ' days of the first purchase (customers with the whole horizon observed), reviewed first purchase minus not reviewed') }}, -- noqa: LT05
         compared.*
     from compared
 

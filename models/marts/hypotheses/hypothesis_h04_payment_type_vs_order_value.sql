@@ -26,12 +26,12 @@ units as (
 
 {{ welch_ctes() }},
 
-{{ result_cte('max minus min group mean', 'any', 'cohens_d', hypothesis_verdict_rule('cohens_d', 'any', ' (Bonferroni over the k(k-1)/2 group pairs)')) }},
+{{ result_cte('max minus min group mean', 'any', 'cohens_d', hypothesis_verdict_rule('cohens_d', 'any', ' (Bonferroni over the k(k-1)/2 group pairs)')) }}, -- noqa: LT05
 
 final as (
 
     select
-        {{ hypothesis_header('H04', 'order', 'mean amount paid per order by the type of its largest payment: highest minus lowest type') }},
+        {{ hypothesis_header('H04', 'order', 'mean amount paid per order by the type of its largest payment: highest minus lowest type') }}, -- noqa: LT05
         compared.*
     from compared
 

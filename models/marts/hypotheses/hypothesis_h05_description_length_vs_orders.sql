@@ -25,7 +25,7 @@ units as (
 final as (
 
     select
-        {{ hypothesis_header('H05', 'product', 'Pearson r between the description length of a product (characters) and the number of orders that contain it') }},
+        {{ hypothesis_header('H05', 'product', 'Pearson r between the description length of a product (characters) and the number of orders that contain it') }}, -- noqa: LT05
         compared.*
     from compared
 

@@ -52,10 +52,10 @@ season_years as (
 season_windows as (
 
     select
-        {{ add_months('data_range.first_year_start', 'season_years.months_to_season - ' ~ season_length) }} as window_start,
+        {{ add_months('data_range.first_year_start', 'season_years.months_to_season - ' ~ season_length) }} as window_start, -- noqa: LT05
         {{ add_months('data_range.first_year_start', 'season_years.months_to_season') }} as season_start,
-        {{ add_months('data_range.first_year_start', 'season_years.months_to_season + ' ~ season_length) }} as season_end,
-        {{ add_months('data_range.first_year_start', 'season_years.months_to_season + ' ~ (2 * season_length)) }} as window_end
+        {{ add_months('data_range.first_year_start', 'season_years.months_to_season + ' ~ season_length) }} as season_end, -- noqa: LT05
+        {{ add_months('data_range.first_year_start', 'season_years.months_to_season + ' ~ (2 * season_length)) }} as window_end -- noqa: LT05
     from season_years
     cross join data_range
 
@@ -121,7 +121,7 @@ units as (
 final as (
 
     select
-        {{ hypothesis_header('H06', 'day', 'mean purchases per day in the season (' ~ season_label ~ ') minus the ' ~ baseline_label ~ ' it; only seasons the data cover whole') }},
+        {{ hypothesis_header('H06', 'day', 'mean purchases per day in the season (' ~ season_label ~ ') minus the ' ~ baseline_label ~ ' it; only seasons the data cover whole') }}, -- noqa: LT05
         compared.*
     from compared
 

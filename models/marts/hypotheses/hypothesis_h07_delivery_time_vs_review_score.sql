@@ -26,7 +26,7 @@ units as (
 final as (
 
     select
-        {{ hypothesis_header('H07', 'order', 'Pearson r between delivery time (days from purchase to delivery) and the review score of the order') }},
+        {{ hypothesis_header('H07', 'order', 'Pearson r between delivery time (days from purchase to delivery) and the review score of the order') }}, -- noqa: LT05
         compared.*
     from compared
 

@@ -28,12 +28,12 @@ units as (
 
 {{ newcombe_ctes() }},
 
-{{ result_cte('max minus min group proportion', 'any', 'cohens_h', hypothesis_verdict_rule('cohens_h', 'any', ' (Bonferroni over the k(k-1)/2 group pairs)')) }},
+{{ result_cte('max minus min group proportion', 'any', 'cohens_h', hypothesis_verdict_rule('cohens_h', 'any', ' (Bonferroni over the k(k-1)/2 group pairs)')) }}, -- noqa: LT05
 
 final as (
 
     select
-        {{ hypothesis_header('H08', 'customer', 'share buying again within ' ~ var('repeat_horizon_days') ~ ' days by weekday of the first purchase (customers with the whole horizon observed): highest minus lowest weekday') }},
+        {{ hypothesis_header('H08', 'customer', 'share buying again within ' ~ var('repeat_horizon_days') ~ ' days by weekday of the first purchase (customers with the whole horizon observed): highest minus lowest weekday') }}, -- noqa: LT05
         compared.*
     from compared
 

@@ -123,7 +123,7 @@ pair as (
             when busiest_other.window_start is null then 'no other window of the same length within the day'
             when claimed_window.purchases < {{ var('hypothesis_min_group_size') }}
                 or busiest_other.purchases < {{ var('hypothesis_min_group_size') }}
-                then 'a window has fewer than hypothesis_min_group_size ({{ var('hypothesis_min_group_size') }}) purchases'
+                then 'a window has fewer than hypothesis_min_group_size ({{ var('hypothesis_min_group_size') }}) purchases' -- noqa: LT05
         end as insufficient_reason
     from totals
     cross join claimed_window
@@ -136,12 +136,12 @@ pair as (
 
 {{ multinomial_difference_ctes() }},
 
-{{ result_cte('window share minus busiest other window share', 'positive', 'cohens_h', hypothesis_verdict_rule('cohens_h', 'positive', ' (Bonferroni over the other windows)')) }},
+{{ result_cte('window share minus busiest other window share', 'positive', 'cohens_h', hypothesis_verdict_rule('cohens_h', 'positive', ' (Bonferroni over the other windows)')) }}, -- noqa: LT05
 
 final as (
 
     select
-        {{ hypothesis_header('H09', 'order', 'share of purchases placed between ' ~ first_hour ~ ':00 and ' ~ last_hour ~ ':59 minus the share of the busiest other ' ~ window_hours ~ '-hour window within ' ~ day_first ~ ':00-' ~ day_last ~ ':59') }},
+        {{ hypothesis_header('H09', 'order', 'share of purchases placed between ' ~ first_hour ~ ':00 and ' ~ last_hour ~ ':59 minus the share of the busiest other ' ~ window_hours ~ '-hour window within ' ~ day_first ~ ':00-' ~ day_last ~ ':59') }}, -- noqa: LT05
         compared.*
     from compared
 

@@ -48,7 +48,7 @@ pair as (
         case
             when coalesce(max(group_count), 0) < 2 then 'purchases on fewer than 2 weekdays'
             when max(case when rank_low = 1 then n_units end) < {{ var('hypothesis_min_group_size') }}
-                then 'the quietest weekday has fewer than hypothesis_min_group_size ({{ var('hypothesis_min_group_size') }}) purchases'
+                then 'the quietest weekday has fewer than hypothesis_min_group_size ({{ var('hypothesis_min_group_size') }}) purchases' -- noqa: LT05
         end as insufficient_reason
     from ranked_weekdays
 
@@ -56,7 +56,7 @@ pair as (
 
 {{ multinomial_difference_ctes() }},
 
-{{ result_cte('max minus min group share', 'any', 'cohens_h', hypothesis_verdict_rule('cohens_h', 'any', ' (Bonferroni over the k(k-1)/2 weekday pairs)')) }},
+{{ result_cte('max minus min group share', 'any', 'cohens_h', hypothesis_verdict_rule('cohens_h', 'any', ' (Bonferroni over the k(k-1)/2 weekday pairs)')) }}, -- noqa: LT05
 
 final as (
 

@@ -33,7 +33,7 @@ units as (
 final as (
 
     select
-        {{ hypothesis_header('H11', 'customer', 'mean delivery days of the first purchase, customers who did not buy again within ' ~ var('repeat_horizon_days') ~ ' days minus those who did (whole horizon observed)') }},
+        {{ hypothesis_header('H11', 'customer', 'mean delivery days of the first purchase, customers who did not buy again within ' ~ var('repeat_horizon_days') ~ ' days minus those who did (whole horizon observed)') }}, -- noqa: LT05
         compared.*
     from compared
 

@@ -54,7 +54,7 @@ units as (
 final as (
 
     select
-        {{ hypothesis_header('H12', 'customer', 'share buying again within ' ~ var('repeat_horizon_days') ~ ' days, customers whose first purchase had a mean item price at or below the quantile ' ~ var('hypothesis_cheap_price_quantile') ~ ' (cheap) minus the others (expensive); whole horizon observed') }},
+        {{ hypothesis_header('H12', 'customer', 'share buying again within ' ~ var('repeat_horizon_days') ~ ' days, customers whose first purchase had a mean item price at or below the quantile ' ~ var('hypothesis_cheap_price_quantile') ~ ' (cheap) minus the others (expensive); whole horizon observed') }}, -- noqa: LT05
         compared.*
     from compared
 

@@ -42,7 +42,7 @@ units as (
 final as (
 
     select
-        {{ hypothesis_header('H13', 'customer', 'Pearson r between the number of purchases of a customer and the share of those purchases they reviewed') }},
+        {{ hypothesis_header('H13', 'customer', 'Pearson r between the number of purchases of a customer and the share of those purchases they reviewed') }}, -- noqa: LT05
         compared.*
     from compared
 

@@ -28,12 +28,12 @@ units as (
 
 {{ welch_ctes() }},
 
-{{ result_cte('max minus min group mean', 'any', 'cohens_d', hypothesis_verdict_rule('cohens_d', 'any', ' (Bonferroni over the k(k-1)/2 group pairs)')) }},
+{{ result_cte('max minus min group mean', 'any', 'cohens_d', hypothesis_verdict_rule('cohens_d', 'any', ' (Bonferroni over the k(k-1)/2 group pairs)')) }}, -- noqa: LT05
 
 final as (
 
     select
-        {{ hypothesis_header('H14', 'order', 'mean review score by macro-region of the seller (single-seller orders): highest minus lowest region') }},
+        {{ hypothesis_header('H14', 'order', 'mean review score by macro-region of the seller (single-seller orders): highest minus lowest region') }}, -- noqa: LT05
         compared.*
     from compared
 

@@ -27,7 +27,7 @@ units as (
 final as (
 
     select
-        {{ hypothesis_header('H15', 'order', 'Pearson r between the number of items in an order and its review score (each order counted once)') }},
+        {{ hypothesis_header('H15', 'order', 'Pearson r between the number of items in an order and its review score (each order counted once)') }}, -- noqa: LT05
         compared.*
     from compared
 

@@ -37,7 +37,7 @@ complete_year_orders as (
     from dated_orders
     cross join data_range
     where dated_orders.year_start >= data_range.first_day
-        and cast({{ dbt.dateadd('day', -1, dbt.dateadd('year', 1, 'dated_orders.year_start')) }} as date) <= data_range.last_day
+        and cast({{ dbt.dateadd('day', -1, dbt.dateadd('year', 1, 'dated_orders.year_start')) }} as date) <= data_range.last_day -- noqa: LT05
 
 ),
 
@@ -57,12 +57,12 @@ units as (
 
 {{ welch_ctes() }},
 
-{{ result_cte('max minus min group mean', 'any', 'cohens_d', hypothesis_verdict_rule('cohens_d', 'any', ' (Bonferroni over the k(k-1)/2 group pairs)')) }},
+{{ result_cte('max minus min group mean', 'any', 'cohens_d', hypothesis_verdict_rule('cohens_d', 'any', ' (Bonferroni over the k(k-1)/2 group pairs)')) }}, -- noqa: LT05
 
 final as (
 
     select
-        {{ hypothesis_header('H16', 'order', 'mean review score by calendar month of purchase within complete calendar years: highest minus lowest month') }},
+        {{ hypothesis_header('H16', 'order', 'mean review score by calendar month of purchase within complete calendar years: highest minus lowest month') }}, -- noqa: LT05
         compared.*
     from compared
 

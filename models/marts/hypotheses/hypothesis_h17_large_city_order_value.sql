@@ -29,7 +29,7 @@ units as (
 final as (
 
     select
-        {{ hypothesis_header('H17', 'order', 'mean amount paid per purchase, large city minus other cities (city of the order address)') }},
+        {{ hypothesis_header('H17', 'order', 'mean amount paid per purchase, large city minus other cities (city of the order address)') }}, -- noqa: LT05
         compared.*
     from compared
 

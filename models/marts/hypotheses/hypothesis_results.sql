@@ -259,7 +259,9 @@ worded as (
 
     select
         decided.*,
-        case when decision in ('no data', 'insufficient data', 'supported') then decision else 'not supported' end as verdict,
+        case
+            when decision in ('no data', 'insufficient data', 'supported') then decision else 'not supported'
+        end as verdict,
         case
             when p_value_adjusted < 0.000001 then '< 0.000001'
             else {{ rounded_text('p_value_adjusted', 6) }}
@@ -310,7 +312,8 @@ final as (
                 || worded.effect_size_measure || '| = ' || worded.effect_text || ' is below the minimum effect '
                 || cast(worded.min_effect_size as {{ dbt.type_string() }})
             else 'Holm-adjusted p-value ' || worded.p_text || ' is below {{ alpha }}, |' || worded.effect_size_measure
-                || '| = ' || worded.effect_text || ' is at least ' || cast(worded.min_effect_size as {{ dbt.type_string() }})
+                || '| = ' || worded.effect_text || ' is at least '
+                || cast(worded.min_effect_size as {{ dbt.type_string() }})
                 || ', in the expected direction'
         end as verdict_reason,
         worded.verdict_rule,
@@ -325,7 +328,7 @@ final as (
             {%- endif %}
             when catalog.requires = 'reviews' then 'the reviews table is empty'
             when catalog.requires = 'season_window'
-                then 'no sales season (var hypothesis_season_months) with as many months before and after it in the data'
+                then 'no sales season (var hypothesis_season_months) with as many months before and after it in the data' -- noqa: LT05
             when catalog.olist_only_data is not null then 'the data hold no ' || catalog.olist_only_data
             else 'no purchases qualify'
         end as no_data_reason

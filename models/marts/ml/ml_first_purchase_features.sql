@@ -60,7 +60,7 @@ first_purchases as (
 
     select
         purchases_ranked.*,
-        {{ dbt.dateadd('day', var('repeat_feature_window_days'), 'purchases_ranked.purchased_at') }} as feature_window_end_at,
+        {{ dbt.dateadd('day', var('repeat_feature_window_days'), 'purchases_ranked.purchased_at') }} as feature_window_end_at, -- noqa: LT05
         {{ dbt.dateadd('day', var('repeat_horizon_days'), 'purchases_ranked.purchased_at') }} as horizon_end_at
     from purchases_ranked
     where purchase_number = 1
@@ -76,7 +76,10 @@ first_order_reviews_ranked as (
         order_reviews.review_score,
         row_number() over (
             partition by order_reviews.order_id
-            order by order_reviews.review_answered_at desc, order_reviews.review_created_at desc, order_reviews.review_id asc
+            order by
+                order_reviews.review_answered_at desc,
+                order_reviews.review_created_at desc,
+                order_reviews.review_id asc
         ) as row_num
     from order_reviews
     inner join first_purchases

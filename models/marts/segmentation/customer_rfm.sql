@@ -23,7 +23,7 @@ customer_metrics as (
     select
         customer_unique_id,
         max(analysis_date) as analysis_date,
-        {{ dbt.datediff('max(purchase_date)', 'max(analysis_date)', 'day') }} as recency_days,
+        {{ dbt.datediff('max(purchase_date)', 'max(analysis_date)', 'day') }} as recency_days, -- noqa: LT05
         count(*) as frequency,
         sum(payment_value) as monetary
     from purchases
@@ -56,8 +56,8 @@ scored as (
         customer_metrics.recency_days,
         customer_metrics.frequency,
         customer_metrics.monetary,
-        {{ segmentation_quantile_score('customer_metrics.recency_days', 'score_thresholds.recency_cutoff', reverse=true) }} as r_score,
-        {{ segmentation_frequency_score('customer_metrics.frequency', 'score_thresholds.frequency_cutoff') }} as f_score,
+        {{ segmentation_quantile_score('customer_metrics.recency_days', 'score_thresholds.recency_cutoff', reverse=true) }} as r_score, -- noqa: LT05
+        {{ segmentation_frequency_score('customer_metrics.frequency', 'score_thresholds.frequency_cutoff') }} as f_score, -- noqa: LT05
         {{ segmentation_quantile_score('customer_metrics.monetary', 'score_thresholds.monetary_cutoff') }} as m_score,
         {{ segmentation_quantile_score(
             'customer_metrics.recency_days', 'score_thresholds.r_grid_cutoff', reverse=true, bins=segmentation_rfm_grid_rows()

@@ -81,7 +81,7 @@ customer_metrics as {{ cte_inlined() }} (
         cast({{ dbt.dateadd('day', -1, 'reference_date') }} as date) as as_of_date,
         customer_unique_id,
         first_purchase_date >= snapshot_month as is_new_customer,
-        {{ dbt.datediff('last_purchase_date', 'reference_date', 'day') }} as recency_days,
+        {{ dbt.datediff('last_purchase_date', 'reference_date', 'day') }} as recency_days, -- noqa: LT05
         frequency,
         purchase_day_count as purchase_days,
         {{ churn_purchase_day_bucket('purchase_day_count') }} as purchase_day_bucket,
@@ -89,7 +89,7 @@ customer_metrics as {{ cte_inlined() }} (
         case when purchase_month = snapshot_month then month_monetary else 0 end as month_monetary,
         -- XYZ window: first purchase period .. last complete period before the reference date; the latest
         -- period's spend leaves the sums while that period is incomplete (later periods have no purchase yet)
-        {{ segmentation_xyz_window_periods('first_xyz_period_start', 'last_complete_period_start') }} as periods_in_window,
+        {{ segmentation_xyz_window_periods('first_xyz_period_start', 'last_complete_period_start') }} as periods_in_window, -- noqa: LT05
         monetary - case
             when last_xyz_period_start > last_complete_period_start then last_xyz_period_spend else 0
         end as window_monetary,
@@ -128,9 +128,9 @@ scored as {{ cte_inlined() }} (
 
     select
         customer_metrics.*,
-        {{ segmentation_quantile_score('customer_metrics.recency_days', 'recency_thresholds.recency_cutoff', reverse=true) }} as r_score,
-        {{ segmentation_frequency_score('customer_metrics.frequency', 'frequency_thresholds.frequency_cutoff') }} as f_score,
-        {{ segmentation_quantile_score('customer_metrics.monetary', 'monetary_thresholds.monetary_cutoff') }} as m_score,
+        {{ segmentation_quantile_score('customer_metrics.recency_days', 'recency_thresholds.recency_cutoff', reverse=true) }} as r_score, -- noqa: LT05
+        {{ segmentation_frequency_score('customer_metrics.frequency', 'frequency_thresholds.frequency_cutoff') }} as f_score, -- noqa: LT05
+        {{ segmentation_quantile_score('customer_metrics.monetary', 'monetary_thresholds.monetary_cutoff') }} as m_score, -- noqa: LT05
         {{ segmentation_quantile_score(
             'customer_metrics.recency_days', 'r_grid_thresholds.r_grid_cutoff', reverse=true,
             bins=segmentation_rfm_grid_rows()
@@ -202,7 +202,7 @@ monetary_group_classes as (
     -- ABC threshold and each customer's place in it (by customer_unique_id) decides
     select
         monetary_group_positions.*,
-        {{ segmentation_abc_class(segmentation_abc_share('group_monetary_before', 'monetary_total')) }} as first_abc_class,
+        {{ segmentation_abc_class(segmentation_abc_share('group_monetary_before', 'monetary_total')) }} as first_abc_class, -- noqa: LT05
         {{ segmentation_abc_class(
             segmentation_abc_share('group_monetary_before + (customer_count - 1) * monetary', 'monetary_total')
         ) }} as last_abc_class
