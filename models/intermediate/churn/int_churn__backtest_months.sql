@@ -62,8 +62,10 @@ flagged as (
     select
         complete_months.snapshot_month,
         complete_months.as_of_date,
-        cast({{ dbt.dateadd('day', horizon, 'first_complete.first_as_of_date') }} as date) <= complete_months.as_of_date
-            and complete_months.months_back <= {{ churn_backtest_months() }} as is_backtest_month,
+        cast(
+            {{ dbt.dateadd('day', horizon, 'first_complete.first_as_of_date') }} as date
+        ) <= complete_months.as_of_date and complete_months.months_back <= {{ churn_backtest_months() }}
+            as is_backtest_month,
         backtest_fit.calibration_end
     from complete_months
     cross join first_complete

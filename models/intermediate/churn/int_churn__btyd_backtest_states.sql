@@ -192,10 +192,14 @@ final as (
         states.is_calibration_end,
         states.customer_unique_id,
         cast(states.purchase_day_number - 1 as {{ type_double() }}) as btyd_frequency,
-        cast({{ dbt.datediff('first_purchase_days.first_purchase_date', 'states.last_purchase_date', 'day') }} as {{ type_double() }}) -- noqa: LT05
-            / {{ unit }} as btyd_recency,
-        cast({{ dbt.datediff('first_purchase_days.first_purchase_date', dbt.dateadd('day', 1, 'states.as_of_date'), 'day') }} -- noqa: LT05
-            as {{ type_double() }}) / {{ unit }} as btyd_t,
+        cast(
+            {{ dbt.datediff('first_purchase_days.first_purchase_date', 'states.last_purchase_date', 'day') }}
+            as {{ type_double() }}
+        ) / {{ unit }} as btyd_recency,
+        cast(
+            {{ dbt.datediff('first_purchase_days.first_purchase_date', dbt.dateadd('day', 1, 'states.as_of_date'), 'day') }} -- noqa: LT05
+            as {{ type_double() }}
+        ) / {{ unit }} as btyd_t,
         case
             when states.next_purchase_date <= cast({{ dbt.dateadd('day', horizon, 'states.as_of_date') }} as date) then 1 -- noqa: LT05
             else 0

@@ -203,16 +203,18 @@ event_survival as (
         churn_bucket,
         gap_days,
         case
-            when max(is_all_returned) over (
-                partition by snapshot_month, churn_bucket
-                order by gap_days
-                rows between unbounded preceding and current row
-            ) = 1 then cast(0 as {{ type_double() }})
+            when max(is_all_returned)
+                    over (
+                        partition by snapshot_month, churn_bucket
+                        order by gap_days
+                        rows between unbounded preceding and current row
+                    )
+                = 1 then cast(0 as {{ type_double() }})
             else exp(sum(log_factor) over (
-                partition by snapshot_month, churn_bucket
-                order by gap_days
-                rows between unbounded preceding and current row
-            ))
+                    partition by snapshot_month, churn_bucket
+                    order by gap_days
+                    rows between unbounded preceding and current row
+                ))
         end as survival
     from event_days
 
@@ -299,8 +301,8 @@ extended as (
         case
             when survival.gap_days >= tail_hazards.tail_start_days
                 then tail_base.survival * exp(
-                    -tail_hazards.tail_hazard * (survival.gap_days - tail_hazards.tail_start_days + 1)
-                )
+                        -tail_hazards.tail_hazard * (survival.gap_days - tail_hazards.tail_start_days + 1)
+                    )
             else survival.survival
         end as extended_survival
     from survival

@@ -63,15 +63,19 @@ final as (
         max(calibration_end) as calibration_end,
         max(analysis_date) as holdout_end,
         cast(sum(case when is_calibration then 1 else 0 end) - 1 as {{ dbt.type_bigint() }}) as btyd_frequency,
-        cast({{ dbt.datediff('first_purchase_date', 'max(case when is_calibration then purchase_date end)', 'day') }}
-            as {{ type_double() }}) / {{ var('clv_time_unit_days') }} as btyd_recency,
-        cast({{ dbt.datediff('first_purchase_date', 'max(calibration_end)', 'day') }}
-            as {{ type_double() }}) / {{ var('clv_time_unit_days') }} as btyd_t,
+        cast(
+            {{ dbt.datediff('first_purchase_date', 'max(case when is_calibration then purchase_date end)', 'day') }}
+            as {{ type_double() }}
+        ) / {{ var('clv_time_unit_days') }} as btyd_recency,
+        cast(
+            {{ dbt.datediff('first_purchase_date', 'max(calibration_end)', 'day') }}
+            as {{ type_double() }}
+        ) / {{ var('clv_time_unit_days') }} as btyd_t,
         case
             when sum(case when is_calibration then 1 else 0 end) > 1
                 then cast(sum(
-                    case when is_calibration and purchase_date > first_purchase_date then purchase_value end
-                ) as {{ type_double() }}) / (sum(case when is_calibration then 1 else 0 end) - 1)
+                        case when is_calibration and purchase_date > first_purchase_date then purchase_value end
+                    ) as {{ type_double() }}) / (sum(case when is_calibration then 1 else 0 end) - 1)
         end as btyd_monetary_value,
         cast(sum(case when is_calibration then 0 else 1 end) as {{ dbt.type_bigint() }}) as holdout_purchase_days,
         coalesce(sum(case when is_calibration then 0 else purchase_value end), 0) as holdout_value

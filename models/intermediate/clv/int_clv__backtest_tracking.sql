@@ -21,8 +21,10 @@ final as (
     select
         cast(
             floor(
-                cast({{ dbt.datediff('backtest_customers.calibration_end', 'purchase_days.purchase_date', 'day') }}
-                    as {{ type_double() }})
+                cast(
+                    {{ dbt.datediff('backtest_customers.calibration_end', 'purchase_days.purchase_date', 'day') }}
+                    as {{ type_double() }}
+                )
                 / {{ var('clv_time_unit_days') }}
             ) + 1
             as {{ dbt.type_int() }}

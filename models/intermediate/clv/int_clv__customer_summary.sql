@@ -33,15 +33,20 @@ final as (
         max(analysis_date) as analysis_date,
         count(*) as purchase_day_count,
         count(*) - 1 as btyd_frequency,
-        cast({{ dbt.datediff('first_purchase_date', 'max(purchase_date)', 'day') }} as {{ type_double() }}) -- noqa: LT05
-            / {{ var('clv_time_unit_days') }} as btyd_recency,
-        cast({{ dbt.datediff('first_purchase_date', 'max(analysis_date)', 'day') }} as {{ type_double() }}) -- noqa: LT05
-            / {{ var('clv_time_unit_days') }} as btyd_t,
+        cast(
+            {{ dbt.datediff('first_purchase_date', 'max(purchase_date)', 'day') }}
+            as {{ type_double() }}
+        ) / {{ var('clv_time_unit_days') }} as btyd_recency,
+        cast(
+            {{ dbt.datediff('first_purchase_date', 'max(analysis_date)', 'day') }}
+            as {{ type_double() }}
+        ) / {{ var('clv_time_unit_days') }} as btyd_t,
         case
             when count(*) > 1
                 then cast(
-                    sum(case when purchase_date > first_purchase_date then purchase_value end) as {{ type_double() }}
-                )
+                        sum(case when purchase_date > first_purchase_date then purchase_value end)
+                        as {{ type_double() }}
+                    )
                     / (count(*) - 1)
         end as btyd_monetary_value,
         sum(purchase_value) as total_value

@@ -48,7 +48,8 @@ later_purchases as (
     from orders
     inner join first_purchases
         on orders.customer_unique_id = first_purchases.customer_unique_id
-    where {{ is_repeat_purchase('orders.purchase_date', 'first_purchases.purchase_date') }}
+    where
+        {{ is_repeat_purchase('orders.purchase_date', 'first_purchases.purchase_date') }}
         and orders.purchase_date <= first_purchases.horizon_end_date
     group by orders.customer_unique_id
 

@@ -97,19 +97,21 @@ running as (
         month_purchase_count,
         month_monetary,
         cast(
-            sum(month_purchase_count) over (
-                partition by customer_unique_id
-                order by purchase_month
-                rows between unbounded preceding and current row
-            )
+            sum(month_purchase_count)
+                over (
+                    partition by customer_unique_id
+                    order by purchase_month
+                    rows between unbounded preceding and current row
+                )
             as {{ dbt.type_bigint() }}
         ) as frequency,
         cast(
-            sum(month_purchase_day_count) over (
-                partition by customer_unique_id
-                order by purchase_month
-                rows between unbounded preceding and current row
-            )
+            sum(month_purchase_day_count)
+                over (
+                    partition by customer_unique_id
+                    order by purchase_month
+                    rows between unbounded preceding and current row
+                )
             as {{ dbt.type_bigint() }}
         ) as purchase_day_count,
         sum(month_monetary) over (

@@ -148,9 +148,10 @@ metrics as (
         case
             when count(predicted_return_probability) = count(*)
                 then sum(
-                    returned_count * (1 - predicted_return_probability) * (1 - predicted_return_probability)
-                    + (customer_count - returned_count) * predicted_return_probability * predicted_return_probability
-                ) / sum(customer_count)
+                        returned_count * (1 - predicted_return_probability) * (1 - predicted_return_probability)
+                        + (customer_count - returned_count)
+                        * predicted_return_probability * predicted_return_probability
+                    ) / sum(customer_count)
         end as brier_score
     from scoped
     group by
@@ -176,7 +177,7 @@ joined as (
     left join auc as rfm_tier_auc
         on metrics.scope = rfm_tier_auc.scope
         and coalesce(metrics.backtest_month, cast('1900-01-01' as date))
-            = coalesce(rfm_tier_auc.backtest_month, cast('1900-01-01' as date))
+        = coalesce(rfm_tier_auc.backtest_month, cast('1900-01-01' as date))
         and rfm_tier_auc.model = 'rfm_tier'
 
 ),

@@ -42,7 +42,8 @@ candidates as (
         backtest.brier_score,
         empirical_backtest.empirical_brier_score,
         row_number() over (
-            order by case when model_fit.is_identified and backtest.brier_score is not null then 0 else 1 end,
+            order by
+                case when model_fit.is_identified and backtest.brier_score is not null then 0 else 1 end,
                 backtest.brier_score,
                 model_fit.model
         ) as brier_rank

@@ -28,8 +28,9 @@ final as (
         -- a purchase is any order whose status is not in var revenue_excluded_statuses (transactions layout: and
         -- that has a line passing every purchase rule; always true for Olist)
         {% if var('revenue_excluded_statuses') | length > 0 -%}
-        orders.has_purchase_lines
-            and orders.order_status not in ({{ quoted_list(var('revenue_excluded_statuses')) }}) as is_purchase,
+        orders.has_purchase_lines and orders.order_status not in (
+            {{ quoted_list(var('revenue_excluded_statuses')) }}
+        ) as is_purchase,
         {%- else -%}
         orders.has_purchase_lines as is_purchase,
         {%- endif %}

@@ -52,7 +52,7 @@ windows as (
     from hour_offsets
     left join hourly_purchases
         on hourly_purchases.purchase_hour between hour_offsets.offset_number
-            and hour_offsets.offset_number + {{ window_hours - 1 }}
+        and hour_offsets.offset_number + {{ window_hours - 1 }}
     where hour_offsets.offset_number between {{ day_first }} and {{ day_last - window_hours + 1 }}
     group by hour_offsets.offset_number
 

@@ -305,12 +305,14 @@ final as (
         case worded.decision
             when 'no data' then 'no unit has the data the hypothesis needs'
             when 'insufficient data' then coalesce(worded.insufficient_reason, 'the test statistic cannot be computed')
-            when 'wrong direction' then 'the estimate ' || {{ rounded_text('worded.estimate', 6) }}
-                || ' is not ' || worded.expected_direction || ' as the hypothesis predicts'
+            when 'wrong direction'
+                then 'the estimate ' || {{ rounded_text('worded.estimate', 6) }}
+                    || ' is not ' || worded.expected_direction || ' as the hypothesis predicts'
             when 'not significant' then 'Holm-adjusted p-value ' || worded.p_text || ' is not below {{ alpha }}'
-            when 'effect too small' then 'Holm-adjusted p-value ' || worded.p_text || ' is below {{ alpha }}, but |'
-                || worded.effect_size_measure || '| = ' || worded.effect_text || ' is below the minimum effect '
-                || cast(worded.min_effect_size as {{ dbt.type_string() }})
+            when 'effect too small'
+                then 'Holm-adjusted p-value ' || worded.p_text || ' is below {{ alpha }}, but |'
+                    || worded.effect_size_measure || '| = ' || worded.effect_text || ' is below the minimum effect '
+                    || cast(worded.min_effect_size as {{ dbt.type_string() }})
             else 'Holm-adjusted p-value ' || worded.p_text || ' is below {{ alpha }}, |' || worded.effect_size_measure
                 || '| = ' || worded.effect_text || ' is at least '
                 || cast(worded.min_effect_size as {{ dbt.type_string() }})

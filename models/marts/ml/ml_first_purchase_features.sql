@@ -110,7 +110,8 @@ later_purchases as (
         -- purchases before the analysis date
         min(
             case
-                when {{ is_repeat_purchase('purchases_ranked.purchase_date', 'first_purchases.purchase_date') }}
+                when
+                    {{ is_repeat_purchase('purchases_ranked.purchase_date', 'first_purchases.purchase_date') }}
                     and purchases_ranked.purchased_at > first_purchases.feature_window_end_at
                     then purchases_ranked.purchased_at
             end
