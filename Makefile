@@ -43,7 +43,8 @@ demo: build reports
 # make test = the pytest suite and `make test-engines` (the same marts on PostgreSQL and Spark, compared with DuckDB),
 # the engines in the background while pytest runs (the Spark build waits on its JVM more than it computes: a fresh
 # clone's `CI=true make test` took 11 min 54 s on 2 cores, venv included, where pytest alone took 8 min and the
-# engines alone ~7 min). The engines' log is printed after
+# engines alone ~7 min; with make lint first and on a slower afternoon machine ~27.5 min: README "Tests").
+# The engines' log is printed after
 # pytest (also in target/engines/test-engines.log); either failing fails make test. The engines' packages
 # (requirements-engines.txt) are installed first: tests/python also drives a local Spark session.
 test: lint $(ENGINES_STAMP) test-deps
