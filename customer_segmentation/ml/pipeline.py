@@ -16,7 +16,7 @@ from customer_segmentation.ml.config import ClusterConfig, RepeatConfig
 from customer_segmentation.ml.features import CLUSTER_FEATURE_CATALOGUE, REGION_COLUMN, ClusterFeatureEncoder
 from customer_segmentation.ml.frames import as_relation, as_relations, md5_key_sql
 from customer_segmentation.ml.ordering import ROW_KEY, by_customer, is_key_ordered, row_keys
-from customer_segmentation.ml.profiles import PROFILE_MEANS, cluster_profiles, profiles_from_frame
+from customer_segmentation.ml.profiles import PROFILE_MEANS, profiles_from_frame
 from customer_segmentation.ml.repeat_model import FEATURE_SET_FIRST_ORDER, LABEL, repeat_model_metrics, repeat_scores
 
 # ---------------------------------------------------------------------------------------- inputs
@@ -161,27 +161,17 @@ def customer_clusters_table(
     )
 
 
-def cluster_profiles_table(
-    features: pd.DataFrame,
-    clusters: pd.DataFrame,
-    rfm: pd.DataFrame | None,
-    abc_xyz: pd.DataFrame | None,
-) -> pd.DataFrame:
-    """cluster_profiles on pandas frames (joined with pandas merges: fine for small data and tests)."""
-    return cluster_profiles(features, clusters, rfm, abc_xyz).sort_values("cluster").reset_index(drop=True)
-
-
-def profile_input(clusters, features, rfm=None, abc_xyz=None) -> pd.DataFrame:
+def profile_input(clusters, features, rfm=None, abc_xyz=None, churn=None) -> pd.DataFrame:
     """The joined per-customer frame of cluster_profiles, built by DuckDB from the dbt relations (or from
     Spark / pandas frames converted by frames.as_relations).
 
-    Same left joins as cluster_profiles (customer_clusters -> ml_customer_features, customer_rfm,
-    customer_abc_xyz on customer_unique_id), but the string-key joins run in DuckDB (pandas merges on 9 M
+    Same left joins as cluster_profiles (customer_clusters -> ml_customer_features, customer_churn,
+    customer_rfm, customer_abc_xyz on customer_unique_id), but the string-key joins run in DuckDB (pandas merges on 9 M
     string keys took about 95 of the 158 s) and only the needed columns come back. Rows are put in a
     canonical order (the md5 key of the id, frames.md5_key) so that the grouped float means do not depend on the join's
     output order.
     """
-    clusters, features, rfm, abc_xyz = as_relations(clusters, features, rfm, abc_xyz)
+    clusters, features, rfm, abc_xyz, churn = as_relations(clusters, features, rfm, abc_xyz, churn)
     numeric = sorted(set(PROFILE_MEANS.values()) | {"frequency", "recency_days", "monetary"})
     rel = clusters.select("customer_unique_id, cluster, distance_to_centroid").join(
         features.select(
@@ -191,9 +181,12 @@ def profile_input(clusters, features, rfm=None, abc_xyz=None) -> pd.DataFrame:
         how="left",
     )
     extra = []
+    if churn is not None:
+        rel = rel.join(churn.select("customer_unique_id, churn_risk"), "customer_unique_id", how="left")
+        extra += ["churn_risk"]
     if rfm is not None:
-        rel = rel.join(rfm.select("customer_unique_id, churn_risk, rfm_segment"), "customer_unique_id", how="left")
-        extra += ["churn_risk", "rfm_segment"]
+        rel = rel.join(rfm.select("customer_unique_id, rfm_segment"), "customer_unique_id", how="left")
+        extra += ["rfm_segment"]
     if abc_xyz is not None:
         rel = rel.join(
             abc_xyz.select("customer_unique_id, segment as abc_xyz_segment"), "customer_unique_id", how="left"
@@ -219,11 +212,13 @@ def profile_input(clusters, features, rfm=None, abc_xyz=None) -> pd.DataFrame:
     return frame.drop(columns=ROW_KEY).take(order).reset_index(drop=True)
 
 
-def cluster_profiles_from_relations(clusters, features, rfm=None, abc_xyz=None) -> pd.DataFrame:
+def cluster_profiles_from_relations(clusters, features, rfm=None, abc_xyz=None, churn=None) -> pd.DataFrame:
     """cluster_profiles for the dbt model: DuckDB joins (profile_input), then grouped aggregates."""
     started = time.perf_counter()
-    frame = profile_input(clusters, features, rfm, abc_xyz)
-    out = profiles_from_frame(frame, rfm is not None, abc_xyz is not None).sort_values("cluster").reset_index(drop=True)
+    frame = profile_input(clusters, features, rfm, abc_xyz, churn)
+    out = profiles_from_frame(
+        frame, with_rfm=rfm is not None, with_abc_xyz=abc_xyz is not None, with_churn=churn is not None
+    ).sort_values("cluster").reset_index(drop=True)
     log(
         "cluster_profiles",
         f"{len(frame):,} customers profiled in {len(out)} clusters in {time.perf_counter() - started:.1f} s",

@@ -188,18 +188,23 @@ def cluster_profiles(
     clusters: pd.DataFrame,
     rfm: pd.DataFrame | None = None,
     abc_xyz: pd.DataFrame | None = None,
+    churn: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per cluster: size, share, means in original units, dominant labels, generated name.
 
     customers: ml_customer_features; clusters: customer_clusters (customer_unique_id, cluster,
-    distance_to_centroid); rfm: customer_rfm (churn_risk, rfm_segment); abc_xyz: customer_abc_xyz
-    (segment). Joined on customer_unique_id; customers absent from rfm/abc_xyz count as unknown.
+    distance_to_centroid); rfm: customer_rfm (rfm_segment); abc_xyz: customer_abc_xyz (segment); churn:
+    customer_churn (churn_risk). Joined on customer_unique_id; customers absent from rfm/abc_xyz/churn count as
+    unknown.
     """
     frame = clusters.merge(customers, on="customer_unique_id", how="left", validate="one_to_one")
+    if churn is not None:
+        frame = frame.merge(
+            churn[["customer_unique_id", "churn_risk"]], on="customer_unique_id", how="left", validate="one_to_one"
+        )
     if rfm is not None:
         frame = frame.merge(
-            rfm[["customer_unique_id", "churn_risk", "rfm_segment"]],
-            on="customer_unique_id", how="left", validate="one_to_one",
+            rfm[["customer_unique_id", "rfm_segment"]], on="customer_unique_id", how="left", validate="one_to_one"
         )
     if abc_xyz is not None:
         frame = frame.merge(
@@ -207,13 +212,17 @@ def cluster_profiles(
             on="customer_unique_id", how="left", validate="one_to_one",
         )
     frame = frame.sort_values("customer_unique_id", kind="stable").reset_index(drop=True)
-    return profiles_from_frame(frame, rfm is not None, abc_xyz is not None)
+    return profiles_from_frame(
+        frame, with_rfm=rfm is not None, with_abc_xyz=abc_xyz is not None, with_churn=churn is not None
+    )
 
 
-def profiles_from_frame(frame: pd.DataFrame, with_rfm: bool = True, with_abc_xyz: bool = True) -> pd.DataFrame:
+def profiles_from_frame(
+    frame: pd.DataFrame, *, with_rfm: bool = True, with_abc_xyz: bool = True, with_churn: bool = True
+) -> pd.DataFrame:
     """cluster_profiles on an already joined frame: one row per clustered customer with cluster,
-    distance_to_centroid, the ml_customer_features columns, and churn_risk / rfm_segment (with_rfm) and
-    abc_xyz_segment (with_abc_xyz). Only grouped sums and integer counts: no string groupby or merge.
+    distance_to_centroid, the ml_customer_features columns, and churn_risk (with_churn), rfm_segment (with_rfm)
+    and abc_xyz_segment (with_abc_xyz). Only grouped sums and integer counts: no string groupby or merge.
     """
     clusters = frame["cluster"].astype("int64")
     grouped = frame.groupby(clusters)
@@ -225,8 +234,9 @@ def profiles_from_frame(frame: pd.DataFrame, with_rfm: bool = True, with_abc_xyz
     out["multi_buyer_share"] = (pd.to_numeric(frame["frequency"]) >= 2).groupby(clusters).mean()
     out.index.name = "cluster"
     parts = [out, _dominant(frame[REGION_COLUMN], clusters, "dominant_region")]
-    if with_rfm:
+    if with_churn:
         parts.append(_dominant(frame["churn_risk"], clusters, "dominant_churn_risk"))
+    if with_rfm:
         parts.append(_dominant(frame["rfm_segment"], clusters, "dominant_rfm_segment"))
     if with_abc_xyz:
         parts.append(_dominant(frame["abc_xyz_segment"], clusters, "dominant_abc_xyz_segment"))

@@ -34,10 +34,10 @@ TOP_CITIES = 20
 def _dimensions(wh: Warehouse) -> tuple[list[dict], list[str]]:
     """Optional layers: (label, SQL join, SQL expression). Missing marts are reported, not fatal."""
     dims, missing = [], []
-    if wh.has_columns("customer_rfm", ["customer_unique_id", "churn_risk"]):
-        dims.append(dict(key="churn_risk", label="Churn risk", table="customer_rfm", column="churn_risk"))
+    if wh.has_columns("customer_churn", ["customer_unique_id", "churn_risk"]):
+        dims.append(dict(key="churn_risk", label="Churn risk", table="customer_churn", column="churn_risk"))
     else:
-        missing.append("churn risk (mart customer_rfm missing)")
+        missing.append("churn risk (mart customer_churn missing)")
     if wh.has_columns("customer_abc_xyz", ["customer_unique_id", "segment"]):
         dims.append(dict(key="segment", label="ABC-XYZ segment", table="customer_abc_xyz", column="segment"))
     else:
@@ -248,12 +248,14 @@ def _state_table(wh: Warehouse, page: Page, dims: list[dict], brazilian: bool = 
     share_cols, joins = [], []
     labels = {}
     if "churn_risk" in by_key:
-        joins.append("left join customer_rfm on dim_customers.customer_unique_id = customer_rfm.customer_unique_id")
+        joins.append(
+            "left join customer_churn on dim_customers.customer_unique_id = customer_churn.customer_unique_id"
+        )
         for risk in CHURN_ORDER:
             col = f"churn_{risk}"
             share_cols.append(
-                f"avg(case when customer_rfm.churn_risk = '{risk}' then 1.0 when customer_rfm.churn_risk is not null "
-                f"then 0.0 end) as {col}"
+                f"avg(case when customer_churn.churn_risk = '{risk}' then 1.0 "
+                f"when customer_churn.churn_risk is not null then 0.0 end) as {col}"
             )
             labels[col] = f"churn risk {risk}"
     segments: list[str] = []
@@ -299,7 +301,7 @@ def _state_table(wh: Warehouse, page: Page, dims: list[dict], brazilian: bool = 
     place = "state" if brazilian else "region"
     note = f"Shares are over the {place}'s purchasing customers that have the label."
     if not share_cols:
-        note = "Segment shares appear once customer_rfm / customer_abc_xyz are built."
+        note = "Segment shares appear once customer_churn / customer_abc_xyz are built."
     page.section(f"Segment shares by {place}", table_html(df, formats=formats, labels=labels), note=note)
 
 

@@ -9,7 +9,7 @@ from .core import currency, Page, Warehouse, esc, esc_list, fmt_money, fmt_num, 
 
 SLUG = "rfm"
 TITLE = "RFM"
-REQUIRES = ("customer_rfm",)
+REQUIRES = ("customer_rfm", "customer_churn")
 INTRO = (
     "Recency, frequency and monetary scores per purchasing customer from the mart <code>customer_rfm</code>: "
     "R and M quantile scores, F = the number of purchases capped at the number of bins, the weighted score, its "
@@ -22,9 +22,9 @@ CHURN_COLORS = {"high": "#dc2626", "medium": "#f59e0b", "low": "#16a34a"}
 
 def build(wh: Warehouse, page: Page) -> None:
     wh.require_columns("customer_rfm", [
-        "customer_unique_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "churn_risk",
-        "rfm_segment",
+        "customer_unique_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "rfm_segment",
     ])
+    wh.require_columns("customer_churn", ["customer_unique_id", "churn_risk"])
     _churn(wh, page)
     _segments(wh, page)
     _rf_heatmap(wh, page)
@@ -34,13 +34,14 @@ def _churn(wh: Warehouse, page: Page) -> None:
     df = wh.df(
         """
         select
-            churn_risk,
+            customer_churn.churn_risk,
             count(*) as customers,
-            sum(monetary) as revenue,
-            avg(recency_days) as mean_recency_days,
-            avg(frequency) as mean_frequency
+            sum(customer_rfm.monetary) as revenue,
+            avg(customer_rfm.recency_days) as mean_recency_days,
+            avg(customer_rfm.frequency) as mean_frequency
         from customer_rfm
-        group by churn_risk
+        left join customer_churn on customer_rfm.customer_unique_id = customer_churn.customer_unique_id
+        group by customer_churn.churn_risk
         """
     )
     order = {v: i for i, v in enumerate(CHURN_ORDER)}

@@ -297,15 +297,13 @@ def test_cluster_profiles_name_the_planted_groups():
     clusters = pd.DataFrame(
         {"customer_unique_id": df["customer_unique_id"], "cluster": np.where(loyal, 1, 0), "distance_to_centroid": 1.0}
     )
+    # as the marts: rfm_segment in customer_rfm, churn_risk in customer_churn
     rfm = pd.DataFrame(
-        {
-            "customer_unique_id": df["customer_unique_id"],
-            "churn_risk": np.where(loyal, "low", "high"),
-            "rfm_segment": np.where(loyal, "Champions", "Hibernating"),
-        }
+        {"customer_unique_id": df["customer_unique_id"], "rfm_segment": np.where(loyal, "Champions", "Hibernating")}
     )
+    churn = pd.DataFrame({"customer_unique_id": df["customer_unique_id"], "churn_risk": np.where(loyal, "low", "high")})
     abc = pd.DataFrame({"customer_unique_id": df["customer_unique_id"], "segment": np.where(loyal, "A_Z", "C_Single")})
-    profiles = cluster_profiles(df, clusters, rfm, abc).set_index("cluster")
+    profiles = cluster_profiles(df, clusters, rfm, abc, churn=churn).set_index("cluster")
     assert profiles.loc[1, "cluster_name"] == "recent high-value multi-buyers"
     assert profiles.loc[0, "cluster_name"] == "lapsed low-value one-time buyers"
     assert profiles.loc[1, "dominant_churn_risk"] == "low" and profiles.loc[1, "dominant_churn_risk_share"] == 1.0

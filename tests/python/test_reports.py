@@ -265,7 +265,7 @@ def test_geography_is_binned_with_every_layer(sample_reports):
     text = sample_reports.page("geography")
     select = re.search(r'<select id="geo-layer".*?</select>', text, re.S).group(0)
     options = [html.unescape(o) for o in re.findall(r"<option [^>]*>(.*?)</option>", select)]
-    risks = {r for (r,) in query(db, "select distinct churn_risk from customer_rfm")}
+    risks = {r for (r,) in query(db, "select distinct churn_risk from customer_churn")}
     segments = {s for (s,) in query(db, "select distinct segment from customer_abc_xyz")}
     clusters = {c for (c,) in query(db, "select distinct cluster from customer_clusters")}
     assert options[0] == "All customers"

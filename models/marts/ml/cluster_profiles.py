@@ -14,4 +14,5 @@ def model(dbt, session):
         dbt.ref("ml_customer_features"),
         dbt.ref("customer_rfm"),
         dbt.ref("customer_abc_xyz"),
+        churn=dbt.ref("customer_churn"),
     )
