@@ -20,10 +20,10 @@ On the bundled sample the largest of these tables has 2,964 rows (one per custom
     python scripts/run_python_models.py --target spark --manifest M --select cluster_selection,customer_clusters
 
 --build: the whole `dbt build` of the target, in stages computed from the target's manifest (`dbt parse`): a
-Python model needs SQL models that themselves need Python models (customer_rfm <- customer_churn <-
+Python model needs SQL models that themselves need Python models (cluster_profiles <- customer_churn <-
 int_churn__btyd_scores <- clv_model_fit), so SQL nodes (models, seeds, data and unit tests) and Python models
 alternate: each `dbt build --select <stage>` builds the nodes whose Python ancestors have run, then the Python
-models whose parents exist run, and so on (5 dbt builds and 4 Python steps on this project). Each step is its own
+models whose parents exist run, and so on (4 dbt builds and 3 Python steps on this project). Each step is its own
 process: Derby, Spark's local metastore, admits one process at a time. Extra arguments after `--` go to every
 `dbt build` (e.g. `-- --vars "{raw_data_dir: data/sample}"`).
 """

@@ -264,7 +264,6 @@ def test_customer_segments_carries_the_churn_columns(any_build):
         where customer_segments.churn_probability <> customer_churn.churn_probability
             or customer_segments.churn_risk <> customer_churn.churn_risk
             or customer_segments.churn_reason <> customer_churn.churn_reason
-            or customer_rfm.churn_risk <> customer_churn.churn_risk
             or customer_segments.rfm_tier <> customer_rfm.rfm_tier
         """,
     )[0][0]

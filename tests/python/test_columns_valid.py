@@ -29,7 +29,7 @@ PLANTS = [
     ("customer_rfm", "update customer_rfm set rfm_tier = 'bogus' where customer_unique_id in "
                      "(select customer_unique_id from customer_rfm order by customer_unique_id limit 1 offset 5)"),
     # not_null, and a null passes the accepted_values rule of the same column (dbt's accepted_values)
-    ("customer_rfm", "update customer_rfm set churn_risk = null where customer_unique_id in "
+    ("customer_rfm", "update customer_rfm set rfm_segment = null where customer_unique_id in "
                      "(select customer_unique_id from customer_rfm order by customer_unique_id limit 1 offset 7)"),
     # an expression whose result is null fails (expression_is_true)
     ("int_hypotheses__customers", "update int_hypotheses__customers set reviewed_purchases = null where "
@@ -64,8 +64,8 @@ def planted(sample_build, tmp_path_factory):
                 count("select count(*) from customer_rfm where r_grid < 1 or r_grid > 5"),
             ("columns_valid_customer_rfm", "accepted_values", "rfm_tier"):
                 count("select count(*) from customer_rfm where rfm_tier not in ('high', 'medium', 'low')"),
-            ("columns_valid_customer_rfm", "not_null", "churn_risk"):
-                count("select count(*) from customer_rfm where churn_risk is null"),
+            ("columns_valid_customer_rfm", "not_null", "rfm_segment"):
+                count("select count(*) from customer_rfm where rfm_segment is null"),
             ("columns_valid_int_hypotheses__customers", "expression_is_true", None):
                 count("select count(*) from int_hypotheses__customers "
                       "where reviewed_purchases is null or reviewed_purchases > purchase_count"),

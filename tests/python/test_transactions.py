@@ -58,8 +58,8 @@ def _require(path: Path) -> None:
 def _build_command(select: list[str] | None = SELECT) -> list[str]:
     # cautious: only the tests whose parents are all selected (a relationships test to an unbuilt mart would fail);
     # no unit tests: the sample build runs them, and no unit-tested model reads a var these builds set
-    # (input_format, transactions_*, revenue_excluded_statuses, data_quality_thresholds, currency_label,
-    # clv_min_repeat_customers; conftest.UNIT_TESTS)
+    # (input_format, transactions_*, revenue_excluded_statuses, data_quality_thresholds, currency_label;
+    # conftest.UNIT_TESTS)
     return ["build", "--exclude", UNIT_TESTS] + (
         ["--indirect-selection", "cautious", "--select", *select] if select else []
     )
@@ -399,20 +399,15 @@ ONLINE_RETAIL_MAP = {"order_id": "InvoiceNo", "product_id": "StockCode", "quanti
 CDNOW_MAP = {"customer_id": "customer_id", "ordered_at": "date", "quantity": "number_of_cds", "amount": "dollar_value"}
 
 
-# Nothing here reads the buy-till-you-die fits, yet customer_rfm's churn columns come after them (customer_churn
-# <- churn_model_selection <- churn_backtest <- clv_*_fit): on these repeat-rich files the eight fits would run
-# for minutes. Requiring more repeat customers than exist makes each fit stop at once (too_few_repeat_customers),
-# and churn stays the default, empirical (Kaplan-Meier), which does not depend on them.
-NO_BTYD_FITS = {"clv_min_repeat_customers": 10**9}
 ONLINE_RETAIL_VARS = {
     "input_format": "transactions", "transactions_path": str(ONLINE_RETAIL),
     "transactions_columns": ONLINE_RETAIL_MAP, "transactions_cancelled_order_id_prefix": "C",
     # a quarter of the lines have no CustomerID: above the default 10 % error rate on purpose
-    "data_quality_thresholds": {"warn_rate": 0.01, "error_rate": 0.3}, "currency_label": "£", **NO_BTYD_FITS,
+    "data_quality_thresholds": {"warn_rate": 0.01, "error_rate": 0.3}, "currency_label": "£",
 }
 CDNOW_VARS = {
     "input_format": "transactions", "transactions_path": str(CDNOW), "transactions_columns": CDNOW_MAP,
-    "transactions_timestamp_format": "%Y%m%d", "currency_label": "$", **NO_BTYD_FITS,
+    "transactions_timestamp_format": "%Y%m%d", "currency_label": "$",
 }
 
 

@@ -1,8 +1,8 @@
 -- The last snapshot is taken as of the analysis date, so it must reproduce customer_rfm and
 -- customer_abc_xyz and customer_churn customer by customer (same customers, metrics, scores, rfm_tier, churn
 -- probability and risk, and segments). segment_snapshots' churn is always the empirical (Kaplan-Meier) estimate:
--- it must equal customer_churn's empirical_return_probability; customer_rfm repeats customer_churn, whose
--- probability comes from churn_model_used (equal to the snapshot's when that is empirical).
+-- it must equal customer_churn's empirical_return_probability; customer_churn's own probability comes from
+-- churn_model_used (equal to the snapshot's when that is empirical).
 with
 
 last_snapshot as (
@@ -61,8 +61,6 @@ where last_snapshot.customer_unique_id is null
     or last_snapshot.days_silent is distinct from current_marts.days_silent
     or last_snapshot.churn_probability is distinct from current_marts.empirical_churn_probability_current
     or last_snapshot.churn_risk is distinct from current_marts.empirical_churn_risk_current
-    or current_marts.churn_probability is distinct from current_marts.churn_probability_current
-    or current_marts.churn_risk is distinct from current_marts.churn_risk_current
     or (
         current_marts.churn_model_used = 'empirical'
         and (

@@ -12,12 +12,6 @@ rfm_segment_map as (
 
 ),
 
-churn as (
-
-    select * from {{ ref('customer_churn') }}
-
-),
-
 customer_metrics as (
 
     select
@@ -97,14 +91,10 @@ final as (
         weighted.m_score,
         weighted.rfm_weighted,
         {{ segmentation_rfm_tier('weighted.rfm_weighted') }} as rfm_tier,
-        churn.churn_probability,
-        churn.churn_risk,
         weighted.r_grid,
         rfm_segment_cells.rfm_segment
     from weighted
     cross join rfm_tier_thresholds
-    left join churn
-        on weighted.customer_unique_id = churn.customer_unique_id
     left join rfm_segment_cells
         on weighted.r_grid = rfm_segment_cells.r_grid
         and {{ segmentation_rfm_purchases_capped('weighted.frequency') }} = rfm_segment_cells.purchases_capped
