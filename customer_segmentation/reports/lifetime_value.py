@@ -114,7 +114,7 @@ def _by_group(wh: Warehouse, page: Page) -> None:
                    sum(clv.clv) as total_clv, avg(clv.clv) as mean_clv
             from customer_lifetime_value as clv
             left join customer_rfm as rfm on clv.customer_unique_id = rfm.customer_unique_id
-            group by 1 order by mean_clv desc
+            group by 1 order by mean_clv desc, grp
             """
         )
         fig = go.Figure(go.Bar(x=esc_list(segments["grp"]), y=segments["mean_clv"], marker_color="#7c3aed",
