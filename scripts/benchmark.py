@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the project root: package customer_segmentation
 
 from customer_segmentation.data.olist import FILES  # noqa: E402  (table -> CSV file name, from the sources YAML)
+from safe_build import PRODUCTION_ENV  # noqa: E402  (the build is timed as `make build` runs it: no unit tests)
 
 GENERATOR = ROOT / "scripts" / "generate_olist.py"
 DUCKDB_SQL = ROOT / "scripts" / "bench_duckdb.sql"
@@ -486,7 +487,7 @@ def bench_scale(label: str, data: dict, work_root: Path, threads: int | None,
                "--vars", json.dumps({"raw_data_dir": str(raw_dir)})]
         if threads:
             cmd += ["--threads", str(threads)]
-        env = {"DUCKDB_PATH": str(work / "dbt.duckdb"), "DBT_PROFILES_DIR": str(ROOT),
+        env = {**PRODUCTION_ENV, "DUCKDB_PATH": str(work / "dbt.duckdb"), "DBT_PROFILES_DIR": str(ROOT),
                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
         run = measure(cmd, env, work / "dbt_build.log")
         run["threads"] = threads or "profile"

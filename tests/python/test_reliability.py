@@ -206,3 +206,19 @@ def test_safe_build_refuses_a_warehouse_open_for_writing(warehouse, tmp_path):
     assert "Nothing was changed" in out
     assert not (tmp_path / "busy" / "target" / "run_results.json").exists()  # dbt never started
     assert mart_checksums(db) == good
+
+
+def test_safe_build_leaves_out_the_dbt_unit_tests(sample_build, warehouse, tmp_path):
+    """make build (safe_build) runs every data test but no dbt unit test (they read only their own given rows:
+    make test runs them, in the sample build). The same selector that finds them in the sample build selects
+    nothing in a safe build."""
+    unit_tests = {uid: s for uid, s in sample_build.statuses().items() if uid.startswith("unit_test.")}
+    assert len(unit_tests) >= 10 and set(unit_tests.values()) == {"pass"}
+    db, good = warehouse
+    code, out = finish(start_safe_build(db, tmp_path / "safe", ["--select", "test_type:unit"],
+                                        {"raw_data_dir": str(SAMPLE_DIR)}))
+    assert code == 0, out
+    results_file = tmp_path / "safe" / "target" / "run_results.json"
+    ran = json.loads(results_file.read_text())["results"] if results_file.exists() else []
+    assert ran == []
+    assert mart_checksums(db) == good
