@@ -15,6 +15,19 @@
 -- (equality join) in that month's Kaplan-Meier curve (int_churn__gap_survival, built from gaps known by then);
 -- churn_risk uses the absolute var churn_risk_thresholds, the same in every month. rfm_tier is the old relative tier.
 
+-- Incremental on DuckDB (delete+insert by snapshot_month: whole months are replaced, see the YAML): a run
+-- recomputes only the months from the first one whose input differs from what its stored rows saw (count of
+-- customers, sum of frequency and of monetary per month, against the same running totals of
+-- int_segmentation__customer_months), and at the latest from the latest stored month (it may have been partial).
+-- A change of a var or seed that alters past months needs --full-refresh. Other engines: a table.
+
+{{ config(
+    materialized='incremental' if target.type == 'duckdb' else 'table',
+    incremental_strategy='delete+insert',
+    unique_key='snapshot_month',
+    on_schema_change='fail'
+) }}
+
 with
 
 customer_months as (
@@ -48,6 +61,91 @@ gap_survival as (
 ),
 
 {{ segmentation_snapshot_date_ctes('customer_months') }},
+{%- if is_incremental() %}
+
+stored_snapshots as (
+
+    -- what each stored month saw: its customers, their purchases and money (monetary is a decimal: exact sums)
+    select
+        snapshot_month,
+        count(*) as customer_count,
+        sum(frequency) as purchase_count,
+        sum(monetary) as monetary_total
+    from {{ this }}
+    group by snapshot_month
+
+),
+
+month_purchases as (
+
+    select
+        purchase_month,
+        sum(case when first_purchase_date >= purchase_month then 1 else 0 end) as new_customer_count,
+        sum(month_purchase_count) as purchase_count,
+        sum(month_monetary) as monetary_total
+    from customer_months
+    group by purchase_month
+
+),
+
+input_snapshots as (
+
+    -- the same figures from the input: running totals of the months up to the snapshot month
+    select
+        snapshot_dates.snapshot_month,
+        sum(month_purchases.new_customer_count) as customer_count,
+        sum(month_purchases.purchase_count) as purchase_count,
+        sum(month_purchases.monetary_total) as monetary_total
+    from snapshot_dates
+    inner join month_purchases
+        on snapshot_dates.snapshot_month >= month_purchases.purchase_month
+    group by snapshot_dates.snapshot_month
+
+),
+
+changed_months as (
+
+    select input_snapshots.snapshot_month
+    from input_snapshots
+    left join stored_snapshots
+        on input_snapshots.snapshot_month = stored_snapshots.snapshot_month
+    where
+        stored_snapshots.snapshot_month is null
+        or input_snapshots.customer_count <> stored_snapshots.customer_count
+        or input_snapshots.purchase_count <> stored_snapshots.purchase_count
+        or input_snapshots.monetary_total <> stored_snapshots.monetary_total
+
+    union all
+
+    -- the latest stored month is recomputed in any case: its reference date may have been the analysis date
+    select max(snapshot_month) as snapshot_month
+    from stored_snapshots
+
+),
+
+recompute_start as {{ cte_materialized() }} (
+
+    select min(snapshot_month) as first_month
+    from changed_months
+
+),
+
+snapshots_to_build as (
+
+    select snapshot_dates.*
+    from snapshot_dates
+    inner join recompute_start
+        on snapshot_dates.snapshot_month >= recompute_start.first_month
+
+),
+{%- else %}
+
+snapshots_to_build as (
+
+    select * from snapshot_dates
+
+),
+{%- endif %}
 
 customer_states as {{ cte_inlined() }} (
 
@@ -67,7 +165,7 @@ customer_states as {{ cte_inlined() }} (
         customer_months.last_xyz_period_start,
         customer_months.last_xyz_period_spend,
         {{ segmentation_xyz_last_complete_period('snapshot_dates.reference_date') }} as last_complete_period_start
-    from snapshot_dates
+    from snapshots_to_build as snapshot_dates
     inner join customer_months
         on snapshot_dates.snapshot_month >= customer_months.purchase_month
         and snapshot_dates.snapshot_month < customer_months.valid_until_month

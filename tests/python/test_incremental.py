@@ -1,0 +1,228 @@
+"""Data arriving later: the bundled sample with its last purchase day cut off, then the whole sample (issue 19).
+
+- The property, whatever the materialization: snapshots of months that ended before the cut day, and cohort rows
+  of months complete in both builds, are the same with or without the later day.
+- segment_snapshots is incremental (delete+insert by snapshot_month): an incremental build on the whole sample
+  over the warehouse of the cut sample equals a full build of the whole sample, table by table, and leaves the
+  stored rows of the months before the recomputed ones untouched; so does one after a late order in an old month.
+"""
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import SAMPLE_DIR, UNIT_TESTS, query, run_dbt
+
+ORDERS = "olist_orders_dataset.csv"
+ORDER_CHILDREN = ("olist_order_items_dataset.csv", "olist_order_payments_dataset.csv",
+                  "olist_order_reviews_dataset.csv")
+CUSTOMERS = "olist_customers_dataset.csv"
+
+
+def _read(path: Path) -> tuple[list[str], list[dict]]:
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def _write(path: Path, header: list[str], rows: list[dict]) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def last_purchase_day(raw_dir: Path) -> str:
+    return max(row["order_purchase_timestamp"][:10] for row in _read(raw_dir / ORDERS)[1])
+
+
+def cut_day(raw_dir: Path, out: Path, day: str) -> Path:
+    """A copy of raw_dir without the orders placed on `day` and their items, payments, reviews and customer rows
+    (an Olist customer_id belongs to one order)."""
+    shutil.copytree(raw_dir, out)
+    header, orders = _read(raw_dir / ORDERS)
+    dropped = [row for row in orders if row["order_purchase_timestamp"].startswith(day)]
+    assert dropped, f"no order on {day}"
+    dropped_ids = {row["order_id"] for row in dropped}
+    _write(out / ORDERS, header, [row for row in orders if row["order_id"] not in dropped_ids])
+    for name in ORDER_CHILDREN:
+        header, rows = _read(raw_dir / name)
+        _write(out / name, header, [row for row in rows if row["order_id"] not in dropped_ids])
+    kept_customers = {row["customer_id"] for row in orders if row["order_id"] not in dropped_ids}
+    header, rows = _read(raw_dir / CUSTOMERS)
+    _write(out / CUSTOMERS, header, [row for row in rows if row["customer_id"] in kept_customers])
+    return out
+
+
+def add_late_order(raw_dir: Path, out: Path, month: str) -> Path:
+    """A copy of raw_dir with one more order (a copy of the first delivered order of `month`, YYYY-MM, with new
+    ids: same customer, day, items and payments), as if it had arrived late."""
+    shutil.copytree(raw_dir, out)
+    header, orders = _read(raw_dir / ORDERS)
+    original = next(row for row in orders
+                    if row["order_purchase_timestamp"].startswith(month) and row["order_status"] == "delivered")
+    new_order_id, new_customer_id = "late" + "0" * 28, "late" + "1" * 28
+    _write(out / ORDERS, header, [*orders, {**original, "order_id": new_order_id, "customer_id": new_customer_id}])
+    for name in ORDER_CHILDREN[:2]:
+        header, rows = _read(raw_dir / name)
+        copies = [{**row, "order_id": new_order_id} for row in rows if row["order_id"] == original["order_id"]]
+        assert copies, f"order {original['order_id']} has no row in {name}"
+        _write(out / name, header, [*rows, *copies])
+    header, rows = _read(raw_dir / CUSTOMERS)
+    customer = next(row for row in rows if row["customer_id"] == original["customer_id"])
+    _write(out / CUSTOMERS, header, [*rows, {**customer, "customer_id": new_customer_id}])
+    return out
+
+
+def build(work: Path, raw_dir: Path, db_path: Path | None = None, command: tuple[str, ...] = ("build",),
+          extra: tuple[str, ...] = ("--exclude", UNIT_TESTS)):
+    """dbt `command` on raw_dir into db_path (default: a new warehouse in work); fails the test if dbt fails."""
+    db_path = db_path or work / "warehouse.duckdb"
+    run = run_dbt([*command, *extra], db_path, work, {"raw_data_dir": str(raw_dir)})
+    assert run.returncode == 0, f"dbt {' '.join(command)} on {raw_dir} failed:\n{run.output[-6000:]}"
+    return run
+
+
+def table_checksums(db_path: Path) -> dict[str, tuple]:
+    """Row count and order-free sum of row hashes of every table and view of the main schema; doubles rounded
+    to 10 significant digits (DuckDB's parallel float sums differ in the last bits between two builds)."""
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        names = [name for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'main' order by 1").fetchall()]
+        sums = {}
+        for name in names:
+            columns = con.execute(
+                "select column_name, data_type from information_schema.columns where table_schema = 'main' "
+                "and table_name = ? order by ordinal_position", [name]).fetchall()
+            values = []
+            for column, data_type in columns:
+                value = f'"{column}"'
+                if data_type in ("DOUBLE", "FLOAT", "REAL"):
+                    value = (f"case when {value} is null or isnan({value}) or isinf({value}) or {value} = 0 "
+                             f"then {value} else round({value}, 9 - cast(floor(log10(abs({value}))) as int)) end")
+                values.append(value)
+            sums[name] = con.execute(
+                f'select count(*), coalesce(sum(hash({", ".join(values)})), 0) from "{name}"').fetchone()
+        return sums
+
+
+def assert_same_warehouses(got: Path, expected: Path) -> None:
+    got_sums, expected_sums = table_checksums(got), table_checksums(expected)
+    assert set(got_sums) == set(expected_sums)
+    differ = sorted(name for name in got_sums if got_sums[name] != expected_sums[name])
+    assert not differ, f"tables that differ from a full build: {differ}"
+
+
+@pytest.fixture(scope="module")
+def cut_sample(tmp_path_factory) -> tuple[Path, str]:
+    """(the bundled sample without its last purchase day, that day)."""
+    day = last_purchase_day(SAMPLE_DIR)
+    return cut_day(SAMPLE_DIR, tmp_path_factory.mktemp("cut") / "raw", day), day
+
+
+@pytest.fixture(scope="module")
+def cut_build(tmp_path_factory, cut_sample) -> Path:
+    """Full build of the cut sample (the warehouse the incremental tests start from: copy it, never write it)."""
+    work = tmp_path_factory.mktemp("cut_build")
+    build(work, cut_sample[0], extra=("--exclude", UNIT_TESTS, "--full-refresh"))
+    return work / "warehouse.duckdb"
+
+
+def test_past_snapshots_and_closed_cohort_months_ignore_a_later_day(cut_sample, cut_build, sample_build):
+    raw_dir, day = cut_sample
+    full = sample_build.db_path
+    # the sample's last purchase day is 2018-09-02, a lone order: August is complete in both builds (reference
+    # date 2018-09-01) and the whole sample adds the partial month of September
+    snapshot_columns = [name for (name, *_) in query(full, "describe segment_snapshots")]
+    months_before_day = f"snapshot_month < date '{day}' - interval 1 month"
+    with duckdb.connect() as con:
+        con.execute(f"attach '{cut_build}' as cut (read_only)")
+        con.execute(f"attach '{full}' as whole (read_only)")
+        months = con.execute(f"select count(distinct snapshot_month) from cut.segment_snapshots "
+                             f"where {months_before_day}").fetchone()[0]
+        assert months >= 12
+        for left, right in (("cut", "whole"), ("whole", "cut")):
+            missing = con.execute(
+                f"select count(*) from (select * from {left}.segment_snapshots where {months_before_day} "
+                f"except all select * from {right}.segment_snapshots where {months_before_day})").fetchone()[0]
+            assert missing == 0, f"{missing} past snapshot rows of {left} are not in {right} ({snapshot_columns})"
+        # cohort_retention: one row per cohort, months_since_first and state; a row whose activity month is
+        # complete in both builds is the same, except analysis_date (the day after the latest purchase)
+        cohort_columns = ", ".join(name for (name, *_) in query(full, "describe cohort_retention")
+                                   if name != "analysis_date")
+        closed = con.execute("select count(*) from cut.cohort_retention where is_complete_period").fetchone()[0]
+        assert closed > 100
+        for left, right in (("cut", "whole"), ("whole", "cut")):
+            missing = con.execute(
+                f"select count(*) from (select {cohort_columns} from {left}.cohort_retention "
+                f"where activity_month + interval 1 month <= date '{day}' "
+                f"except all select {cohort_columns} from {right}.cohort_retention)").fetchone()[0]
+            assert missing == 0, f"{missing} closed cohort rows of {left} are not in {right}"
+
+
+def copy_warehouse(source: Path, work: Path) -> Path:
+    work.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy(source, work / "warehouse.duckdb"))
+
+
+def mark_stored_months(db_path: Path) -> list:
+    """Write a marker into one row of every stored month of segment_snapshots (in `segment`, which the change
+    fingerprint does not read); returns the months. A month the next run recomputes loses its marker."""
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("""
+            update segment_snapshots set segment = 'stored ' || cast(snapshot_month as varchar)
+            where (snapshot_month, customer_unique_id) in (
+                select (snapshot_month, min(customer_unique_id)) from segment_snapshots group by snapshot_month
+            )""")
+        return [month for (month,) in con.execute(
+            "select distinct snapshot_month from segment_snapshots order by 1").fetchall()]
+
+
+def marked_months(db_path: Path) -> list:
+    return [month for (month,) in query(
+        db_path, "select distinct snapshot_month from segment_snapshots where segment like 'stored %' order by 1")]
+
+
+def test_incremental_build_after_a_new_day_equals_a_full_build(tmp_path_factory, cut_build, sample_build):
+    work = tmp_path_factory.mktemp("incremental_day")
+    warehouse = copy_warehouse(cut_build, work)
+    run = build(work, SAMPLE_DIR, warehouse)
+    assert run.statuses()["model.customer_segmentation.segment_snapshots"] == "success"
+    assert_same_warehouses(warehouse, sample_build.db_path)
+
+
+def test_incremental_run_after_a_new_day_rewrites_only_the_latest_stored_month(tmp_path_factory, cut_build):
+    work = tmp_path_factory.mktemp("incremental_day_marked")
+    warehouse = copy_warehouse(cut_build, work)
+    stored = mark_stored_months(warehouse)
+    build(work, SAMPLE_DIR, warehouse, command=("run",), extra=("--select", "+segment_snapshots"))
+    # months before the latest stored one (August 2018, complete then) keep their rows; August is recomputed
+    assert marked_months(warehouse) == stored[:-1]
+    assert query(warehouse, "select max(snapshot_month) from segment_snapshots")[0][0] > stored[-1]
+
+
+@pytest.fixture(scope="module")
+def late_sample(tmp_path_factory) -> Path:
+    """The whole sample plus an order placed in March 2017 that arrives late."""
+    return add_late_order(SAMPLE_DIR, tmp_path_factory.mktemp("late") / "raw", "2017-03")
+
+
+def test_incremental_build_after_a_late_order_equals_a_full_build(tmp_path_factory, late_sample, sample_build):
+    full_work = tmp_path_factory.mktemp("late_full")
+    build(full_work, late_sample, extra=("--exclude", UNIT_TESTS, "--full-refresh"))
+    work = tmp_path_factory.mktemp("late_incremental")
+    warehouse = copy_warehouse(sample_build.db_path, work)
+    build(work, late_sample, warehouse)
+    assert_same_warehouses(warehouse, full_work / "warehouse.duckdb")
+
+
+def test_incremental_run_after_a_late_order_starts_at_its_month(tmp_path_factory, late_sample, sample_build):
+    work = tmp_path_factory.mktemp("late_marked")
+    warehouse = copy_warehouse(sample_build.db_path, work)
+    stored = mark_stored_months(warehouse)
+    build(work, late_sample, warehouse, command=("run",), extra=("--select", "+segment_snapshots"))
+    assert marked_months(warehouse) == [month for month in stored if str(month) < "2017-03-01"]
