@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans, MiniBatchKMeans
-from threadpoolctl import threadpool_limits
 
 from customer_segmentation.ml.ordering import mixed, smallest
+from customer_segmentation.ml.threads import single_threaded
 
 
 @dataclass
@@ -76,7 +76,7 @@ def assign_to_centers(
     n = len(X)
     labels = np.empty(n, dtype=np.int64)
     sq_dist = np.empty(n, dtype=np.float64)
-    with threadpool_limits(limits=1):
+    with single_threaded():
         for start in range(0, n, chunk_rows):
             block = np.asarray(X[start : start + chunk_rows], dtype=np.float64)
             stop = start + len(block)
@@ -96,7 +96,7 @@ def assign_to_centers(
 
 def _nearest(block: np.ndarray, centers: np.ndarray) -> np.ndarray:
     """Index of the nearest centroid per row (same arithmetic as assign_to_centers)."""
-    with threadpool_limits(limits=1):
+    with single_threaded():
         scores = block @ (-2.0 * centers.T)
     scores += (centers**2).sum(axis=1)[None, :]
     return scores.argmin(axis=1)
@@ -109,7 +109,7 @@ def _inertias(X: np.ndarray, centers: list[np.ndarray], chunk_rows: int = ASSIGN
     stacked_sq = (np.vstack(centers) ** 2).sum(axis=1)
     bounds = np.cumsum([0] + [len(c) for c in centers])
     totals = [0.0] * len(centers)
-    with threadpool_limits(limits=1):
+    with single_threaded():
         for start in range(0, len(X), chunk_rows):
             block = np.asarray(X[start : start + chunk_rows], dtype=np.float64)
             block_sq = np.einsum("ij,ij->i", block, block)
@@ -163,7 +163,7 @@ def fit_kmeans(
         return _fit_kmeans_sampled(X, k, seed, minibatch_threshold, n_init, fit_rows, row_sq)
     X = np.ascontiguousarray(X, dtype=np.float64)
     model, algorithm = _fit_model(X, k, seed, minibatch_threshold, n_init)
-    with threadpool_limits(limits=1):
+    with single_threaded():
         raw_labels = model.predict(X)
     labels, centers = _canonical(raw_labels, model.cluster_centers_)
     distances = np.sqrt(((X - centers[labels]) ** 2).sum(axis=1))
@@ -173,7 +173,7 @@ def fit_kmeans(
 def _fit_model(X, k, seed, minibatch_threshold, n_init):
     if k < 1 or k > len(X):
         raise ValueError(f"k={k} impossible for {len(X)} rows")
-    with threadpool_limits(limits=1):
+    with single_threaded():
         if len(X) > minibatch_threshold:
             model = MiniBatchKMeans(
                 n_clusters=k,
@@ -226,33 +226,36 @@ def silhouette_multi(X: np.ndarray, labelings: list[np.ndarray], chunk_size: int
     sq = (X**2).sum(axis=1)
     # one preallocated buffer, updated in place: allocating a fresh chunk x n array per step is slow
     buffer = np.empty((min(chunk_size, n), n))
-    for start in range(0, n, chunk_size):
-        stop = min(start + chunk_size, n)
-        d = buffer[: stop - start]
-        np.matmul(X[start:stop], X.T, out=d)
-        d *= -2.0
-        d += sq[None, :]
-        d += sq[start:stop, None]
-        np.maximum(d, 0.0, out=d)
-        d[np.arange(stop - start), np.arange(start, stop)] = 0.0
-        np.sqrt(d, out=d)
-        dist_to_clusters = d @ membership  # chunk x sum(k): summed distance to each cluster
-        rows = np.arange(stop - start)
-        for j, code in enumerate(codes):
-            k = len(counts[j])
-            if k < 2 or k > n - 1:
-                continue
-            block = dist_to_clusters[:, offsets[j] : offsets[j] + k]
-            own = code[start:stop]
-            own_count = counts[j][own]
-            a = block[rows, own] / np.maximum(own_count - 1, 1)
-            mean_other = block / counts[j][None, :]
-            mean_other[rows, own] = np.inf
-            b = mean_other.min(axis=1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                s = (b - a) / np.maximum(a, b)
-            s = np.where(own_count > 1, np.nan_to_num(s, nan=0.0), 0.0)
-            sums[j][start:stop] = s
+    # single-threaded BLAS: the same bits (threads split the output rows, not the sums) at half the CPU
+    # time (100 k orders: 2.7 instead of 5.4 s; idle BLAS threads spin between the many small products)
+    with single_threaded():
+        for start in range(0, n, chunk_size):
+            stop = min(start + chunk_size, n)
+            d = buffer[: stop - start]
+            np.matmul(X[start:stop], X.T, out=d)
+            d *= -2.0
+            d += sq[None, :]
+            d += sq[start:stop, None]
+            np.maximum(d, 0.0, out=d)
+            d[np.arange(stop - start), np.arange(start, stop)] = 0.0
+            np.sqrt(d, out=d)
+            dist_to_clusters = d @ membership  # chunk x sum(k): summed distance to each cluster
+            rows = np.arange(stop - start)
+            for j, code in enumerate(codes):
+                k = len(counts[j])
+                if k < 2 or k > n - 1:
+                    continue
+                block = dist_to_clusters[:, offsets[j] : offsets[j] + k]
+                own = code[start:stop]
+                own_count = counts[j][own]
+                a = block[rows, own] / np.maximum(own_count - 1, 1)
+                mean_other = block / counts[j][None, :]
+                mean_other[rows, own] = np.inf
+                b = mean_other.min(axis=1)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    s = (b - a) / np.maximum(a, b)
+                s = np.where(own_count > 1, np.nan_to_num(s, nan=0.0), 0.0)
+                sums[j][start:stop] = s
     return [
         float(sums[j].mean()) if 2 <= len(counts[j]) <= n - 1 else float("nan")
         for j in range(len(labelings))

@@ -30,10 +30,10 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score
-from threadpoolctl import threadpool_limits
 
 from customer_segmentation.ml.features import category_codes
 from customer_segmentation.ml.ordering import by_customer, is_key_ordered, mixed, row_keys, smallest
+from customer_segmentation.ml.threads import single_threaded
 
 # features known only once the feature window has passed (an event inside it); the others are known at purchase
 WINDOW_FEATURES = ("first_order_delivery_days", "first_order_review_score")
@@ -307,7 +307,7 @@ class GradientBoostingRepeatModel:
             n_iter_no_change=20,
             **self.params,
         )
-        with threadpool_limits(limits=1):
+        with single_threaded():
             return model.fit(X, y)
 
     def fit(self, df: pd.DataFrame, y: np.ndarray) -> GradientBoostingRepeatModel:
@@ -324,7 +324,7 @@ class GradientBoostingRepeatModel:
             splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed)
             for train_idx, valid_idx in splitter.split(X, y):
                 fold_model = self._fit_one(X[train_idx], y[train_idx])
-                with threadpool_limits(limits=1):
+                with single_threaded():
                     out_of_fold[valid_idx] = fold_model.predict_proba(X[valid_idx])[:, 1]
             self.calibrator = LogisticRegression().fit(_logit(out_of_fold), y)
         self.calibration = "platt_out_of_fold" if self.calibrator is not None else "prior_shift"

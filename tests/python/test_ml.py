@@ -232,6 +232,17 @@ def test_silhouette_multi_matches_sklearn():
     assert np.isnan(silhouette_multi(X, [np.zeros(len(X), int)])[0])
 
 
+
+def test_single_threaded_limits_every_pool_and_restores_it():
+    from threadpoolctl import threadpool_info
+
+    from customer_segmentation.ml.threads import single_threaded
+
+    before = [pool["num_threads"] for pool in threadpool_info()]
+    with single_threaded():
+        assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+    assert [pool["num_threads"] for pool in threadpool_info()] == before
+
 @pytest.mark.parametrize("minibatch_threshold", [10**9, 100])
 def test_kmeans_recovers_planted_clusters(minibatch_threshold):
     df, planted = customers_from_blobs(2000, 4, seed=5)
