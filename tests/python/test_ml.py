@@ -232,7 +232,6 @@ def test_silhouette_multi_matches_sklearn():
     assert np.isnan(silhouette_multi(X, [np.zeros(len(X), int)])[0])
 
 
-
 def test_single_threaded_limits_every_pool_and_restores_it():
     from threadpoolctl import threadpool_info
 
@@ -242,6 +241,7 @@ def test_single_threaded_limits_every_pool_and_restores_it():
     with single_threaded():
         assert all(pool["num_threads"] == 1 for pool in threadpool_info())
     assert [pool["num_threads"] for pool in threadpool_info()] == before
+
 
 @pytest.mark.parametrize("minibatch_threshold", [10**9, 100])
 def test_kmeans_recovers_planted_clusters(minibatch_threshold):
