@@ -78,8 +78,8 @@ def read_histories(relation) -> pd.DataFrame:
 def fit_table(summary: pd.DataFrame, config: ClvConfig, fit_date, model_name: str) -> pd.DataFrame:
     """One row per model (the three transaction models and Gamma-Gamma) with parameters and verdict."""
     rows = []
-    for name in (*TRANSACTION_MODELS, SPEND_MODEL):
-        fit = clv.fit_model(name, summary, **config.fit_arguments())
+    names = (*TRANSACTION_MODELS, SPEND_MODEL)
+    for name, fit in zip(names, clv.fit_models(names, summary, **config.fit_arguments())):
         parameters = fit.get("parameters") or {}
         rows.append(
             {

@@ -324,6 +324,38 @@ def test_time_limit_stops_the_fit():
     assert fit["n_customers"] == 300
 
 
+def test_fit_models_gives_the_rows_of_fits_one_after_another():
+    """fit_models runs the fits concurrently (and Pareto/NBD first): the rows must be fit_model's, in names' order,
+    to the last bit, whatever order they finished in."""
+    summary = simulate_bg_nbd(500, seed=7)
+    names = ["gamma_gamma", "bg_nbd", "pareto_nbd"]
+    together = clv.fit_models(names, summary, **FIT)
+    alone = [clv.fit_model(name, summary, **FIT) for name in names]
+    assert [fit["model"] for fit in together] == names
+    for fit, expected in zip(together, alone):
+        assert fit["parameters"] is not None, fit
+        assert {k: v for k, v in fit.items() if k != "fit_seconds"} == {
+            k: v for k, v in expected.items() if k != "fit_seconds"}
+
+
+def test_time_limit_stops_concurrent_fits():
+    summary = simulate_bg_nbd(800, seed=5)
+    fits = clv.fit_models(["bg_nbd", "pareto_nbd"], summary, **{**FIT, "time_limit_seconds": 0.5, "sample_size": 300})
+    assert [fit["model"] for fit in fits] == ["bg_nbd", "pareto_nbd"]
+    pareto = fits[1]
+    assert pareto["verdict"] == "timed_out" and pareto["parameters"] is None
+    assert "0.5 s limit" in pareto["verdict_reason"]
+
+
+def test_forkserver_preload_modules_import():
+    """multiprocessing's fork server skips a preload module that fails to import, silently: a misspelt name or a
+    broken warm-up would only show as slower fits."""
+    import importlib
+
+    for module in clv.FORKSERVER_PRELOAD:
+        importlib.import_module(module)
+
+
 def test_sample_is_fixed_and_independent_of_row_order():
     summary = simulate_bg_nbd(3000, seed=5)
     sample = clv.sample_customers(summary, 1000, random_seed=42)
