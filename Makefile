@@ -46,10 +46,12 @@ demo: build reports
 # logs are printed after pytest (also in target/lint/lint.log and target/engines/test-engines.log); any of the
 # three failing fails make test. The linters (requirements-dev.txt) and the engines' packages
 # (requirements-engines.txt) are installed first: tests/python also drives a local Spark session.
+# (SUBMAKE, not $(MAKE) itself in the recipe: `make -n test` would run a recipe line naming $(MAKE), pytest included.)
+SUBMAKE = $(MAKE) --no-print-directory
 test: $(DEV_STAMP) $(ENGINES_STAMP) test-deps
 	@mkdir -p target/lint target/engines
-	@$(MAKE) --no-print-directory lint > target/lint/lint.log 2>&1 & lint=$$!; \
-	$(MAKE) --no-print-directory test-engines > target/engines/test-engines.log 2>&1 & engines=$$!; \
+	@$(SUBMAKE) lint > target/lint/lint.log 2>&1 & lint=$$!; \
+	$(SUBMAKE) test-engines > target/engines/test-engines.log 2>&1 & engines=$$!; \
 	$(BIN)/python -m pytest tests/python -rs --durations=25; tests=$$?; \
 	wait $$lint; lint_rc=$$?; \
 	wait $$engines; engines_rc=$$?; \
