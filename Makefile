@@ -40,26 +40,32 @@ reports: $(STAMP)
 
 demo: build reports
 
-# make test = the pytest suite and `make test-engines` (the same marts on PostgreSQL and Spark, compared with DuckDB),
-# the engines in the background while pytest runs (the Spark build waits on its JVM more than it computes: a fresh
-# clone's `CI=true make test` took 11 min 54 s on 2 cores, venv included, where pytest alone took 8 min and the
-# engines alone ~7 min; with make lint first and on a slower afternoon machine ~27.5 min: README "Tests").
-# The engines' log is printed after
-# pytest (also in target/engines/test-engines.log); either failing fails make test. The engines' packages
+# make test = the pytest suite, `make lint` and `make test-engines` (the same marts on PostgreSQL and Spark, compared
+# with DuckDB). Lint and the engines run in the background while pytest runs (the Spark build waits on its JVM more
+# than it computes; lint's sqlfluff dbt templater is 2-4 min that no longer delays pytest): README "Tests". Their
+# logs are printed after pytest (also in target/lint/lint.log and target/engines/test-engines.log); any of the
+# three failing fails make test. The linters (requirements-dev.txt) and the engines' packages
 # (requirements-engines.txt) are installed first: tests/python also drives a local Spark session.
-test: lint $(ENGINES_STAMP) test-deps
-	@mkdir -p target/engines
-	@$(BIN)/python scripts/test_engines.py --engines $(ENGINES) > target/engines/test-engines.log 2>&1 & engines=$$!; \
+# (SUBMAKE, not $(MAKE) itself in the recipe: `make -n test` would run a recipe line naming $(MAKE), pytest included.)
+SUBMAKE = $(MAKE) --no-print-directory
+test: $(DEV_STAMP) $(ENGINES_STAMP) test-deps
+	@mkdir -p target/lint target/engines
+	@$(SUBMAKE) lint > target/lint/lint.log 2>&1 & lint=$$!; \
+	$(SUBMAKE) test-engines > target/engines/test-engines.log 2>&1 & engines=$$!; \
 	$(BIN)/python -m pytest tests/python -rs --durations=25; tests=$$?; \
+	wait $$lint; lint_rc=$$?; \
 	wait $$engines; engines_rc=$$?; \
-	echo "=== make test-engines (scripts/test_engines.py --engines $(ENGINES)), run beside pytest ==="; \
+	echo "=== make lint, run beside pytest (target/lint/lint.log) ==="; \
+	cat target/lint/lint.log; \
+	echo "=== make test-engines ENGINES=$(ENGINES), run beside pytest (target/engines/test-engines.log) ==="; \
 	cat target/engines/test-engines.log; \
-	echo "make test: pytest exit $$tests, test-engines exit $$engines_rc"; \
-	test $$tests -eq 0 && test $$engines_rc -eq 0
+	echo "make test: pytest exit $$tests, lint exit $$lint_rc, test-engines exit $$engines_rc"; \
+	test $$tests -eq 0 && test $$lint_rc -eq 0 && test $$engines_rc -eq 0
 
-# Lint (run first by make test): sqlfluff on the SQL of models/, tests/ and analyses/ as dbt compiles it (.sqlfluff:
-# dbt templater, house style; macros are linted where the models call them) and ruff on the Python (ruff.toml).
-# The dbt templater compiles against its own target path and an empty DuckDB file, never the warehouse.
+# Lint (run beside pytest by make test; alone: make lint): sqlfluff on the SQL of models/, tests/ and analyses/ as dbt
+# compiles it (.sqlfluff: dbt templater, house style; macros are linted where the models call them) and ruff on the
+# Python (ruff.toml). The dbt templater compiles against its own target path and an empty DuckDB file, never the
+# warehouse nor the folders of pytest's builds.
 lint: $(DEV_STAMP)
 	@mkdir -p target/sqlfluff
 	DBT_TARGET_PATH=target/sqlfluff DUCKDB_PATH=target/sqlfluff/lint.duckdb \
