@@ -4,8 +4,9 @@
 -- by their predicted probability of buying again within the horizon, with how many of them did.
 --   empirical: 1 - segment_snapshots.churn_probability at that month end (the Kaplan-Meier curve of that month).
 --   rfm_tier:  the month-end rfm_tier, as a probability = its tier's observed return rate over the earlier month
---              ends whose horizon had ended by this month end (null when there is none yet); score orders the
---              tiers high < medium < low for the ROC AUC.
+--              ends whose horizon had ended by this month end; a tier none of those month ends had (small shops:
+--              early on every customer can share one tier) gets the return rate of all their customers; score
+--              orders the tiers high < medium < low for the ROC AUC.
 --   bg_nbd, mbg_nbd, pareto_nbd: P(a purchase within the horizon) from that model of clv_backtest_fit (fit on
 --              purchases before calibration_end), for the month ends on or after it (int_churn__backtest_months.
 --              is_btyd_month), on the same customers (int_churn__btyd_backtest_predictions).
@@ -128,6 +129,20 @@ tier_calibration as (
 
 ),
 
+pooled_calibration as (
+
+    -- the return rate of all customers of those month ends: the prediction for a tier they did not have
+    select
+        backtest_months.snapshot_month,
+        cast(sum(tier_outcomes.returned_count) as {{ type_double() }})
+        / sum(tier_outcomes.customer_count) as pooled_return_rate
+    from backtest_months
+    inner join tier_outcomes
+        on cast({{ dbt.dateadd('day', horizon, 'tier_outcomes.as_of_date') }} as date) <= backtest_months.as_of_date
+    group by backtest_months.snapshot_month
+
+),
+
 fallback_tier_calibration as (
 
     select
@@ -149,6 +164,24 @@ fallback_tier_calibration as (
 
 ),
 
+fallback_pooled_calibration as (
+
+    select
+        fallback_dates.snapshot_month,
+        cast(sum(tier_outcomes.returned_count) as {{ type_double() }})
+        / sum(tier_outcomes.customer_count) as pooled_return_rate
+    from (
+        select distinct
+            snapshot_month,
+            as_of_date
+        from fallback_outcomes
+    ) as fallback_dates
+    inner join tier_outcomes
+        on cast({{ dbt.dateadd('day', horizon, 'tier_outcomes.as_of_date') }} as date) <= fallback_dates.as_of_date
+    group by fallback_dates.snapshot_month
+
+),
+
 fallback_groups as (
 
     select
@@ -166,7 +199,9 @@ fallback_groups as (
     select
         fallback_outcomes.snapshot_month,
         'rfm_tier' as model,
-        fallback_tier_calibration.tier_return_rate as predicted_return_probability,
+        coalesce(
+            fallback_tier_calibration.tier_return_rate, fallback_pooled_calibration.pooled_return_rate
+        ) as predicted_return_probability,
         cast(
             case fallback_outcomes.rfm_tier when 'high' then 0 when 'medium' then 1 else 2 end as {{ type_double() }}
         ) as score,
@@ -176,9 +211,11 @@ fallback_groups as (
     left join fallback_tier_calibration
         on fallback_outcomes.snapshot_month = fallback_tier_calibration.snapshot_month
         and fallback_outcomes.rfm_tier = fallback_tier_calibration.rfm_tier
+    left join fallback_pooled_calibration
+        on fallback_outcomes.snapshot_month = fallback_pooled_calibration.snapshot_month
     group by
         fallback_outcomes.snapshot_month,
-        fallback_tier_calibration.tier_return_rate,
+        coalesce(fallback_tier_calibration.tier_return_rate, fallback_pooled_calibration.pooled_return_rate),
         fallback_outcomes.rfm_tier
 
 ),
@@ -206,7 +243,9 @@ tier_groups as (
     select
         tier_outcomes.snapshot_month,
         'rfm_tier' as model,
-        tier_calibration.tier_return_rate as predicted_return_probability,
+        coalesce(
+            tier_calibration.tier_return_rate, pooled_calibration.pooled_return_rate
+        ) as predicted_return_probability,
         cast(
             case tier_outcomes.rfm_tier when 'high' then 0 when 'medium' then 1 else 2 end as {{ type_double() }}
         ) as score,
@@ -218,6 +257,8 @@ tier_groups as (
     left join tier_calibration
         on tier_outcomes.snapshot_month = tier_calibration.snapshot_month
         and tier_outcomes.rfm_tier = tier_calibration.rfm_tier
+    left join pooled_calibration
+        on tier_outcomes.snapshot_month = pooled_calibration.snapshot_month
 
 ),
 
