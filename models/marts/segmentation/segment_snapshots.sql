@@ -15,14 +15,22 @@
 -- (equality join) in that month's Kaplan-Meier curve (int_churn__gap_survival, built from gaps known by then);
 -- churn_risk uses the absolute var churn_risk_thresholds, the same in every month. rfm_tier is the old relative tier.
 
--- Incremental on DuckDB (delete+insert by snapshot_month: whole months are replaced, see the YAML): a run
+-- With var segment_snapshots_incremental (default false), incremental on DuckDB (delete+insert by snapshot_month:
+-- whole months are replaced, see the YAML): a run
 -- recomputes only the months from the first one whose input differs from what its stored rows saw (count of
 -- customers, sum of frequency and of monetary per month, against the same running totals of
 -- int_segmentation__customer_months), and at the latest from the latest stored month (it may have been partial).
 -- A change of a var or seed that alters past months needs --full-refresh. Other engines: a table.
 
+{%- set incremental = var('segment_snapshots_incremental') %}
+{%- if incremental not in [true, false] %}
+    {{ exceptions.raise_compiler_error(
+        "var segment_snapshots_incremental must be true or false, got " ~ incremental
+    ) }}
+{%- endif %}
+
 {{ config(
-    materialized='incremental' if target.type == 'duckdb' else 'table',
+    materialized='incremental' if (incremental and target.type == 'duckdb') else 'table',
     incremental_strategy='delete+insert',
     unique_key='snapshot_month',
     on_schema_change='fail'
