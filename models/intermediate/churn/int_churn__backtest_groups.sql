@@ -118,6 +118,8 @@ tier_calibration as (
     select
         backtest_months.snapshot_month,
         tier_outcomes.rfm_tier,
+        sum(tier_outcomes.customer_count) as customer_count,
+        sum(tier_outcomes.returned_count) as returned_count,
         cast(sum(tier_outcomes.returned_count) as {{ type_double() }})
         / sum(tier_outcomes.customer_count) as tier_return_rate
     from backtest_months
@@ -133,13 +135,10 @@ pooled_calibration as (
 
     -- the return rate of all customers of those month ends: the prediction for a tier they did not have
     select
-        backtest_months.snapshot_month,
-        cast(sum(tier_outcomes.returned_count) as {{ type_double() }})
-        / sum(tier_outcomes.customer_count) as pooled_return_rate
-    from backtest_months
-    inner join tier_outcomes
-        on cast({{ dbt.dateadd('day', horizon, 'tier_outcomes.as_of_date') }} as date) <= backtest_months.as_of_date
-    group by backtest_months.snapshot_month
+        snapshot_month,
+        cast(sum(returned_count) as {{ type_double() }}) / sum(customer_count) as pooled_return_rate
+    from tier_calibration
+    group by snapshot_month
 
 ),
 
@@ -148,6 +147,8 @@ fallback_tier_calibration as (
     select
         fallback_dates.snapshot_month,
         tier_outcomes.rfm_tier,
+        sum(tier_outcomes.customer_count) as customer_count,
+        sum(tier_outcomes.returned_count) as returned_count,
         cast(sum(tier_outcomes.returned_count) as {{ type_double() }})
         / sum(tier_outcomes.customer_count) as tier_return_rate
     from (
@@ -167,18 +168,10 @@ fallback_tier_calibration as (
 fallback_pooled_calibration as (
 
     select
-        fallback_dates.snapshot_month,
-        cast(sum(tier_outcomes.returned_count) as {{ type_double() }})
-        / sum(tier_outcomes.customer_count) as pooled_return_rate
-    from (
-        select distinct
-            snapshot_month,
-            as_of_date
-        from fallback_outcomes
-    ) as fallback_dates
-    inner join tier_outcomes
-        on cast({{ dbt.dateadd('day', horizon, 'tier_outcomes.as_of_date') }} as date) <= fallback_dates.as_of_date
-    group by fallback_dates.snapshot_month
+        snapshot_month,
+        cast(sum(returned_count) as {{ type_double() }}) / sum(customer_count) as pooled_return_rate
+    from fallback_tier_calibration
+    group by snapshot_month
 
 ),
 
