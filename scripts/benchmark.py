@@ -329,11 +329,13 @@ def check_entry(entry: dict) -> dict:
 
 def merge_runs(saved: dict, runs: dict) -> dict:
     """New runs replace saved ones scale by scale; a contender skipped now (--skip) keeps its saved
-    measurement (each carries its own measured_at), and the checks are recomputed."""
+    measurement (each carries its own measured_at) when it was measured on the same data (same generator
+    arguments and the same number of orders: the generator itself can change), and the checks are recomputed."""
     merged = dict(saved)
     for label, entry in runs.items():
         old = saved.get(label)
-        if old and old.get("generator_args") == entry.get("generator_args"):
+        same_data = all(old.get(k) == entry.get(k) for k in ("generator_args", "orders")) if old else False
+        if same_data:
             entry = {**entry, **{k: old[k] for k in ("dbt", "duckdb", "pandas") if k in old and k not in entry}}
             entry["checks"] = check_entry(entry)
         merged[label] = entry

@@ -113,6 +113,9 @@ def test_merge_keeps_a_skipped_contender_and_rechecks():
     # other data (different generator arguments): nothing of the old entry survives
     other = benchmark.merge_runs(saved, {"1m": {**new["1m"], "generator_args": ["--orders", "11"]}})
     assert "dbt" not in other["1m"]
+    # same arguments, but the generator changed and wrote other data (another order count): nothing survives either
+    regenerated = benchmark.merge_runs(saved, {"1m": {**new["1m"], "orders": 11}})
+    assert "dbt" not in regenerated["1m"]
 
 
 def test_core_model_seconds_sums_the_core_marts_and_their_upstream_only(tmp_path):
