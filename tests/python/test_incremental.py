@@ -9,7 +9,6 @@
 """
 from __future__ import annotations
 
-import csv
 import shutil
 from pathlib import Path
 
@@ -17,47 +16,42 @@ import duckdb
 import pytest
 
 from conftest import SAMPLE_DIR, UNIT_TESTS, query, run_dbt
+from test_bad_input import load, save
 
-ORDERS = "olist_orders_dataset.csv"
-ORDER_CHILDREN = ("olist_order_items_dataset.csv", "olist_order_payments_dataset.csv",
-                  "olist_order_reviews_dataset.csv")
-CUSTOMERS = "olist_customers_dataset.csv"
+ORDER_CHILDREN = ("order_items", "order_payments", "order_reviews")
 # segment_snapshots is a table unless this var is true (the full builds compared with: sample_build, a table)
 INCREMENTAL = {"segment_snapshots_incremental": True}
 
 
-def _read(path: Path) -> tuple[list[str], list[dict]]:
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        return list(reader.fieldnames or []), list(reader)
-
-
-def _write(path: Path, header: list[str], rows: list[dict]) -> None:
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=header)
-        writer.writeheader()
-        writer.writerows(rows)
+def _replaced(row: list[str], index: int, value: str) -> list[str]:
+    return [value if i == index else v for i, v in enumerate(row)]
 
 
 def last_purchase_day(raw_dir: Path) -> str:
-    return max(row["order_purchase_timestamp"][:10] for row in _read(raw_dir / ORDERS)[1])
+    header, orders = load(raw_dir, "orders")
+    purchased = header.index("order_purchase_timestamp")
+    return max(row[purchased][:10] for row in orders)
 
 
 def cut_day(raw_dir: Path, out: Path, day: str) -> Path:
     """A copy of raw_dir without the orders placed on `day` and their items, payments, reviews and customer rows
     (an Olist customer_id belongs to one order)."""
     shutil.copytree(raw_dir, out)
-    header, orders = _read(raw_dir / ORDERS)
-    dropped = [row for row in orders if row["order_purchase_timestamp"].startswith(day)]
-    assert dropped, f"no order on {day}"
-    dropped_ids = {row["order_id"] for row in dropped}
-    _write(out / ORDERS, header, [row for row in orders if row["order_id"] not in dropped_ids])
-    for name in ORDER_CHILDREN:
-        header, rows = _read(raw_dir / name)
-        _write(out / name, header, [row for row in rows if row["order_id"] not in dropped_ids])
-    kept_customers = {row["customer_id"] for row in orders if row["order_id"] not in dropped_ids}
-    header, rows = _read(raw_dir / CUSTOMERS)
-    _write(out / CUSTOMERS, header, [row for row in rows if row["customer_id"] in kept_customers])
+    header, orders = load(raw_dir, "orders")
+    order_id, purchased, customer_id = (header.index(c) for c in ("order_id", "order_purchase_timestamp",
+                                                                  "customer_id"))
+    dropped_ids = {row[order_id] for row in orders if row[purchased].startswith(day)}
+    assert dropped_ids, f"no order on {day}"
+    kept = [row for row in orders if row[order_id] not in dropped_ids]
+    save(out, "orders", header, kept)
+    for table in ORDER_CHILDREN:
+        header, rows = load(raw_dir, table)
+        child_order_id = header.index("order_id")
+        save(out, table, header, [row for row in rows if row[child_order_id] not in dropped_ids])
+    kept_customers = {row[customer_id] for row in kept}
+    header, rows = load(raw_dir, "customers")
+    customer_key = header.index("customer_id")
+    save(out, "customers", header, [row for row in rows if row[customer_key] in kept_customers])
     return out
 
 
@@ -65,19 +59,24 @@ def add_late_order(raw_dir: Path, out: Path, month: str) -> Path:
     """A copy of raw_dir with one more order (a copy of the first delivered order of `month`, YYYY-MM, with new
     ids: same customer, day, items and payments), as if it had arrived late."""
     shutil.copytree(raw_dir, out)
-    header, orders = _read(raw_dir / ORDERS)
-    original = next(row for row in orders
-                    if row["order_purchase_timestamp"].startswith(month) and row["order_status"] == "delivered")
+    header, orders = load(raw_dir, "orders")
+    order_id, customer_id = header.index("order_id"), header.index("customer_id")
+    purchased, status = header.index("order_purchase_timestamp"), header.index("order_status")
+    original = next(row for row in orders if row[purchased].startswith(month) and row[status] == "delivered")
     new_order_id, new_customer_id = "late" + "0" * 28, "late" + "1" * 28
-    _write(out / ORDERS, header, [*orders, {**original, "order_id": new_order_id, "customer_id": new_customer_id}])
-    for name in ORDER_CHILDREN[:2]:
-        header, rows = _read(raw_dir / name)
-        copies = [{**row, "order_id": new_order_id} for row in rows if row["order_id"] == original["order_id"]]
-        assert copies, f"order {original['order_id']} has no row in {name}"
-        _write(out / name, header, [*rows, *copies])
-    header, rows = _read(raw_dir / CUSTOMERS)
-    customer = next(row for row in rows if row["customer_id"] == original["customer_id"])
-    _write(out / CUSTOMERS, header, [*rows, {**customer, "customer_id": new_customer_id}])
+    late = _replaced(_replaced(original, order_id, new_order_id), customer_id, new_customer_id)
+    save(out, "orders", header, [*orders, late])
+    for table in ORDER_CHILDREN[:2]:
+        header, rows = load(raw_dir, table)
+        child_order_id = header.index("order_id")
+        copies = [_replaced(row, child_order_id, new_order_id) for row in rows
+                  if row[child_order_id] == original[order_id]]
+        assert copies, f"order {original[order_id]} has no row in {table}"
+        save(out, table, header, [*rows, *copies])
+    header, rows = load(raw_dir, "customers")
+    customer_key = header.index("customer_id")
+    customer = next(row for row in rows if row[customer_key] == original[customer_id])
+    save(out, "customers", header, [*rows, _replaced(customer, customer_key, new_customer_id)])
     return out
 
 

@@ -16,10 +16,10 @@
 -- churn_risk uses the absolute var churn_risk_thresholds, the same in every month. rfm_tier is the old relative tier.
 
 -- With var segment_snapshots_incremental (default false), incremental on DuckDB (delete+insert by snapshot_month:
--- whole months are replaced, see the YAML): a run
--- recomputes only the months from the first one whose input differs from what its stored rows saw (count of
--- customers, sum of frequency and of monetary per month, against the same running totals of
--- int_segmentation__customer_months), and at the latest from the latest stored month (it may have been partial).
+-- whole months are replaced, see the YAML): a run recomputes only the months from the first one whose input
+-- differs from what its stored rows saw (count of customers, sum of frequency and of monetary per month, against
+-- the same running totals of int_segmentation__customer_months), and at the latest from the latest stored month
+-- (it may have been partial).
 -- A change of a var or seed that alters past months needs --full-refresh. Other engines: a table.
 
 {%- set incremental = var('segment_snapshots_incremental') %}
