@@ -1,14 +1,14 @@
 """make test-engines: build the bundled sample on DuckDB and on the other engines, and compare every mart.
 
-    python scripts/test_engines.py [--engines postgres,spark] [--raw-dir data/sample] [--keep-going]
+    python scripts/test_engines.py [--engines postgres,spark] [--raw-dir data/sample]
 
-The DuckDB build (`dbt build`, every node), then for each engine: load the raw tables (scripts/load_raw.py), the
-whole project through `scripts/run_python_models.py --target <engine> --build` (`dbt build` in stages, the dbt
-Python models run by that script between them, their data tests in the next stage; README "Other engines"), then
-scripts/compare_engines.py --require-all against the DuckDB build (every mart, row counts + rounded checksums).
-PostgreSQL is started first by scripts/start_postgres.sh. Artifacts go under target/engines/<engine>/ (the DuckDB
-warehouse is target/engines/duckdb/warehouse.duckdb). Prints the time of every step (and of every stage of the
-staged builds); exits 1 when a build fails or a mart differs.
+The DuckDB build (`dbt build`, every node), then the engines side by side, each in its own thread: load the raw
+tables (scripts/load_raw.py), the whole project through `scripts/run_python_models.py --target <engine> --build`
+(`dbt build` in stages, the dbt Python models run by that script between them, their data tests in the next stage;
+README "Other engines"), then scripts/compare_engines.py --require-all against the DuckDB build (every mart, row
+counts + rounded checksums). PostgreSQL is started first by scripts/start_postgres.sh. Artifacts go under
+target/engines/<engine>/ (the DuckDB warehouse is target/engines/duckdb/warehouse.duckdb). Prints the time of every
+step (and of every stage of the staged builds); exits 1 when a build fails or a mart differs.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,41 +86,45 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engines", default="postgres,spark")
     parser.add_argument("--raw-dir", default="data/sample")
-    parser.add_argument("--keep-going", action="store_true", help="go on with the next engine after a failure")
     args = parser.parse_args(argv)
     engines = [e for e in args.engines.split(",") if e]
     work = ROOT / "target" / "engines"
     env = {**os.environ, "DBT_PROFILES_DIR": str(ROOT), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
 
-    ok = True
     duck = work / "duckdb"
     duck_db = duck / "warehouse.duckdb"
     duck_db.unlink(missing_ok=True)
     if not dbt_build(duck, {**env, "DUCKDB_PATH": str(duck_db)}, args.raw_dir):
         return 1
-    for engine in engines:
-        out = work / engine
-        if engine == "postgres" and not run(
-            "start_postgres.sh", ["bash", "scripts/start_postgres.sh"], env, out / "start.log"
-        ):
-            ok = False
-            continue
-        steps_ok = (
-            run(f"load_raw.py --target {engine}",
-                [str(BIN / "python"), "scripts/load_raw.py", "--target", engine, "--raw-dir", args.raw_dir],
-                env, out / "load.log")
-            and staged_build(engine, out, env, args.raw_dir)
-            and run(f"compare_engines.py duckdb vs {engine}",
-                    [str(BIN / "python"), "scripts/compare_engines.py", "--left", f"duckdb:{duck_db}",
-                     "--right", engine, "--manifest", str(duck / "target" / "manifest.json"), "--require-all"],
-                    env, out / "compare.log")
-        )
-        if steps_ok:
-            print((out / "compare.log").read_text().splitlines()[-1])
-        ok = ok and steps_ok
-        if not ok and not args.keep_going:
-            break
-    return 0 if ok else 1
+    # The engines side by side: each waits on its own server or JVM more than it computes, and each has its own
+    # folders, schema and (Spark) metastore; their lines interleave, each names its engine.
+    with ThreadPoolExecutor(max_workers=len(engines) or 1) as pool:
+        results = list(pool.map(lambda engine: engine_steps(engine, work, env, args.raw_dir, duck), engines))
+    for engine, ok in zip(engines, results):
+        print(f"test_engines: {engine}: {'ok' if ok else 'FAILED'}", flush=True)
+    return 0 if all(results) else 1
+
+
+def engine_steps(engine: str, work: Path, env: dict, raw_dir: str, duck: Path) -> bool:
+    """Start (PostgreSQL), load the raw tables, staged build, compare with the DuckDB build; stops at a failure."""
+    out = work / engine
+    if engine == "postgres" and not run(
+        "start_postgres.sh", ["bash", "scripts/start_postgres.sh"], env, out / "start.log"
+    ):
+        return False
+    ok = (
+        run(f"load_raw.py --target {engine}",
+            [str(BIN / "python"), "scripts/load_raw.py", "--target", engine, "--raw-dir", raw_dir],
+            env, out / "load.log")
+        and staged_build(engine, out, env, raw_dir)
+        and run(f"compare_engines.py duckdb vs {engine}",
+                [str(BIN / "python"), "scripts/compare_engines.py", "--left", f"duckdb:{duck / 'warehouse.duckdb'}",
+                 "--right", engine, "--manifest", str(duck / "target" / "manifest.json"), "--require-all"],
+                env, out / "compare.log")
+    )
+    if ok:
+        print(f"test_engines: {engine}: " + (out / "compare.log").read_text().splitlines()[-1], flush=True)
+    return ok
 
 
 if __name__ == "__main__":

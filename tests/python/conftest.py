@@ -15,11 +15,12 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parents[2]
 # the project's package (customer_segmentation) and the entry points of scripts/ importable by every test module
@@ -141,16 +142,12 @@ def query_df(db_path: Path, sql: str):
 UNIT_TESTS = "resource_type:unit_test"
 
 
-def _build(tmp_path_factory, name: str, raw_dir: Path) -> DbtRun:
-    return _build_in(tmp_path_factory.mktemp(name), raw_dir)
-
-
 @pytest.fixture(scope="session")
-def sample_build(tmp_path_factory) -> DbtRun:
-    """dbt build on the bundled sample (the default raw_data_dir)."""
+def sample_build(prefetch) -> DbtRun:
+    """dbt build on the bundled sample (the default raw_data_dir); under pytest-xdist one build for all workers."""
     if not SAMPLE_DIR.exists():
         pytest.fail(f"bundled sample missing at {SAMPLE_DIR}")
-    return _build(tmp_path_factory, "sample", SAMPLE_DIR)
+    return prefetch.result("sample_build")
 
 
 def _build_in(work: Path, raw_dir: Path, select: tuple[str, ...] = ()) -> DbtRun:
@@ -204,22 +201,71 @@ def prefetchable(job: str, fixture: str, module: str | None = None):
     return register
 
 
+def xdist_worker() -> str | None:
+    """This process's pytest-xdist worker id (gw0, gw1, ...); None when pytest runs without workers."""
+    if os.environ.get("PYTEST_XDIST_TESTRUNUID"):
+        return os.environ.get("PYTEST_XDIST_WORKER")
+    return None
+
+
+# The builds every pytest-xdist worker needs (`make test` runs two): under xdist each is built once, by the first
+# worker that gets to it, and the other reads its result (_shared_result); without xdist, built in this process.
+SHARED_JOBS = ("sample_build", "real_subset_build")
+
+
+def _shared_result(factory, job: str, builder: Callable[[Path], DbtRun]) -> DbtRun:
+    """builder's DbtRun, built once per pytest run: a lock file and a JSON record in the workers' common temp
+    folder. A failed build is recorded too, so the other worker fails with its message instead of building again."""
+    root = factory.getbasetemp().parent / f"shared-{os.environ['PYTEST_XDIST_TESTRUNUID']}"
+    root.mkdir(exist_ok=True)
+    record = root / f"{job}.json"
+    with FileLock(str(root / f"{job}.lock")):
+        if not record.exists():
+            try:
+                run = builder(root / job)
+            except BaseException as exc:
+                record.write_text(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
+                raise
+            record.write_text(json.dumps({**asdict(run), "db_path": str(run.db_path)}))
+    data = json.loads(record.read_text())
+    if "error" in data:
+        pytest.fail(f"{job}: the build failed in another pytest-xdist worker:\n{data['error']}")
+    return DbtRun(**{**data, "db_path": Path(data["db_path"])})
+
+
 class Prefetch:
     def __init__(self, factory):
         self.factory = factory
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
         self.futures: dict[str, Future] = {}
 
+    def _build(self, job: str, work: Path | None):
+        if job in SHARED_JOBS and xdist_worker():
+            return _shared_result(self.factory, job, PREFETCH_BUILDERS[job])
+        return PREFETCH_BUILDERS[job](work or self.factory.mktemp(job))
+
     def start(self, job: str) -> None:
-        work = self.factory.mktemp(job)  # in the main thread
-        self.futures[job] = self.pool.submit(PREFETCH_BUILDERS[job], work)
+        work = None if job in SHARED_JOBS and xdist_worker() else self.factory.mktemp(job)  # in the main thread
+        self.futures[job] = self.pool.submit(self._build, job, work)
 
     def result(self, job: str):
         """The job's result: from the background thread if it was started, else built here and now."""
         future = self.futures.pop(job, None)
         if future is None:
-            return PREFETCH_BUILDERS[job](self.factory.mktemp(job))
+            return self._build(job, None)
         return future.result()
+
+
+def _jobs_to_start(used: set) -> list[str]:
+    """Without xdist, the jobs of PREFETCH_ORDER whose fixtures the collected tests use. Under xdist every worker
+    collects every test but runs only some modules: it starts the shared builds only, the first one in turn
+    (gw0 the sample, gw1 the real subset, ...), so that two workers build two of them at once; a module's own
+    builds run when its tests ask for them."""
+    if not xdist_worker():
+        return [job for job in PREFETCH_ORDER if job in PREFETCH_BUILDERS and PREFETCH_USERS[job] in used]
+    shared = [job for job in SHARED_JOBS if PREFETCH_USERS[job] in used]
+    turn = int(xdist_worker().removeprefix("gw") or 0) % max(len(shared), 1)
+    return shared[turn:] + shared[:turn]
 
 
 @pytest.fixture(scope="session")
@@ -230,12 +276,11 @@ def prefetch(request, tmp_path_factory):
         for name in getattr(item, "fixturenames", ()):
             used |= {(None, name), (Path(str(item.fspath)).name, name)}
             if name == "any_build":
-                used.add((None, "real_subset_build"))
-    for job in PREFETCH_ORDER:
+                used |= {(None, "real_subset_build"), (None, "sample_build")}
+    for job in _jobs_to_start(used):
         if job == "real_subset_build" and not REAL_SUBSET_DIR.exists():
             continue  # the fixture skips
-        if job in PREFETCH_BUILDERS and PREFETCH_USERS[job] in used:
-            runner.start(job)
+        runner.start(job)
     yield runner
     runner.pool.shutdown(wait=True, cancel_futures=True)
 
@@ -245,6 +290,30 @@ def _start_prefetch(prefetch):
     """Starts the background builds with the first test."""
 
 
+@prefetchable("sample_build", "sample_build")
+def _build_sample(work: Path) -> DbtRun:
+    return _build_in(work, SAMPLE_DIR)
+
+
 @prefetchable("real_subset_build", "real_subset_build")
 def _build_real_subset(work: Path) -> DbtRun:
     return _build_in(work, REAL_SUBSET_DIR, ("--exclude", UNIT_TESTS))  # the sample build runs the unit tests
+
+
+# ------------------------------------------------------------------------------------------------------------
+# pytest-xdist: `make test` runs the modules on two workers, each module whole on one worker (--dist loadfile
+# --no-loadscope-reorder), longest first so that the workers finish together. Modules not listed run after, in
+# file order.
+XDIST_MODULE_ORDER = [  # by the modules' summed test times in a two-worker run (junit XML, 2026-12-02)
+    "test_churn.py", "test_incremental.py", "test_bad_input.py", "test_reliability.py", "test_transactions.py",
+    "test_dirty.py", "test_vars.py", "test_ml.py", "test_clv.py", "test_ci_policy.py", "test_segmentation.py",
+    "test_clv_marts.py", "test_reports_browser.py", "test_reports.py", "test_hypotheses.py", "test_engine_inputs.py",
+    "test_generator.py", "test_engine_scripts.py", "test_cohorts.py", "test_foundation.py", "test_columns_valid.py",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    if not xdist_worker():
+        return
+    rank = {name: i for i, name in enumerate(XDIST_MODULE_ORDER)}
+    items.sort(key=lambda item: rank.get(Path(str(item.fspath)).name, len(rank)))  # stable: a module's own order

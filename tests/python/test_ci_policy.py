@@ -15,7 +15,8 @@ MISSING = "/nonexistent/honest-ci-policy"
 
 
 def pytest_child(args: list[str], ci: bool, cwd: Path = HERE, **env) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items() if k != "CI"}
+    # neither CI nor, under `make test`, the pytest-xdist worker's variables (the child runs alone)
+    full_env = {k: v for k, v in os.environ.items() if k != "CI" and not k.startswith("PYTEST_XDIST_")}
     full_env.update(env, PYTHONPATH=str(HERE))
     if ci:
         full_env["CI"] = "true"
