@@ -33,10 +33,10 @@ import argparse
 import functools
 import importlib.util
 import json
-import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -320,8 +320,15 @@ class Spark:
         self.session.stop()
 
 
-def run_models(target: str, manifest: dict, unique_ids: list[str]) -> None:
-    engine = Postgres() if target == "postgres" else Spark()
+def open_engine(target: str):
+    return Postgres() if target == "postgres" else Spark()
+
+
+def run_models(target: str, manifest: dict, unique_ids: list[str], engine=None) -> None:
+    """Run the Python models in order and write their tables; through `engine` when given (left open), else through
+    a connection or Spark session of their own."""
+    own = engine is None
+    engine = open_engine(target) if own else engine
     try:
         for uid in unique_ids:
             node = manifest["nodes"][uid]
@@ -331,13 +338,14 @@ def run_models(target: str, manifest: dict, unique_ids: list[str]) -> None:
             print(f"run_python_models: {node['relation_name']}: {rows} rows in {time.monotonic() - started:.1f}s",
                   flush=True)
     finally:
-        engine.close()
+        if own:
+            engine.close()
 
 
 # --- command line -----------------------------------------------------------------------------------------------
 
 def _dbt(command: str, target: str, target_path: Path, extra: list[str], select: list[str] | None = None) -> list[str]:
-    args = [str(BIN / "dbt"), command, "--target", target, "--target-path", str(target_path),
+    args = [command, "--project-dir", str(ROOT), "--target", target, "--target-path", str(target_path),
             "--log-path", str(target_path.parent / "logs"), *extra]
     if select is not None:
         args += ["--indirect-selection", "empty", "--select", *select]
@@ -345,34 +353,57 @@ def _dbt(command: str, target: str, target_path: Path, extra: list[str], select:
 
 
 def build(target: str, target_path: Path, extra: list[str], start_step: int = 1) -> int:
-    """The staged dbt build of the target (module docstring). Prints each step's time; stops at a failure."""
-    def step(label: str, args: list[str]) -> bool:
+    """The staged dbt build of the target (module docstring), every step in this process: dbt through its
+    programmatic entry point (dbtRunner) with the manifest of one parse, the Python models through one connection
+    or Spark session, which dbt-spark's session mode shares (getOrCreate), so the JVM and its Derby metastore start
+    once, not once per step. Prints each step's time; stops at a failure."""
+    from dbt.cli.main import dbtRunner
+
+    def step(label: str, run) -> bool:
         started = time.monotonic()
-        code = subprocess.run(args, cwd=ROOT).returncode
-        print(f"run_python_models: {label}: {'ok' if code == 0 else f'FAILED (exit {code})'} in "
-              f"{time.monotonic() - started:.1f}s", flush=True)
-        return code == 0
+        try:
+            ok = run()
+        except Exception:  # a Python model raising: its traceback, then the step fails
+            traceback.print_exc()
+            ok = False
+        print(f"run_python_models: {label}: {'ok' if ok else 'FAILED'} in {time.monotonic() - started:.1f}s",
+              flush=True)
+        return ok
 
     vars_args = extra[extra.index("--vars"):extra.index("--vars") + 2] if "--vars" in extra else []
     frozen = target_path.parent / "python_models_manifest.json"  # the parse's manifest (dbt build rewrites it)
+    parsed = {}
+
+    def parse() -> bool:
+        result = dbtRunner().invoke(_dbt("parse", target, target_path, vars_args))
+        parsed["manifest"] = result.result if result.success else None
+        return result.success
+
+    if not step(f"dbt parse --target {target}", parse):
+        return 1
     if start_step == 1 or not frozen.exists():  # a resumed build keeps the plan of its first parse
-        if not step(f"dbt parse --target {target}", _dbt("parse", target, target_path, vars_args)):
-            return 1
         frozen.write_text((target_path / "manifest.json").read_text())
-    steps = plan(load_manifest(frozen))
-    for number, (kind, items) in enumerate(steps, start=1):
-        if number < start_step:
-            continue
-        if kind == "dbt":
-            ok = step(f"step {number}/{len(steps)}: dbt build --target {target} ({len(items)} nodes)",
-                      _dbt("build", target, target_path, extra, items))
-        else:
-            names = [uid.split(".")[-1] for uid in items]
-            ok = step(f"step {number}/{len(steps)}: Python models {', '.join(names)}",
-                      [str(BIN / "python"), str(Path(__file__).resolve()), "--target", target,
-                       "--manifest", str(frozen), "--select", ",".join(names)])
-        if not ok:
-            return 1
+    manifest = load_manifest(frozen)
+    steps = plan(manifest)
+    engine = None
+    try:
+        for number, (kind, items) in enumerate(steps, start=1):
+            if number < start_step:
+                continue
+            if kind == "dbt":
+                args = _dbt("build", target, target_path, extra, items)
+                ok = step(f"step {number}/{len(steps)}: dbt build --target {target} ({len(items)} nodes)",
+                          lambda args=args: dbtRunner(manifest=parsed["manifest"]).invoke(args).success)
+            else:
+                engine = engine or open_engine(target)
+                names = [uid.split(".")[-1] for uid in items]
+                ok = step(f"step {number}/{len(steps)}: Python models {', '.join(names)}",
+                          lambda items=items, engine=engine: run_models(target, manifest, items, engine) is None)
+            if not ok:
+                return 1
+    finally:
+        if engine is not None:
+            engine.close()
     return 0
 
 

@@ -6,8 +6,12 @@ planted-data builds run in one background thread while the tests run (Prefetch, 
 """
 from __future__ import annotations
 
+import atexit
+import contextlib
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -55,30 +59,94 @@ def run_dbt(
     env: dict | None = None,
     timeout: int = 900,
 ) -> DbtRun:
-    """Run a dbt command from the project root against db_path; artifacts go under work_dir."""
+    """Run a dbt command from the project root against db_path; artifacts go under work_dir. dbt gets the raw
+    folder through a stable alias and the saved parse of its vars (SavedParses)."""
     work_dir.mkdir(parents=True, exist_ok=True)
     target = work_dir / "target"
-    args = [DBT, *command, "--target-path", str(target), "--log-path", str(work_dir / "logs")]
-    if dbt_vars:
-        args += ["--vars", json.dumps(dbt_vars)]
-    full_env = {
-        **os.environ,
-        "DUCKDB_PATH": str(db_path),
-        "DBT_PROFILES_DIR": str(ROOT),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        **(env or {}),
-    }
-    started = time.monotonic()
-    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
-        proc = subprocess.Popen(args, cwd=ROOT, env=full_env, stdout=stdout, stderr=stderr, text=True)
-        returncode, cpu_seconds = _wait(proc, args, started, timeout)
-        stdout.seek(0)
-        stderr.seek(0)
-        output = stdout.read() + stderr.read()
+    with SAVED_PARSES.prepared(target, dbt_vars, db_path) as (dbt_vars, dbt_db_path):
+        args = [DBT, *command, "--target-path", str(target), "--log-path", str(work_dir / "logs")]
+        if dbt_vars:
+            args += ["--vars", json.dumps(dbt_vars)]
+        full_env = {
+            **os.environ,
+            "DUCKDB_PATH": dbt_db_path,
+            "DBT_PROFILES_DIR": str(ROOT),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            **(env or {}),
+        }
+        started = time.monotonic()
+        with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
+            proc = subprocess.Popen(args, cwd=ROOT, env=full_env, stdout=stdout, stderr=stderr, text=True)
+            returncode, cpu_seconds = _wait(proc, args, started, timeout)
+            stdout.seek(0)
+            stderr.seek(0)
+            output = stdout.read() + stderr.read()
     _log_dbt_run(command, dbt_vars, db_path, returncode, time.monotonic() - started, cpu_seconds)
     results_file = target / "run_results.json"
     run_results = json.loads(results_file.read_text()) if results_file.exists() else {}
     return DbtRun(returncode, output, db_path, run_results)
+
+
+class SavedParses:
+    """dbt parses the whole project (about 9 s of CPU) unless it finds, in the target folder, a saved parse
+    (partial_parse.msgpack) made with the same --vars, profile (the DuckDB file's path included) and project files;
+    it checks that itself and parses afresh otherwise. Each test build has its own target folder, warehouse and
+    most their own raw_data_dir, so every run used to parse afresh. Here:
+
+    - raw_data_dir and the warehouse's folder reach dbt through aliases: symlinks `raw<slot>` and `db<slot>` in
+      this process's temp folder, pointed at the test's folders for the run. Runs at the same time (the Prefetch
+      thread, test_transactions' pool) take different slots. The parse reads neither (the build does, through the
+      links; DuckDB's write-ahead log lands beside the real file), so an alias changes nothing but the path strings
+      dbt is given (and the messages that quote them: run_results.json's args.vars has what dbt was given);
+    - after a run, its saved parse is kept under those paths and --vars, and copied into the target folder of the
+      next run with the same ones that has none of its own."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.folder: Path | None = None
+        self.free: list[int] = []
+        self.slots = 0
+
+    def _folder(self) -> Path:
+        if self.folder is None:
+            self.folder = Path(tempfile.mkdtemp(prefix="customer_segmentation_parses_"))
+            atexit.register(shutil.rmtree, self.folder, True)
+        return self.folder
+
+    @contextlib.contextmanager
+    def prepared(self, target: Path, dbt_vars: dict | None, db_path: Path):
+        with self.lock:
+            folder = self._folder()
+            slot = self.free.pop() if self.free else self.slots
+            self.slots = max(self.slots, slot + 1)
+        try:
+            if dbt_vars and "raw_data_dir" in dbt_vars:
+                dbt_vars = {**dbt_vars, "raw_data_dir": str(self._alias(f"raw{slot}", dbt_vars["raw_data_dir"]))}
+            dbt_db_path = str(self._alias(f"db{slot}", Path(db_path).parent) / Path(db_path).name)
+            key = hashlib.sha256(json.dumps([dbt_vars or {}, dbt_db_path], sort_keys=True).encode()).hexdigest()[:16]
+            saved, own = folder / f"{key}.msgpack", target / "partial_parse.msgpack"
+            if saved.exists() and not own.exists():
+                target.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(saved, own)
+            yield dbt_vars, dbt_db_path
+            if own.exists():
+                shutil.copyfile(own, folder / f"{key}.{slot}.tmp")
+                (folder / f"{key}.{slot}.tmp").replace(saved)
+        finally:
+            with self.lock:
+                self.free.append(slot)
+
+
+    def _alias(self, name: str, real) -> Path:
+        """Symlink `name` in this process's folder, (re)pointed at `real` (relative to the project root)."""
+        alias, link = self.folder / name, self.folder / f"{name}.new"
+        link.unlink(missing_ok=True)
+        link.symlink_to((ROOT / real).resolve())
+        link.replace(alias)
+        return alias
+
+
+SAVED_PARSES = SavedParses()
 
 
 def _wait(proc: subprocess.Popen, args: list[str], started: float, timeout: int) -> tuple[int, float]:

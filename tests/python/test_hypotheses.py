@@ -648,12 +648,8 @@ def test_analyses_show_the_groups_of_the_pandas_reference(sample_build, tmp_path
     catalog = query_df(sample_build.db_path, "select hypothesis_id, short_name from hypothesis_catalog")
     assert sorted(f"{i.lower()}_{s}.sql" for i, s in catalog.itertuples(index=False)) == files
 
-    # the sample build's --vars: dbt can reuse that build's saved parse (it checks itself that vars, profile and
-    # every project file are unchanged, else it parses afresh). A copy of its warehouse: dbt opens the file for
-    # writing, and under pytest-xdist another worker may be reading the sample warehouse.
-    (tmp_path / "target").mkdir()
-    shutil.copyfile(sample_build.db_path.parent / "target" / "partial_parse.msgpack",
-                    tmp_path / "target" / "partial_parse.msgpack")
+    # a copy of the sample warehouse: dbt opens the file for writing, and under pytest-xdist another worker may be
+    # reading the sample warehouse
     db = tmp_path / sample_build.db_path.name
     shutil.copyfile(sample_build.db_path, db)
     run = run_dbt(["compile", "--select", "path:analyses"], db, tmp_path, {"raw_data_dir": str(SAMPLE_DIR)})
