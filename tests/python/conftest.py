@@ -90,14 +90,14 @@ def run_dbt(
 class SavedParses:
     """dbt parses the whole project (about 9 s of CPU) unless it finds, in the target folder, a saved parse
     (partial_parse.msgpack) made with the same --vars, profile (the DuckDB file's path included) and project files;
-    it checks that itself and parses afresh otherwise. Each test build has its own target folder, warehouse and
-    most their own raw_data_dir, so every run used to parse afresh. Here:
+    it checks that itself and parses afresh otherwise. Each test build has its own target folder and warehouse, so
+    every run used to parse afresh even with the same --vars. Here:
 
-    - raw_data_dir and the warehouse's folder reach dbt through aliases: symlinks `raw<slot>` and `db<slot>` in
-      this process's temp folder, pointed at the test's folders for the run. Runs at the same time (the Prefetch
-      thread, test_transactions' pool) take different slots. The parse reads neither (the build does, through the
-      links; DuckDB's write-ahead log lands beside the real file), so an alias changes nothing but the path strings
-      dbt is given (and the messages that quote them: run_results.json's args.vars has what dbt was given);
+    - the warehouse's folder reaches dbt through an alias: a symlink `db<slot>` in this process's temp folder,
+      pointed at the test's folder for the run. Runs at the same time (the Prefetch thread, test_transactions'
+      pool) take different slots. The parse does not read the file (the build does, through the link; DuckDB's
+      write-ahead log lands beside the real file), and no table holds its path. raw_data_dir is not aliased:
+      input_summary records it, and builds compared table by table must agree on it;
     - after a run, its saved parse is kept under those paths and --vars, and copied into the target folder of the
       next run with the same ones that has none of its own."""
 
@@ -120,8 +120,6 @@ class SavedParses:
             slot = self.free.pop() if self.free else self.slots
             self.slots = max(self.slots, slot + 1)
         try:
-            if dbt_vars and "raw_data_dir" in dbt_vars:
-                dbt_vars = {**dbt_vars, "raw_data_dir": str(self._alias(f"raw{slot}", dbt_vars["raw_data_dir"]))}
             dbt_db_path = str(self._alias(f"db{slot}", Path(db_path).parent) / Path(db_path).name)
             key = hashlib.sha256(json.dumps([dbt_vars or {}, dbt_db_path], sort_keys=True).encode()).hexdigest()[:16]
             saved, own = folder / f"{key}.msgpack", target / "partial_parse.msgpack"

@@ -170,8 +170,7 @@ class Case:
         return plain(self.run.output)
 
     def path(self, table: str) -> str:
-        """The raw file of `table` as dbt names it: in the raw_data_dir dbt was given (run_dbt hands dbt an alias
-        of the test's folder: conftest.SavedParses)."""
+        """The raw file of `table` as dbt names it: in the raw_data_dir dbt was given (run_results.json)."""
         return self.run.run_results["args"]["vars"]["raw_data_dir"] + "/" + FILES[table]
 
 
