@@ -40,7 +40,6 @@ import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 # the project root (package customer_segmentation, which the model files import, as dbt-duckdb's module_paths
 # give it) and scripts/ (load_raw, spark_session)
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
@@ -397,8 +396,12 @@ def build(target: str, target_path: Path, extra: list[str], start_step: int = 1)
             else:
                 engine = engine or open_engine(target)
                 names = [uid.split(".")[-1] for uid in items]
-                ok = step(f"step {number}/{len(steps)}: Python models {', '.join(names)}",
-                          lambda items=items, engine=engine: run_models(target, manifest, items, engine) is None)
+
+                def python_step(items=items, engine=engine) -> bool:
+                    run_models(target, manifest, items, engine)  # raises when a model fails
+                    return True
+
+                ok = step(f"step {number}/{len(steps)}: Python models {', '.join(names)}", python_step)
             if not ok:
                 return 1
     finally:

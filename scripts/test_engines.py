@@ -91,7 +91,8 @@ def main(argv=None) -> int:
     work = ROOT / "target" / "engines"
     env = {**os.environ, "DBT_PROFILES_DIR": str(ROOT), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     # Spark on the sample: ~400 queries on a few thousand rows, where compiling each query's Java costs more than it
-    # saves (staged build 195 s and 346 s of CPU without, 225 s and 393 s with, 2026-12-02; the same 0 differences)
+    # saves (Spark load + staged build + compare, whole machine: 260 s and 346 s of CPU without, 290 s and 393 s
+    # with, 2026-12-02; the same 0 differences)
     env.setdefault("SPARK_WHOLE_STAGE_CODEGEN", "false")
 
     duck = work / "duckdb"
@@ -99,8 +100,9 @@ def main(argv=None) -> int:
     duck_db.unlink(missing_ok=True)
     if not dbt_build(duck, {**env, "DUCKDB_PATH": str(duck_db)}, args.raw_dir):
         return 1
-    # The engines side by side: each waits on its own server or JVM more than it computes, and each has its own
-    # folders, schema and (Spark) metastore; their lines interleave, each names its engine.
+    # The engines side by side: the PostgreSQL chain (~1.5 min alone) runs while Spark's (~4.5 min, CPU-bound in
+    # its JVM) does, instead of after it; each has its own folders, schema and (Spark) metastore. Their lines
+    # interleave, each names its engine.
     with ThreadPoolExecutor(max_workers=len(engines) or 1) as pool:
         results = list(pool.map(lambda engine: engine_steps(engine, work, env, args.raw_dir, duck), engines))
     for engine, ok in zip(engines, results):

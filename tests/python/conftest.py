@@ -59,8 +59,8 @@ def run_dbt(
     env: dict | None = None,
     timeout: int = 900,
 ) -> DbtRun:
-    """Run a dbt command from the project root against db_path; artifacts go under work_dir. dbt gets the raw
-    folder through a stable alias and the saved parse of its vars (SavedParses)."""
+    """Run a dbt command from the project root against db_path; artifacts go under work_dir. dbt gets the
+    warehouse's folder through a stable alias and the saved parse of its vars (SavedParses)."""
     work_dir.mkdir(parents=True, exist_ok=True)
     target = work_dir / "target"
     with SAVED_PARSES.prepared(target, dbt_vars, db_path) as (dbt_vars, dbt_db_path):
@@ -133,7 +133,6 @@ class SavedParses:
         finally:
             with self.lock:
                 self.free.append(slot)
-
 
     def _alias(self, name: str, real) -> Path:
         """Symlink `name` in this process's folder, (re)pointed at `real` (relative to the project root)."""

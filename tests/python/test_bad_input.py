@@ -169,10 +169,6 @@ class Case:
     def output(self) -> str:
         return plain(self.run.output)
 
-    def path(self, table: str) -> str:
-        """The raw file of `table` as dbt names it: in the raw_data_dir dbt was given (run_results.json)."""
-        return self.run.run_results["args"]["vars"]["raw_data_dir"] + "/" + FILES[table]
-
 
 def build_case(tmp_path_factory, name: str, mutate, good_db: Path | None = None, select=CORE_SELECT,
                dbt_vars: dict | None = None) -> Case:
@@ -253,8 +249,8 @@ def errors(tmp_path_factory, sample_build) -> Case:
 
 
 def test_missing_file_is_named(errors):
-    assert_error_names(errors, "raw_csv_is_readable_olist_category_translation",
-                       "raw file not found: " + errors.path("category_translation"))
+    path = str(errors.raw_dir / FILES["category_translation"])
+    assert_error_names(errors, "raw_csv_is_readable_olist_category_translation", "raw file not found: " + path)
 
 
 def test_renamed_column_is_named_with_the_header_found(errors):
@@ -276,7 +272,7 @@ def test_unparseable_timestamp_names_file_line_and_column(errors):
     assert_error_names(
         errors, "raw_csv_is_readable_olist_order_reviews",
         'Error when converting column "review_answer_timestamp"', '"2017-02-30 25:61:00"', "CSV Error on Line",
-        errors.path("order_reviews"),
+        str(errors.raw_dir / FILES["order_reviews"]),
     )
 
 
@@ -284,21 +280,21 @@ def test_non_numeric_payment_names_file_line_column_and_value(errors):
     assert_error_names(
         errors, "raw_csv_is_readable_olist_order_payments",
         'Error when converting column "payment_value"', '"12,90"', "CSV Error on Line: 9",
-        errors.path("order_payments"),
+        str(errors.raw_dir / FILES["order_payments"]),
     )
 
 
 def test_non_utf8_file_is_named(errors):
     assert_error_names(
         errors, "raw_csv_is_readable_olist_geolocation",
-        "not utf-8 encoded", errors.path("geolocation"),
+        "not utf-8 encoded", str(errors.raw_dir / FILES["geolocation"]),
     )
 
 
 def test_empty_file_without_header_is_named(errors):
     assert_error_names(
         errors, "raw_csv_is_readable_olist_sellers",
-        "raw file is empty (no header row): " + errors.path("sellers"),
+        "raw file is empty (no header row): " + str(errors.raw_dir / FILES["sellers"]),
     )
 
 
