@@ -4,9 +4,14 @@ request, which runs dbt's own command-line entry point (`dbt.cli.main.cli`, what
 
 Every dbt run of the tests used to start a Python process and import dbt-core and its adapter: about 2.5 s of CPU
 of the 4 s a run with a saved parse costs, paid ~60 times per `make test`. A forked child starts with those imports
-done (the server imports and nothing more: no dbt command has run in it, so the child's dbt state is that of a
-fresh process). Each child gets the request's argv, working directory, environment and stdout/stderr (file
-descriptors passed over the socket), and exits with dbt's exit code.
+done. Before it serves, the server also parses a small throwaway project (`_warm_up`): a dbt parse fills
+class-level caches (the JSON schemas dbt validates every node against, built once per class) and imports the
+modules dbt loads on first use, about 4 of the 10 s of CPU a child's full parse of this project costs. The warm-up
+reads nothing of this project and leaves no state a later command reads: dbt resets its flags, adapters and
+invocation context at every command, as when several commands run in one process (dbtRunner). It does not use
+dbt's static parser (a Rust extension whose worker threads would not survive the fork), and the server checks that
+it is still single-threaded before it serves. Each child gets the request's argv, working directory, environment
+and stdout/stderr (file descriptors passed over the socket), and exits with dbt's exit code.
 
 Protocol (conftest.DbtForkServer is the client): the client sends an 8-byte length and a JSON request
 {"argv", "cwd", "env"} with two file descriptors; the server answers "<pid>\\n" once the child is forked, and
@@ -16,6 +21,7 @@ children unsafe) and exits when its parent (the pytest process) is gone.
 from __future__ import annotations
 
 import atexit
+import gc
 import json
 import logging
 import os
@@ -23,9 +29,63 @@ import select
 import socket
 import struct
 import sys
+import tempfile
 import traceback
+from pathlib import Path
 
-from dbt.cli.main import cli
+from dbt.cli.main import cli, dbtRunner
+
+# The warm-up project: one of each kind of node a parse of this project builds (a seed, SQL and Python models, a
+# source, generic tests of each built-in kind and a custom one, a singular test, a macro, a doc block, an
+# analysis, an exposure). No unit test: their parser calls the Rust static extractor.
+WARM_UP_FILES = {
+    "dbt_project.yml": "name: fork_server_warm_up\nversion: '1.0'\nprofile: fork_server_warm_up\n"
+                       "vars:\n  limit: 3\nmodels:\n  fork_server_warm_up:\n    +materialized: table\n",
+    "profiles.yml": "fork_server_warm_up:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
+                    "      path: ':memory:'\n",
+    "seeds/warm_seed.csv": "id,name\n1,a\n",
+    "models/warm_sql.sql": "{{ config(materialized='view') }}\nselect id, {{ warm_macro('name') }} as name\n"
+                           "from {{ ref('warm_seed') }} where id < {{ var('limit') }}\n"
+                           "union all select 1, 'b' from {{ source('raw', 'lines') }}\n",
+    "models/warm_python.py": "def model(dbt, session):\n    dbt.config(materialized='table')\n"
+                             "    return dbt.ref('warm_sql').df()\n",
+    "models/_models.yml": "version: 2\nsources:\n  - name: raw\n    tables:\n      - name: lines\n"
+                          "        columns:\n          - name: id\n            data_tests: [not_null]\n"
+                          "models:\n  - name: warm_sql\n    description: '{{ doc(\"warm_doc\") }}'\n"
+                          "    data_tests:\n      - warm_test: {column: id}\n    columns:\n      - name: id\n"
+                          "        data_tests:\n          - unique\n          - not_null\n"
+                          "          - accepted_values: {arguments: {values: [1]}, config: {severity: warn}}\n"
+                          "          - relationships: {arguments: {to: ref('warm_seed'), field: id}}\n"
+                          "  - name: warm_python\n    columns:\n      - name: id\n"
+                          "exposures:\n  - name: warm_exposure\n    type: dashboard\n    owner: {name: x}\n"
+                          "    depends_on: [ref('warm_sql')]\n",
+    "models/docs.md": "{% docs warm_doc %}A model.{% enddocs %}\n",
+    "macros/warm_macro.sql": "{% macro warm_macro(column) %}upper({{ column }}){% endmacro %}\n",
+    "tests/generic/warm_test.sql": "{% test warm_test(model, column) %}select * from {{ model }} "
+                                   "where {{ column }} is null{% endtest %}\n",
+    "tests/warm_singular.sql": "select * from {{ ref('warm_sql') }} where id < 0\n",
+    "analyses/warm_analysis.sql": "select count(*) as n from {{ ref('warm_python') }}\n",
+}
+
+
+def _warm_up() -> None:
+    """Parse the warm-up project in this process (see the module docstring); raises if that fails or leaves a
+    thread behind."""
+    with tempfile.TemporaryDirectory(prefix="dbt_forkserver_warm_up_") as folder:
+        for name, text in WARM_UP_FILES.items():
+            path = Path(folder) / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        result = dbtRunner().invoke(["parse", "--no-static-parser", "--quiet", "--project-dir", folder,
+                                     "--profiles-dir", folder, "--target-path", str(Path(folder) / "target"),
+                                     "--log-path", str(Path(folder) / "logs"), "--no-send-anonymous-usage-stats"])
+    if not result.success:
+        raise RuntimeError(f"the warm-up parse failed: {result.exception}")
+    threads = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else 1
+    if threads != 1:
+        raise RuntimeError(f"the warm-up parse left {threads - 1} thread(s): forking would not be safe")
+    gc.collect()
+    gc.freeze()  # the children do not scan, nor copy on write, the objects the server made
 
 
 def _child(request: dict, fds: list[int]) -> None:
@@ -75,6 +135,7 @@ def _receive(conn: socket.socket) -> tuple[dict, list[int]]:
 
 
 def serve(path: str) -> None:
+    _warm_up()
     parent = os.getppid()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
