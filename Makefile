@@ -41,11 +41,11 @@ reports: $(STAMP)
 demo: build reports
 
 # make test = the pytest suite, `make lint` and `make test-engines` (the same marts on PostgreSQL and Spark, compared
-# with DuckDB). pytest first, on both cores; then lint and the engines side by side (lint's sqlfluff takes one core,
-# the engines' Spark JVM a bit more): run all three at once, the machine was oversubscribed and each took more CPU
-# than alone (README "Tests"). Their logs are printed after they end (also in target/lint/lint.log and
-# target/engines/test-engines.log); any of the three failing fails make test. The linters (requirements-dev.txt) and
-# the engines' packages (requirements-engines.txt) are installed first: tests/python also drives a local Spark session.
+# with DuckDB). Lint and the engines run in the background while pytest runs (the Spark build waits on its JVM more
+# than it computes; lint's sqlfluff dbt templater is 2-4 min that no longer delays pytest): README "Tests". Their
+# logs are printed after pytest (also in target/lint/lint.log and target/engines/test-engines.log); any of the
+# three failing fails make test. The linters (requirements-dev.txt) and the engines' packages
+# (requirements-engines.txt) are installed first: tests/python also drives a local Spark session.
 # (SUBMAKE, not $(MAKE) itself in the recipe: `make -n test` would run a recipe line naming $(MAKE), pytest included.)
 SUBMAKE = $(MAKE) --no-print-directory
 # pytest on two workers (pytest-xdist; the machine and CI have 2 cores): each test module runs whole on one worker,
@@ -54,23 +54,23 @@ SUBMAKE = $(MAKE) --no-print-directory
 PYTEST_XDIST ?= -n 2 --dist loadfile --no-loadscope-reorder
 test: $(DEV_STAMP) $(ENGINES_STAMP) test-deps
 	@mkdir -p target/lint target/engines
-	@$(BIN)/python -m pytest tests/python -rs --durations=25 $(PYTEST_XDIST); tests=$$?; \
-	$(SUBMAKE) lint LINT_PROCESSES=1 > target/lint/lint.log 2>&1 & lint=$$!; \
+	@$(SUBMAKE) lint LINT_PROCESSES=1 > target/lint/lint.log 2>&1 & lint=$$!; \
 	$(SUBMAKE) test-engines > target/engines/test-engines.log 2>&1 & engines=$$!; \
+	$(BIN)/python -m pytest tests/python -rs --durations=25 $(PYTEST_XDIST); tests=$$?; \
 	wait $$lint; lint_rc=$$?; \
 	wait $$engines; engines_rc=$$?; \
-	echo "=== make lint, run beside the engines (target/lint/lint.log) ==="; \
+	echo "=== make lint, run beside pytest (target/lint/lint.log) ==="; \
 	cat target/lint/lint.log; \
-	echo "=== make test-engines ENGINES=$(ENGINES), run beside lint (target/engines/test-engines.log) ==="; \
+	echo "=== make test-engines ENGINES=$(ENGINES), run beside pytest (target/engines/test-engines.log) ==="; \
 	cat target/engines/test-engines.log; \
 	echo "make test: pytest exit $$tests, lint exit $$lint_rc, test-engines exit $$engines_rc"; \
 	test $$tests -eq 0 && test $$lint_rc -eq 0 && test $$engines_rc -eq 0
 
-# Lint (run beside the engines by make test; alone: make lint): sqlfluff on the SQL of models/, tests/ and analyses/ as dbt
+# Lint (run beside pytest by make test; alone: make lint): sqlfluff on the SQL of models/, tests/ and analyses/ as dbt
 # compiles it (.sqlfluff: dbt templater, house style; macros are linted where the models call them) and ruff on the
 # Python (ruff.toml). The dbt templater compiles against its own target path and an empty DuckDB file, never the
 # warehouse nor the folders of pytest's builds. sqlfluff runs 2 processes (.sqlfluff); make test asks for one
-# (LINT_PROCESSES=1): each process compiles the project itself, and beside the engines the second core is taken
+# (LINT_PROCESSES=1): each process compiles the project itself, and beside pytest the second core is taken
 # (168 s of CPU with one process, 235 s with two, 2026-12-02).
 lint: $(DEV_STAMP)
 	@mkdir -p target/sqlfluff
