@@ -94,10 +94,10 @@ def run_dbt(
 
 
 class SavedParses:
-    """dbt parses the whole project (about 9 s of CPU) unless it finds, in the target folder, a saved parse
-    (partial_parse.msgpack) made with the same --vars, profile (the DuckDB file's path included) and project files;
-    it checks that itself and parses afresh otherwise. Each test build has its own target folder and warehouse, so
-    every run used to parse afresh even with the same --vars. Here:
+    """dbt parses the whole project (about 6.5 s of CPU in a forked run, 9-13 s in a new process) unless it finds,
+    in the target folder, a saved parse (partial_parse.msgpack) made with the same --vars, profile (the DuckDB
+    file's path included) and project files; it checks that itself and parses afresh otherwise. Each test build has
+    its own target folder and warehouse, so every run used to parse afresh even with the same --vars. Here:
 
     - the warehouse's folder reaches dbt through an alias: a symlink `db<slot>` in this process's temp folder,
       pointed at the test's folder for the run. Runs at the same time (the Prefetch thread, test_transactions'
@@ -170,9 +170,10 @@ def _wait(proc: subprocess.Popen, args: list[str], started: float, timeout: int)
 
 class DbtForkServer:
     """Client of tests/python/dbt_forkserver.py: one server per pytest process, started at its first dbt run, that
-    forks each dbt run from a process that has already imported dbt (about 2.5 s of CPU saved per run; the child
-    runs dbt's own entry point with this run's argv, environment and output files). DBT_TEST_FORK_SERVER=0 runs
-    every dbt command as a new process instead; so does a server that failed to start (with a warning)."""
+    forks each dbt run from a process that has already imported dbt and parsed a throwaway project (about 2.5 s of
+    CPU saved per run, and about 4 s more on a full parse; the child runs dbt's own entry point with this run's
+    argv, environment and output files). DBT_TEST_FORK_SERVER=0 runs every dbt command as a new process instead; so
+    does a server that failed to start (with a warning)."""
 
     def __init__(self):
         self.lock = threading.Lock()
