@@ -15,7 +15,8 @@ that fails too.
 Per mart: the row count, then every value: each is normalised once (numbers rounded to --decimals places, default
 6, half-even; integers, decimals and floats alike, -0 as 0; timestamps and dates in ISO form, booleans as
 true/false, NULL as NULL) and the rows are matched by key. The key is the mart's grain from its tests in the
-manifest (a unique or unique_combination_of_columns test), else the whole row. A key whose rounded values differ
+manifest (the first `unique` key of its columns_valid test, else a unique or unique_combination_of_columns
+test), else the whole row. A key whose rounded values differ
 is compared column by column with a tolerance of 10^-decimals (relative above 1: a value that sits on a rounding
 boundary is not a difference); per column the first differing key (in sorted order) is reported with both
 values. Exit 1 on any difference.
@@ -182,11 +183,23 @@ def marts_and_keys(manifest_path: Path) -> dict[str, list[str]]:
         if model not in marts or marts[model]:
             continue
         meta = node.get("test_metadata") or {}
-        if meta.get("name") == "unique" and node.get("column_name"):
+        kwargs = meta.get("kwargs", {})
+        if meta.get("name") == "columns_valid" and kwargs.get("unique"):
+            marts[model] = [c.lower() for c in _key_columns(kwargs["unique"][0])]
+        elif meta.get("name") == "unique" and node.get("column_name"):
             marts[model] = [node["column_name"].lower()]
         elif meta.get("name") == "unique_combination_of_columns":
-            marts[model] = [c.lower() for c in meta.get("kwargs", {}).get("combination_of_columns", [])]
+            marts[model] = [c.lower() for c in kwargs.get("combination_of_columns", [])]
     return marts
+
+
+def _key_columns(rule) -> list[str]:
+    """The columns of one `unique` rule of columns_valid: a column, a list of columns, or {column | columns}."""
+    if isinstance(rule, str):
+        return [rule]
+    if isinstance(rule, dict):
+        return [rule["column"]] if rule.get("column") else list(rule.get("columns", []))
+    return list(rule)
 
 
 # --- comparison -------------------------------------------------------------------------------------------------

@@ -8,11 +8,20 @@
                        -> as dbt's accepted_values: a value not in the list; nulls pass
       expressions:     [sql, ...]  or  {expression: sql, where: sql}                       -> as expression_is_true:
                        a row where the expression is not true (null fails)
-    The model is read once: one count per rule. The test returns one row per failing rule: rule (not_null,
-    accepted_range, accepted_values, expression_is_true), column_name (null for an expression), failing_rows, and
-    failing_rows_where, the filter that selects the offending rows: select * from <model> where <failing_rows_where>.
+      unique:          [column, [column, ...], ...]  or  {column: c | columns: [...], where: sql}
+                       -> a key (one column, or a list: a compound key) that occurs in more than one row. A
+                       single column as dbt's unique (nulls left out: not_null rules check those); a compound
+                       key as unique_combination_of_columns (group by: a null is a value like any other, so
+                       two rows (x, null) are duplicates). Its failing_rows_where uses `in`, which never
+                       matches a null: rows of a repeated compound key that holds a null are counted but not
+                       selected by it (group by the key columns to see them).
+    The model is read once for the row rules (one count per rule), plus one grouped read per unique key.
+    The test returns one row per failing rule: rule (not_null, accepted_range, accepted_values, expression_is_true,
+    unique), column_name (null for an expression; a compound key's columns joined by ", "), failing_rows (for
+    unique: the rows whose key occurs more than once), and failing_rows_where, the filter that selects the
+    offending rows: select * from <model> where <failing_rows_where>.
     dbt reports the number of failing rules ("Got 2 results"); dbt build --store-failures keeps these rows. -#}
-{% test columns_valid(model, not_null=[], ranges={}, accepted_values={}, expressions=[]) %}
+{% test columns_valid(model, not_null=[], ranges={}, accepted_values={}, expressions=[], unique=[]) %}
 {%- set rules = [] -%}
 {%- for item in not_null -%}
     {%- set spec = {'column': item} if item is string else item -%}
@@ -47,20 +56,74 @@
     {%- do rules.append({'rule': 'expression_is_true', 'column': none, 'where': spec.get('where'),
         'condition': 'not coalesce((' ~ spec['expression'] | trim ~ '), false)'}) -%}
 {%- endfor -%}
+{%- for item in unique -%}
+    {%- if item is string -%}
+        {%- set spec = {'columns': [item]} -%}
+    {%- elif item is mapping -%}
+        {%- set spec = {'columns': [item['column']] if item.get('column') else item.get('columns', []),
+            'where': item.get('where')} -%}
+    {%- else -%}
+        {%- set spec = {'columns': item} -%}
+    {%- endif -%}
+    {%- if not spec['columns'] -%}
+        {{ exceptions.raise_compiler_error("columns_valid on " ~ model ~ ": a unique rule names no column") }}
+    {%- endif -%}
+    {%- set key = spec['columns'] | join(', ') -%}
+    {%- set key_filter = [] -%}
+    {%- if spec['columns'] | length == 1 -%}
+        {%- do key_filter.append(key ~ ' is not null') -%}
+    {%- endif -%}
+    {%- if spec.get('where') -%}
+        {%- do key_filter.append('(' ~ spec['where'] ~ ')') -%}
+    {%- endif -%}
+    {%- do rules.append({'rule': 'unique', 'column': key, 'where': spec.get('where'), 'key': key,
+        'key_filter': key_filter | join(' and '),
+        'condition': ('(' ~ key ~ ')' if spec['columns'] | length > 1 else key) ~ ' in (select ' ~ key ~ ' from '
+            ~ model ~ (' where ' ~ key_filter | join(' and ') if key_filter else '') ~ ' group by ' ~ key
+            ~ ' having count(*) > 1)'}) -%}
+{%- endfor -%}
 {%- if not rules -%}
     {{ exceptions.raise_compiler_error("columns_valid on " ~ model ~ " has no rules") }}
 {%- endif %}
 
-with rule_counts as (
+{%- set row_rules = [] -%}
+{%- for rule in rules -%}
+    {%- do rule.update({'number': loop.index}) -%}
+    {%- if not rule.get('key') -%}{%- do row_rules.append(rule) -%}{%- endif -%}
+{%- endfor %}
+
+with
+{%- if row_rules %}
+
+rule_counts as (
 
     select
-        {%- for rule in rules %}
+        {%- for rule in rules if not rule.get('key') %}
         count(case when {% if rule['where'] %}({{ rule['where'] }}) and {% endif %}({{ rule['condition'] }}) then 1 end)
-            as rule_{{ loop.index }}{{ ',' if not loop.last }}
+            as rule_{{ rule['number'] }}{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ model }}
 
 ),
+{%- endif %}
+{%- for rule in rules if rule.get('key') %}
+
+rule_{{ rule['number'] }}_keys as (
+
+    -- the rows of each key that occurs more than once
+    select coalesce(sum(key_rows), 0) as failing_rows
+    from (
+        select count(*) as key_rows
+        from {{ model }}
+        {%- if rule['key_filter'] %}
+        where {{ rule['key_filter'] }}
+        {%- endif %}
+        group by {{ rule.get('key') }}
+        having count(*) > 1
+    ) as duplicated_keys
+
+),
+{%- endfor %}
 
 rules as (
     {%- for rule in rules %}
@@ -85,12 +148,19 @@ rule_results as (
         rules.column_name,
         case rules.rule_number
             {%- for rule in rules %}
-            when {{ loop.index }} then rule_counts.rule_{{ loop.index }}
+            when {{ loop.index }} then
+                {%- if rule.get('key') %} rule_{{ loop.index }}_keys.failing_rows
+                {%- else %} rule_counts.rule_{{ loop.index }}{% endif %}
             {%- endfor %}
         end as failing_rows,
         rules.failing_rows_where
     from rules
+    {%- if row_rules %}
     cross join rule_counts
+    {%- endif %}
+    {%- for rule in rules if rule.get('key') %}
+    cross join rule_{{ rule['number'] }}_keys
+    {%- endfor %}
 
 ),
 

@@ -1,11 +1,13 @@
 """tests/generic/columns_valid.sql: the one data test per intermediate/mart model that holds its not_null,
-range, accepted-value and expression rules (issue 19). Planted violations in a copy of the sample warehouse
-must fail the test with one stored row per broken rule, naming the rule and the column, counting the offending
-rows (counted here by plain SQL, not by the macro) and giving a filter that selects exactly those rows; the
+range, accepted-value, expression and key (unique) rules (issue 19). Planted violations in a copy of the sample
+warehouse must fail the test with one stored row per broken rule, naming the rule and the column, counting the
+offending rows (counted here by plain SQL or in Python, not by the macro) and giving a filter that selects exactly
+those rows (for a repeated compound key holding a null: the documented exception, `in` never matches it); the
 rules the plants do not break return nothing. One `dbt test` run on the copy (22 s on 2 busy cores)."""
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 
 import duckdb
 import pytest
@@ -13,8 +15,10 @@ import pytest
 from conftest import SAMPLE_DIR, query, run_dbt
 
 AUDIT = '"main_dbt_test__audit"'
+# the failing ones first, then one the plants leave alone
 TESTS = ["columns_valid_customer_rfm", "columns_valid_cohort_retention", "columns_valid_int_hypotheses__customers",
-         "columns_valid_fct_orders"]
+         "columns_valid_segment_summary", "columns_valid_fct_orders"]
+FAILING = TESTS[:4]
 
 # (model, SQL that breaks it). Each statement picks its rows by a rule of its own so the expected counts below
 # are independent of the macro.
@@ -44,7 +48,42 @@ PLANTS = [
     ("int_hypotheses__customers", "update int_hypotheses__customers set repeated_within_horizon = null where "
                                   "customer_unique_id in (select customer_unique_id from int_hypotheses__customers "
                                   "where has_complete_horizon order by customer_unique_id limit 2)"),
+    # unique, one column: a row copied (its key twice) and two rows whose key is null (not_null counts them, the
+    # unique rule leaves nulls out, as dbt's unique)
+    ("customer_rfm", "insert into customer_rfm select * from customer_rfm where customer_unique_id = "
+                     "(select customer_unique_id from customer_rfm order by customer_unique_id limit 1 offset 20)"),
+    ("customer_rfm", "insert into customer_rfm select * replace (null as customer_unique_id) from customer_rfm "
+                     "where customer_unique_id in (select customer_unique_id from customer_rfm "
+                     "order by customer_unique_id limit 2 offset 30)"),
+    # unique, compound key: rows copied; and one copied twice with its customer_state null (a null is a value of
+    # a compound key: two rows (..., null) are duplicates)
+    ("cohort_retention", "insert into cohort_retention select * from cohort_retention where cohort_month = "
+                         "(select max(cohort_month) from cohort_retention) and months_since_first = 0 "
+                         "and is_all_states"),
+    ("segment_summary", "insert into segment_summary select * from segment_summary where customer_state = "
+                        "(select max(customer_state) from segment_summary)"),
+    ("segment_summary", "insert into segment_summary select * replace (null as customer_state) from segment_summary "
+                        "where customer_state = (select min(customer_state) from segment_summary) "
+                        "qualify row_number() over (order by churn_risk, rfm_segment, segment) = 1"),
+    ("segment_summary", "insert into segment_summary select * replace (null as customer_state) from segment_summary "
+                        "where customer_state = (select min(customer_state) from segment_summary) "
+                        "qualify row_number() over (order by churn_risk, rfm_segment, segment) = 1"),
 ]
+
+KEYS = {"customer_rfm": ["customer_unique_id"],
+        "cohort_retention": ["cohort_month", "months_since_first", "first_purchase_state"],
+        "segment_summary": ["churn_risk", "rfm_segment", "segment", "customer_state"]}
+
+
+def repeated_key_rows(con, model: str, with_null_keys: bool) -> int:
+    """Rows whose key occurs more than once, counted in Python. One-column keys leave nulls out (dbt's unique);
+    compound keys count a null as a value (with_null_keys=False: only keys without a null, what `in` matches)."""
+    columns = KEYS[model]
+    keys = [tuple(row) for row in con.execute(f"select {', '.join(columns)} from {model}").fetchall()]
+    if len(columns) == 1 or not with_null_keys:
+        keys = [key for key in keys if None not in key]
+    counts = Counter(keys)
+    return sum(n for n in counts.values() if n > 1)
 
 
 @pytest.fixture(scope="module")
@@ -76,31 +115,42 @@ def planted(sample_build, tmp_path_factory):
                 count("select count(*) from int_hypotheses__customers "
                       "where has_complete_horizon and repeated_within_horizon is null"),
         }
+        for model in KEYS:
+            column = ", ".join(KEYS[model])
+            expected[(f"columns_valid_{model}", "unique", column)] = repeated_key_rows(con, model, True)
+        expected[("columns_valid_customer_rfm", "not_null", "customer_unique_id")] = count(
+            "select count(*) from customer_rfm where customer_unique_id is null")
+        in_matches = {model: repeated_key_rows(con, model, False) for model in KEYS}
         allowed_nulls = count("select count(*) from int_hypotheses__customers "
                               "where not has_complete_horizon and repeated_within_horizon is null")
     run = run_dbt(["test", "--select", *TESTS, "--store-failures"], db, work, {"raw_data_dir": str(SAMPLE_DIR)})
-    return run, expected, allowed_nulls
+    return run, expected, allowed_nulls, in_matches
 
 
 def test_planted_violations_fail_their_rule_and_nothing_else(planted):
-    run, expected, allowed_nulls = planted
+    run, expected, allowed_nulls, in_matches = planted
     assert all(n > 0 for n in expected.values()), expected  # every plant took
     assert allowed_nulls > 0  # and the where of the not_null rule had something to let through
+    # the copies with a null key: 2 more rows than the key rows `in` can match (2 null customer_unique_id rows
+    # of customer_rfm are not a repeated key; the 2 segment_summary rows with a null state are)
+    assert expected[("columns_valid_segment_summary", "unique", ", ".join(KEYS["segment_summary"]))] == \
+        in_matches["segment_summary"] + 2
     statuses = {uid.split(".")[2]: status for uid, status in run.statuses().items()}
-    assert statuses == {name: "fail" for name in TESTS[:3]} | {"columns_valid_fct_orders": "pass"}, run.output[-3000:]
+    assert statuses == {name: "fail" for name in FAILING} | {"columns_valid_fct_orders": "pass"}, run.output[-3000:]
     got = {}
-    for name in TESTS[:3]:
+    for name in FAILING:
         for rule, column, failing_rows, _ in query(run.db_path, f"select * from {AUDIT}.{name}"):
             got[(name, rule, column)] = failing_rows
     assert got == expected
     # dbt's count is the number of broken rules
-    assert "Got 4 results, configured to fail if != 0" in run.output  # customer_rfm
+    assert "Got 6 results, configured to fail if != 0" in run.output  # customer_rfm
 
 
 def test_failing_rows_where_selects_the_offending_rows(planted):
-    run, expected, _ = planted
-    for name, model in [("columns_valid_customer_rfm", "customer_rfm"),
-                        ("columns_valid_cohort_retention", "cohort_retention"),
-                        ("columns_valid_int_hypotheses__customers", "int_hypotheses__customers")]:
-        for _rule, _column, failing_rows, where in query(run.db_path, f"select * from {AUDIT}.{name}"):
+    run, _, _, in_matches = planted
+    for name in FAILING:
+        model = name.removeprefix("columns_valid_")
+        for rule, _column, failing_rows, where in query(run.db_path, f"select * from {AUDIT}.{name}"):
+            if rule == "unique":  # `in` matches the repeated keys without a null
+                failing_rows = in_matches[model]
             assert query(run.db_path, f"select count(*) from {model} where {where}")[0][0] == failing_rows, where
