@@ -76,7 +76,7 @@
     {%- if spec.get('where') -%}
         {%- do key_filter.append('(' ~ spec['where'] ~ ')') -%}
     {%- endif -%}
-    {%- do rules.append({'rule': 'unique', 'column': key, 'where': spec.get('where'), 'key': key,
+    {%- do rules.append({'rule': 'unique', 'column': key, 'where': spec.get('where'),
         'key_filter': key_filter | join(' and '),
         'condition': ('(' ~ key ~ ')' if spec['columns'] | length > 1 else key) ~ ' in (select ' ~ key ~ ' from '
             ~ model ~ (' where ' ~ key_filter | join(' and ') if key_filter else '') ~ ' group by ' ~ key
@@ -86,11 +86,11 @@
     {{ exceptions.raise_compiler_error("columns_valid on " ~ model ~ " has no rules") }}
 {%- endif %}
 
-{%- set row_rules = [] -%}
 {%- for rule in rules -%}
     {%- do rule.update({'number': loop.index}) -%}
-    {%- if not rule.get('key') -%}{%- do row_rules.append(rule) -%}{%- endif -%}
-{%- endfor %}
+{%- endfor -%}
+{%- set row_rules = rules | rejectattr('rule', 'equalto', 'unique') | list -%}
+{%- set key_rules = rules | selectattr('rule', 'equalto', 'unique') | list %}
 
 with
 {%- if row_rules %}
@@ -98,7 +98,7 @@ with
 rule_counts as (
 
     select
-        {%- for rule in rules if not rule.get('key') %}
+        {%- for rule in row_rules %}
         count(case when {% if rule['where'] %}({{ rule['where'] }}) and {% endif %}({{ rule['condition'] }}) then 1 end)
             as rule_{{ rule['number'] }}{{ ',' if not loop.last }}
         {%- endfor %}
@@ -106,7 +106,7 @@ rule_counts as (
 
 ),
 {%- endif %}
-{%- for rule in rules if rule.get('key') %}
+{%- for rule in key_rules %}
 
 rule_{{ rule['number'] }}_keys as (
 
@@ -118,7 +118,7 @@ rule_{{ rule['number'] }}_keys as (
         {%- if rule['key_filter'] %}
         where {{ rule['key_filter'] }}
         {%- endif %}
-        group by {{ rule.get('key') }}
+        group by {{ rule['column'] }}
         having count(*) > 1
     ) as duplicated_keys
 
@@ -148,9 +148,9 @@ rule_results as (
         rules.column_name,
         case rules.rule_number
             {%- for rule in rules %}
-            when {{ loop.index }} then
-                {%- if rule.get('key') %} rule_{{ loop.index }}_keys.failing_rows
-                {%- else %} rule_counts.rule_{{ loop.index }}{% endif %}
+            when {{ rule['number'] }} then
+                {%- if rule['rule'] == 'unique' %} rule_{{ rule['number'] }}_keys.failing_rows
+                {%- else %} rule_counts.rule_{{ rule['number'] }}{% endif %}
             {%- endfor %}
         end as failing_rows,
         rules.failing_rows_where
@@ -158,7 +158,7 @@ rule_results as (
     {%- if row_rules %}
     cross join rule_counts
     {%- endif %}
-    {%- for rule in rules if rule.get('key') %}
+    {%- for rule in key_rules %}
     cross join rule_{{ rule['number'] }}_keys
     {%- endfor %}
 

@@ -62,12 +62,10 @@ PLANTS = [
                          "and is_all_states"),
     ("segment_summary", "insert into segment_summary select * from segment_summary where customer_state = "
                         "(select max(customer_state) from segment_summary)"),
-    ("segment_summary", "insert into segment_summary select * replace (null as customer_state) from segment_summary "
-                        "where customer_state = (select min(customer_state) from segment_summary) "
-                        "qualify row_number() over (order by churn_risk, rfm_segment, segment) = 1"),
-    ("segment_summary", "insert into segment_summary select * replace (null as customer_state) from segment_summary "
-                        "where customer_state = (select min(customer_state) from segment_summary) "
-                        "qualify row_number() over (order by churn_risk, rfm_segment, segment) = 1"),
+    *2 * [("segment_summary", "insert into segment_summary select * replace (null as customer_state) "
+                              "from segment_summary where customer_state = (select min(customer_state) "
+                              "from segment_summary) qualify row_number() over (order by churn_risk, rfm_segment, "
+                              "segment) = 1")],
 ]
 
 KEYS = {"customer_rfm": ["customer_unique_id"],
