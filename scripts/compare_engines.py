@@ -108,7 +108,9 @@ class SparkWarehouse(Warehouse):
         return [c.lower() for c in frame.columns], [tuple(r) for r in frame.collect()]
 
     def close(self):
-        self.spark.stop()
+        from spark_session import release
+
+        release(self.spark)
 
 
 def open_warehouse(spec: str) -> Warehouse:

@@ -198,7 +198,7 @@ def read_typed_csv(spark, ddl: str, path: Path):
 
 def load_spark(tables: list[RawTable], schema: str) -> None:
     sys.path.insert(0, str(ROOT / "scripts"))
-    from spark_session import spark_session, spark_type  # noqa: E402
+    from spark_session import release, spark_session, spark_type  # noqa: E402
 
     spark = spark_session()
     try:
@@ -211,7 +211,7 @@ def load_spark(tables: list[RawTable], schema: str) -> None:
             rows = spark.table(f"{schema}.{table.name}").count()
             print(f"load_raw: {schema}.{table.name}: {rows} rows")
     finally:
-        spark.stop()
+        release(spark)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -316,7 +316,9 @@ class Spark:
         return self.session.table(relation_name).count()
 
     def close(self) -> None:
-        self.session.stop()
+        from spark_session import release
+
+        release(self.session)
 
 
 def open_engine(target: str):

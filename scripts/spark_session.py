@@ -40,6 +40,33 @@ def spark_settings(profiles_path: Path = PROFILES) -> dict[str, str]:
     }
 
 
+# Set by keep_open(): the scripts' release() then leaves the session running for the next step of the same process
+# (scripts/test_engines.py runs load, staged build and comparison in one process: one JVM, and with the in-memory
+# catalog the tables live only in that session).
+_keep_open = False
+
+
+def keep_open() -> None:
+    """Make release() a no-op in this process; the caller stops the session itself (stop())."""
+    global _keep_open
+    _keep_open = True
+
+
+def release(spark) -> None:
+    """End of a script's use of the session: stop it, unless keep_open() was called."""
+    if not _keep_open:
+        spark.stop()
+
+
+def stop() -> None:
+    """Stop this process's session, if one is running (the end of a keep_open() chain)."""
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.getActiveSession()
+    if spark is not None:
+        spark.stop()
+
+
 def spark_session():
     from pyspark.sql import SparkSession
 
