@@ -47,7 +47,7 @@ _keep_open = False
 
 
 def keep_open() -> None:
-    """Make release() a no-op in this process; the caller stops the session itself (stop())."""
+    """Make release() a no-op in this process; the caller stops the session itself."""
     global _keep_open
     _keep_open = True
 
@@ -55,15 +55,6 @@ def keep_open() -> None:
 def release(spark) -> None:
     """End of a script's use of the session: stop it, unless keep_open() was called."""
     if not _keep_open:
-        spark.stop()
-
-
-def stop() -> None:
-    """Stop this process's session, if one is running (the end of a keep_open() chain)."""
-    from pyspark.sql import SparkSession
-
-    spark = SparkSession.getActiveSession()
-    if spark is not None:
         spark.stop()
 
 

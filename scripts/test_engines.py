@@ -152,10 +152,12 @@ def chain(engine: str, raw_dir: str, duck: Path) -> int:
             "--left", f"duckdb:{duck / 'warehouse.duckdb'}", "--right", engine,
             "--manifest", str(duck / "target" / "manifest.json"), "--require-all"])),
     ]
+    session = None
     if engine == "spark":
         import spark_session
 
         spark_session.keep_open()
+        session = spark_session.spark_session()  # the one session of the three steps (each gets it by getOrCreate)
     try:
         for label, step in steps:
             started = time.monotonic()
@@ -166,8 +168,8 @@ def chain(engine: str, raw_dir: str, duck: Path) -> int:
                 return 1
         return 0
     finally:
-        if engine == "spark":
-            spark_session.stop()
+        if session is not None:
+            session.stop()
 
 
 if __name__ == "__main__":
