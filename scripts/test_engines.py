@@ -28,6 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+WORK = ROOT / "target" / "engines"  # an engine's artifacts under WORK/<engine>, the DuckDB reference's under DUCK
+DUCK = WORK / "duckdb"
 
 
 def run(step: str, args: list[str], env: dict, log: Path, echo: tuple[str, ...] = ()) -> bool:
@@ -84,12 +86,10 @@ def main(argv=None) -> int:
     parser.add_argument("--engines", default="postgres,spark")
     parser.add_argument("--raw-dir", default="data/sample")
     parser.add_argument("--chain", choices=["postgres", "spark"], help=argparse.SUPPRESS)  # one engine's steps
-    parser.add_argument("--duckdb", help=argparse.SUPPRESS)  # --chain: the folder of the DuckDB reference build
     args = parser.parse_args(argv)
     if args.chain:
-        return chain(args.chain, args.raw_dir, Path(args.duckdb))
+        return chain(args.chain, args.raw_dir)
     engines = [e for e in args.engines.split(",") if e]
-    work = ROOT / "target" / "engines"
     env = {**os.environ, "DBT_PROFILES_DIR": str(ROOT), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     # Spark on the sample: ~400 queries on a few thousand rows, where compiling each query's Java costs more than it
     # saves (Spark load + staged build + compare, whole machine: 260 s and 346 s of CPU without, 290 s and 393 s
@@ -100,24 +100,23 @@ def main(argv=None) -> int:
     # processes with Derby, 280 s and 216 s in one with the in-memory catalog, 2026-12-03; 0 differences both)
     env.setdefault("SPARK_CATALOG", "in-memory")
 
-    duck = work / "duckdb"
-    duck_db = duck / "warehouse.duckdb"
+    duck_db = DUCK / "warehouse.duckdb"
     duck_db.unlink(missing_ok=True)
-    if not dbt_build(duck, {**env, "DUCKDB_PATH": str(duck_db)}, args.raw_dir):
+    if not dbt_build(DUCK, {**env, "DUCKDB_PATH": str(duck_db)}, args.raw_dir):
         return 1
     # The engines side by side: the PostgreSQL chain (~1.5 min alone) runs while Spark's (~4.5 min, CPU-bound in
     # its JVM) does, instead of after it; each has its own folders, schema and (Spark) metastore. Their lines
     # interleave, each names its engine.
     with ThreadPoolExecutor(max_workers=len(engines) or 1) as pool:
-        results = list(pool.map(lambda engine: engine_steps(engine, work, env, args.raw_dir, duck), engines))
+        results = list(pool.map(lambda engine: engine_steps(engine, env, args.raw_dir), engines))
     for engine, ok in zip(engines, results):
         print(f"test_engines: {engine}: {'ok' if ok else 'FAILED'}", flush=True)
     return 0 if all(results) else 1
 
 
-def engine_steps(engine: str, work: Path, env: dict, raw_dir: str, duck: Path) -> bool:
+def engine_steps(engine: str, env: dict, raw_dir: str) -> bool:
     """Start (PostgreSQL), then load, staged build and comparison in one process of their own (chain)."""
-    out = work / engine
+    out = WORK / engine
     if engine == "postgres" and not run(
         "start_postgres.sh", ["bash", "scripts/start_postgres.sh"], env, out / "start.log"
     ):
@@ -127,7 +126,7 @@ def engine_steps(engine: str, work: Path, env: dict, raw_dir: str, duck: Path) -
         env = {**env, "SPARK_LOCAL_DIR": str(out / "local")}
     log = out / "chain.log"
     ok = run(f"{engine}: load, build and compare", [
-        str(BIN / "python"), "scripts/test_engines.py", "--chain", engine, "--raw-dir", raw_dir, "--duckdb", str(duck),
+        str(BIN / "python"), "scripts/test_engines.py", "--chain", engine, "--raw-dir", raw_dir,
     ], env, log, echo=("test_engines:", "run_python_models:"))
     if ok:
         summary = [line for line in log.read_text().splitlines() if " marts compared (" in line]
@@ -135,7 +134,7 @@ def engine_steps(engine: str, work: Path, env: dict, raw_dir: str, duck: Path) -
     return ok
 
 
-def chain(engine: str, raw_dir: str, duck: Path) -> int:
+def chain(engine: str, raw_dir: str) -> int:
     """--chain: the three steps of one engine in this process, each through its script's own entry point; stops at
     a failure. On Spark the scripts' session stays open from one step to the next (spark_session.keep_open)."""
     sys.path.insert(0, str(ROOT / "scripts"))
@@ -143,14 +142,14 @@ def chain(engine: str, raw_dir: str, duck: Path) -> int:
     import load_raw
     import run_python_models
 
-    out = ROOT / "target" / "engines" / engine
+    out = WORK / engine
     steps = [
         (f"load_raw.py --target {engine}", lambda: load_raw.main(["--target", engine, "--raw-dir", raw_dir])),
         (f"run_python_models.py --target {engine} --build", lambda: run_python_models.build(
             engine, out / "target", ["--vars", f"{{raw_data_dir: '{raw_dir}'}}"])),
         (f"compare_engines.py duckdb vs {engine}", lambda: compare_engines.main([
-            "--left", f"duckdb:{duck / 'warehouse.duckdb'}", "--right", engine,
-            "--manifest", str(duck / "target" / "manifest.json"), "--require-all"])),
+            "--left", f"duckdb:{DUCK / 'warehouse.duckdb'}", "--right", engine,
+            "--manifest", str(DUCK / "target" / "manifest.json"), "--require-all"])),
     ]
     session = None
     if engine == "spark":
