@@ -50,29 +50,6 @@ items_described as (
 
 ),
 
-main_item_ranked as (
-
-    -- the order's most expensive item names its category and seller
-    select
-        order_id,
-        product_category as main_product_category,
-        seller_id as main_seller_id,
-        seller_state as main_seller_state,
-        row_number() over (
-            partition by order_id
-            order by price desc, order_item_id asc
-        ) as row_num
-    from items_described
-
-),
-
-main_item as (
-
-    select * from main_item_ranked
-    where row_num = 1
-
-),
-
 by_order as (
 
     select
@@ -81,7 +58,12 @@ by_order as (
         count(distinct product_id) as distinct_products,
         count(distinct seller_id) as distinct_sellers,
         sum(price) as items_value,
-        sum(freight_value) as freight_value
+        sum(freight_value) as freight_value,
+        -- the order's most expensive item (then the first by order_item_id) names its category and seller;
+        -- (order_id, order_item_id) is unique and price not null (tests on stg_olist__order_items): no ties
+        {{ value_at_max('product_category', ['price', '-order_item_id']) }} as main_product_category,
+        {{ value_at_max('seller_id', ['price', '-order_item_id']) }} as main_seller_id,
+        {{ value_at_max('seller_state', ['price', '-order_item_id']) }} as main_seller_state
     from items_described
     group by order_id
 
@@ -89,14 +71,7 @@ by_order as (
 
 final as (
 
-    select
-        by_order.*,
-        main_item.main_product_category,
-        main_item.main_seller_id,
-        main_item.main_seller_state
-    from by_order
-    inner join main_item
-        on by_order.order_id = main_item.order_id
+    select * from by_order
 
 )
 

@@ -6,27 +6,6 @@ order_payments as (
 
 ),
 
-main_payment_ranked as (
-
-    -- the payment that carried the largest share of the order names its type
-    select
-        order_id,
-        payment_type as main_payment_type,
-        row_number() over (
-            partition by order_id
-            order by payment_value desc, payment_sequential asc
-        ) as row_num
-    from order_payments
-
-),
-
-main_payment as (
-
-    select * from main_payment_ranked
-    where row_num = 1
-
-),
-
 by_order as (
 
     select
@@ -37,7 +16,11 @@ by_order as (
         sum(case when payment_type = 'credit_card' then payment_value else 0 end) as credit_card_value,
         sum(case when payment_type = 'boleto' then payment_value else 0 end) as boleto_value,
         sum(case when payment_type = 'voucher' then payment_value else 0 end) as voucher_value,
-        sum(case when payment_type = 'debit_card' then payment_value else 0 end) as debit_card_value
+        sum(case when payment_type = 'debit_card' then payment_value else 0 end) as debit_card_value,
+        -- the payment that carried the largest share of the order (then the first by payment_sequential) names
+        -- its type; (order_id, payment_sequential) is unique and payment_value not null (tests on
+        -- stg_olist__order_payments): no ties
+        {{ value_at_max('payment_type', ['payment_value', '-payment_sequential']) }} as main_payment_type
     from order_payments
     group by order_id
 
@@ -45,12 +28,7 @@ by_order as (
 
 final as (
 
-    select
-        by_order.*,
-        main_payment.main_payment_type
-    from by_order
-    inner join main_payment
-        on by_order.order_id = main_payment.order_id
+    select * from by_order
 
 )
 
