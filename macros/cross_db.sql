@@ -123,8 +123,9 @@
     the first deciding; negate one for "smallest first"). The keys must identify one row per group (no ties); the
     value may be null (it is returned as it is, like the top row of a window). DuckDB arg_max_null (arg_max
     would skip rows whose value is null) and Spark max_by keep one running pair per group; PostgreSQL has neither
-    and takes the first element of the group's values ordered by the keys. On DuckDB this replaced a row_number() window over every
-    order item joined back to the orders: int_order_items__by_order at 10 M orders 108 s -> 61 s (same rows). -#}
+    and takes the first element of the group's values ordered by the keys. On DuckDB this replaced a row_number()
+    window over every order item joined back to the orders: int_order_items__by_order at 10 M orders 108 s -> 61 s
+    (same rows). -#}
 {% macro value_at_max(value, keys) -%}
     {{ return(adapter.dispatch('value_at_max')(value, keys)) }}
 {%- endmacro %}
