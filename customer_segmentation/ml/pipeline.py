@@ -69,13 +69,42 @@ def fetch(relation, columns: list[str], double: list[str] | tuple = (), row_key:
     exprs = [f'cast("{c}" as double) as "{c}"' if c in double else f'"{c}"' for c in columns]
     if row_key:
         exprs.append(f"{md5_key_sql('customer_unique_id')} as {ROW_KEY}")
-    table = relation.select(", ".join(exprs)).to_arrow_table()
-    # label columns (region, category, state, ...) dictionary-encoded: pandas categoricals of small
-    # integer codes instead of millions of strings (less memory, cheap factorizing)
+    table = _compact_strings(relation.select(", ".join(exprs)).to_arrow_table())
+    frame = table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get, self_destruct=True)
+    del table  # the last reference to DuckDB's export: its memory is freed here, then returned to the OS
+    release_freed_memory()
+    return frame
+
+
+def _compact_strings(table):
+    """table with its label columns (region, category, state, ...) dictionary-encoded (pandas categoricals of
+    small integer codes instead of millions of strings: less memory, cheap factorizing) and the id column
+    copied into one new Arrow array. pandas would wrap DuckDB's exported id buffers as they are, and a batch of
+    the export is freed only when none of its columns is referenced any more: the id column alone kept every
+    column of the export alive (1.6 GB at 9.5 M customers) for as long as the frame lived."""
     for position, field in enumerate(table.schema):
-        if field.name != "customer_unique_id" and _is_string(field.type):
-            table = table.set_column(position, field.name, table.column(position).dictionary_encode())
-    return table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get, self_destruct=True)
+        if _is_string(field.type):
+            column = table.column(position)
+            compact = column.combine_chunks() if field.name == "customer_unique_id" else column.dictionary_encode()
+            table = table.set_column(position, field.name, compact)
+    return table
+
+
+def release_freed_memory() -> None:
+    """Return memory freed by the last conversion to the operating system (the C heap, where DuckDB's export
+    lives, and Arrow's pool keep freed pages for reuse): 1.1-1.4 GB less resident after a fetch of 9.5 M
+    customers, measured. Linux (glibc) only; elsewhere only Arrow's pool is asked."""
+    import ctypes
+    import ctypes.util
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    libc = ctypes.util.find_library("c")
+    try:
+        ctypes.CDLL(libc).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):  # not glibc (musl, macOS, Windows): nothing to trim
+        pass
 
 
 def _is_string(arrow_type) -> bool:
@@ -208,6 +237,7 @@ def profile_input(clusters, features, rfm=None, abc_xyz=None, churn=None) -> pd.
         table = table.set_column(position, name, table.column(name).dictionary_encode())
     frame = table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get, self_destruct=True)
     del table
+    release_freed_memory()
     order = np.argsort(frame[ROW_KEY].to_numpy(), kind="stable")
     return frame.drop(columns=ROW_KEY).take(order).reset_index(drop=True)
 

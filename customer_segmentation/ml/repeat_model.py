@@ -414,6 +414,15 @@ def _ordered(df: pd.DataFrame) -> pd.DataFrame:
     return by_customer(df)
 
 
+def _labels(codes: np.ndarray, labels: list[str]) -> pd.api.extensions.ExtensionArray:
+    """A pandas string column holding labels[code] per row, null where code is -1: built by Arrow from the
+    codes, without a Python string object per row (an object column of 9 M labels cost ~0.5 GB on the way)."""
+    import pyarrow as pa
+
+    dictionary = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), pa.array(labels, pa.string()))
+    return pd.array(dictionary.cast(pa.string()), dtype="string")
+
+
 # ---------------------------------------------------------------------------------------- outputs
 def repeat_model_metrics(
     df: pd.DataFrame,
@@ -620,32 +629,32 @@ def repeat_scores(
     train_pos = labelled_pos if fit_rows is None else labelled_pos[fit_rows]
     y = y_all if fit_rows is None else y_all[fit_rows]
     probability = np.full(len(df), np.nan)
-    feature_set = np.full(len(df), None, dtype=object)
+    # label columns as small integer codes (-1 = null) until the output: no Python string per row
+    feature_set = np.full(len(df), -1, dtype=np.int8)
     if len(train_pos) and 0 < y.sum() < len(y):
         train = df.iloc[train_pos]
         model = GradientBoostingRepeatModel(numeric, categorical, seed, model_params).fit(train, y)
         if len(full_pos):
             probability[full_pos] = model.probability(df, rows=full_pos)
-            feature_set[full_pos] = FEATURE_SET_FULL
+            feature_set[full_pos] = 0
         if len(partial_pos):
             first_order_numeric = [c for c in numeric if c not in WINDOW_FEATURES]
             early = GradientBoostingRepeatModel(first_order_numeric, categorical, seed, model_params).fit(train, y)
             probability[partial_pos] = early.probability(df, rows=partial_pos)
-            feature_set[partial_pos] = FEATURE_SET_FIRST_ORDER
+            feature_set[partial_pos] = 1
         name, calibration = MODEL_NAME, model.calibration
     else:
         probability[open_mask] = float(y.mean()) if len(y) else 0.0
         name, calibration = "constant_observed_rate", "none"
-    known = label.to_numpy(dtype=object, na_value=None)
-    known_outcome = np.where(
-        open_mask, None, np.where(known == True, OUTCOME_REPEATED, OUTCOME_NOT_REPEATED)  # noqa: E712
-    )
+    repeated = label.fillna(False).to_numpy(dtype=bool)
+    known_outcome = np.where(open_mask, -1, np.where(repeated, 0, 1)).astype(np.int8)
+    open_codes = np.where(open_mask, 0, -1).astype(np.int8)
     out = pd.DataFrame(
         {
             # the columns themselves: no round trip of 9 M ids through Python strings
             "customer_unique_id": df["customer_unique_id"].reset_index(drop=True),
             "first_purchased_at": pd.to_datetime(df["first_purchased_at"]).reset_index(drop=True),
-            "known_outcome": pd.array(known_outcome, dtype="string"),
+            "known_outcome": _labels(known_outcome, [OUTCOME_REPEATED, OUTCOME_NOT_REPEATED]),
             "repeat_probability": probability,
         }
     )
@@ -657,13 +666,13 @@ def repeat_scores(
     order = np.lexsort((tie_break, -probability[scored_pos]))
     rank = np.empty(len(scored_pos), dtype=np.int64)
     rank[order] = np.arange(len(scored_pos))
-    decile = pd.array(np.full(len(df), None), dtype="Int64")
+    decile = np.zeros(len(df), dtype=np.int64)
     decile[scored_pos] = rank * 10 // max(len(scored_pos), 1) + 1
-    out["repeat_decile"] = decile
+    out["repeat_decile"] = pd.arrays.IntegerArray(decile, ~open_mask)
     out["feature_window_complete"] = window_complete
-    out["feature_set"] = pd.array(feature_set, dtype="string")
-    out["model_name"] = pd.array(np.where(open_mask, name, None), dtype="string")
-    out["probability_calibration"] = pd.array(np.where(open_mask, calibration, None), dtype="string")
+    out["feature_set"] = _labels(feature_set, [FEATURE_SET_FULL, FEATURE_SET_FIRST_ORDER])
+    out["model_name"] = _labels(open_codes, [name])
+    out["probability_calibration"] = _labels(open_codes, [calibration])
     out["n_training_customers"] = int(len(train_pos))
     out["n_training_repeaters"] = int(y.sum())
     out["n_labelled_customers"] = int(len(y_all))
