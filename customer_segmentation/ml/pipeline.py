@@ -116,14 +116,12 @@ def release_freed_memory() -> None:
     lives, and Arrow's pool keep freed pages for reuse): 1.1-1.4 GB less resident after a fetch of 9.5 M
     customers, measured. Linux (glibc) only; elsewhere only Arrow's pool is asked."""
     import ctypes
-    import ctypes.util
 
     import pyarrow as pa
 
     pa.default_memory_pool().release_unused()
-    libc = ctypes.util.find_library("c")
     try:
-        ctypes.CDLL(libc).malloc_trim(0)
+        ctypes.CDLL(None).malloc_trim(0)  # the process's own symbols: glibc's, without looking the library up
     except (OSError, AttributeError, TypeError):  # not glibc (musl, macOS, Windows): nothing to trim
         pass
 
