@@ -754,6 +754,77 @@ def test_fetch_keeps_only_the_frame_resident():
     assert grown < 1.3 * frame_mb + 64, f"resident memory grew {grown:.0f} MB for a {frame_mb:.0f} MB frame"
 
 
+def _model_output(n: int) -> pd.DataFrame:
+    """A model's output frame with the column kinds the Python models return."""
+    rows = np.arange(n)
+    return pd.DataFrame(
+        {
+            "customer_unique_id": [f"c{i:07d}" for i in rows],
+            "score": rows / 7.0,
+            "decile": pd.array(np.where(rows % 5 == 0, None, rows % 10), dtype="Int64"),
+            "flag": pd.array(np.where(rows % 3 == 0, None, rows % 2 == 0), dtype="boolean"),
+            "label": pd.Categorical(np.array(["low", "mid", "high"])[rows % 3]),
+            "as_of": pd.Timestamp("2018-08-31") + pd.to_timedelta(rows % 30, unit="D"),
+        }
+    )
+
+
+def test_model_result_frees_the_inputs_and_gives_dbt_duckdb_the_same_table():
+    """On dbt-duckdb's session (its cursor wrapper, as dbt hands it to model()) the result is a relation, the
+    frame and everything build() read are gone before model_result returns, and the table dbt-duckdb makes of the
+    relation (register + create table as, its materialize) equals the one it makes of the DataFrame itself."""
+    import weakref
+
+    from dbt.adapters.duckdb.environments.local import DuckDBCursorWrapper
+
+    con = duckdb.connect()
+    alive = {}
+
+    def build():
+        inputs = _model_output(5000)
+        out = inputs.copy()
+        alive["inputs"], alive["out"] = weakref.ref(inputs), weakref.ref(out)
+        return out
+
+    session = DuckDBCursorWrapper(con.cursor())
+    result = pipeline.model_result(session, build)
+    assert alive["inputs"]() is None and alive["out"]() is None
+    # materialized as dbt-duckdb does: a relation on the session it was made on, a DataFrame on another cursor
+    for name, obj, cursor in (("from_relation", result, session), ("from_frame", _model_output(5000), con.cursor())):
+        cursor.register(f"{name}_view", obj)
+        cursor.execute(f"create table {name} as select * from {name}_view")
+        cursor.unregister(f"{name}_view")
+    assert con.execute("describe from_relation").fetchall() == con.execute("describe from_frame").fetchall()
+    for a, b in (("from_relation", "from_frame"), ("from_frame", "from_relation")):
+        assert con.execute(f"select count(*) from (from {a} except all from {b})").fetchone()[0] == 0
+    assert con.execute("select count(*) from from_relation").fetchone()[0] == 5000
+    # not a DuckDB session (Spark, PostgreSQL through scripts/run_python_models.py): the frame itself
+    frame = _model_output(3)
+    assert pipeline.model_result(None, lambda: frame) is frame
+    assert pipeline.model_result(object(), lambda: frame) is frame
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="resident memory is read from /proc (Linux)")
+def test_model_result_hands_the_models_freed_memory_back():
+    """What build() allocated and freed must not stay with the process for the rest of the build: C-heap blocks
+    freed between survivors are kept by the allocator unless handed back (a DataFrame returned to dbt-duckdb left
+    2.4 GB resident after customer_repeat_scores at 10 M orders). Here 400 MB of 2 KB blocks, one in 50 kept:
+    without the hand-back the process stays ~390 MB larger (measured)."""
+    con = duckdb.connect()
+    survivors = []
+
+    def build():
+        blocks = [bytes(2000) + bytes([i % 256]) for i in range(200_000)]
+        survivors.extend(blocks[::50])
+        return pd.DataFrame({"x": np.arange(10.0)})
+
+    before = _resident_mb()
+    pipeline.model_result(con.cursor(), build)
+    grown = _resident_mb() - before
+    assert len(survivors) == 4000
+    assert grown < 100, f"resident memory grew {grown:.0f} MB after model_result"
+
+
 # ------------------------------------------------------------------------------------ dbt outputs
 def test_ml_models_built_and_passed_their_tests(any_build):
     run, _ = any_build

@@ -9,20 +9,24 @@ from customer_segmentation import ml
 def model(dbt, session):
     dbt.config(materialized="table")
     settings = ml.ChurnBtydConfig.from_config(dbt.config.get("churn_btyd_settings"))
-    fits = ml.clv_pipeline.fits_from_table(ml.frames.to_pandas(dbt.ref("clv_model_fit")))
-    relation = dbt.ref("int_clv__customer_summary")
-    if not ml.clv_pipeline.any_identified(fits):
-        # nothing to score: skip reading the customers (customer-months at scale)
-        relation = ml.frames.empty(relation)
-    summary = ml.clv_pipeline.to_summary(
-        ml.pipeline.fetch(
-            relation,
-            ["customer_unique_id", "btyd_frequency", "btyd_recency", "btyd_t"],
-            ["btyd_frequency", "btyd_recency", "btyd_t"],
-            row_key=False,
+
+    def table():
+        fits = ml.clv_pipeline.fits_from_table(ml.frames.to_pandas(dbt.ref("clv_model_fit")))
+        relation = dbt.ref("int_clv__customer_summary")
+        if not ml.clv_pipeline.any_identified(fits):
+            # nothing to score: skip reading the customers (customer-months at scale)
+            relation = ml.frames.empty(relation)
+        summary = ml.clv_pipeline.to_summary(
+            ml.pipeline.fetch(
+                relation,
+                ["customer_unique_id", "btyd_frequency", "btyd_recency", "btyd_t"],
+                ["btyd_frequency", "btyd_recency", "btyd_t"],
+                row_key=False,
+            )
         )
-    )
-    out = ml.clv_pipeline.churn_return_probabilities(
-        summary, fits, settings.horizon_days, settings.time_unit_days
-    )
-    return out[["customer_id", "model", "return_probability"]].rename(columns={"customer_id": "customer_unique_id"})
+        out = ml.clv_pipeline.churn_return_probabilities(
+            summary, fits, settings.horizon_days, settings.time_unit_days
+        )
+        return out[["customer_id", "model", "return_probability"]].rename(columns={"customer_id": "customer_unique_id"})
+
+    return ml.pipeline.model_result(session, table)

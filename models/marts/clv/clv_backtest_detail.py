@@ -9,7 +9,11 @@ from customer_segmentation import ml
 def model(dbt, session):
     dbt.config(materialized="table")
     settings = ml.ClvSettings.from_config(dbt.config.get("clv_settings"))
-    summary = ml.clv_pipeline.read_summary(dbt.ref("int_clv__backtest_summary"), ml.clv_pipeline.BACKTEST_COLUMNS)
-    tracking = ml.frames.to_pandas(dbt.ref("int_clv__backtest_tracking"))
-    fits = ml.clv_pipeline.fits_from_table(ml.frames.to_pandas(dbt.ref("clv_backtest_fit")))
-    return ml.clv_pipeline.backtest_detail_table(summary, tracking, fits, settings.clv)
+
+    def table():
+        summary = ml.clv_pipeline.read_summary(dbt.ref("int_clv__backtest_summary"), ml.clv_pipeline.BACKTEST_COLUMNS)
+        tracking = ml.frames.to_pandas(dbt.ref("int_clv__backtest_tracking"))
+        fits = ml.clv_pipeline.fits_from_table(ml.frames.to_pandas(dbt.ref("clv_backtest_fit")))
+        return ml.clv_pipeline.backtest_detail_table(summary, tracking, fits, settings.clv)
+
+    return ml.pipeline.model_result(session, table)

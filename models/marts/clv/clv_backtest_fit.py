@@ -8,5 +8,9 @@ from customer_segmentation import ml
 def model(dbt, session):
     dbt.config(materialized="table")
     settings = ml.ClvSettings.from_config(dbt.config.get("clv_settings"))
-    summary = ml.clv_pipeline.read_summary(dbt.ref("int_clv__backtest_summary"), ml.clv_pipeline.BACKTEST_COLUMNS)
-    return ml.clv_pipeline.fit_table(summary, settings.clv, summary["calibration_end"].max(), "clv_backtest_fit")
+
+    def table():
+        summary = ml.clv_pipeline.read_summary(dbt.ref("int_clv__backtest_summary"), ml.clv_pipeline.BACKTEST_COLUMNS)
+        return ml.clv_pipeline.fit_table(summary, settings.clv, summary["calibration_end"].max(), "clv_backtest_fit")
+
+    return ml.pipeline.model_result(session, table)

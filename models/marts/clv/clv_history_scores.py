@@ -11,14 +11,18 @@ from customer_segmentation import ml
 def model(dbt, session):
     dbt.config(materialized="table")
     settings = ml.ClvSettings.from_config(dbt.config.get("clv_settings"))
-    history = ml.clv_pipeline.read_histories(dbt.ref("int_clv__customer_summary"))
-    backtest = ml.clv_pipeline.read_summary(dbt.ref("int_clv__backtest_summary"), ml.clv_pipeline.BACKTEST_COLUMNS)
-    fits = ml.clv_pipeline.fits_from_table(ml.frames.to_pandas(dbt.ref("clv_model_fit")))
-    selection = ml.frames.to_pandas(dbt.ref("clv_model_selection")).iloc[0]
-    return ml.clv_pipeline.history_scores_table(
-        history,
-        fits,
-        selection,
-        ml.clv_pipeline.empirical_rates(backtest, settings.empirical_min_customers),
-        settings.clv,
-    )
+
+    def table():
+        history = ml.clv_pipeline.read_histories(dbt.ref("int_clv__customer_summary"))
+        backtest = ml.clv_pipeline.read_summary(dbt.ref("int_clv__backtest_summary"), ml.clv_pipeline.BACKTEST_COLUMNS)
+        fits = ml.clv_pipeline.fits_from_table(ml.frames.to_pandas(dbt.ref("clv_model_fit")))
+        selection = ml.frames.to_pandas(dbt.ref("clv_model_selection")).iloc[0]
+        return ml.clv_pipeline.history_scores_table(
+            history,
+            fits,
+            selection,
+            ml.clv_pipeline.empirical_rates(backtest, settings.empirical_min_customers),
+            settings.clv,
+        )
+
+    return ml.pipeline.model_result(session, table)

@@ -9,5 +9,9 @@ from customer_segmentation import ml
 def model(dbt, session):
     dbt.config(materialized="table")
     settings = ml.ClvSettings.from_config(dbt.config.get("clv_settings"))
-    summary = ml.clv_pipeline.read_summary(dbt.ref("int_clv__customer_summary"), ml.clv_pipeline.FIT_COLUMNS)
-    return ml.clv_pipeline.fit_table(summary, settings.clv, summary["analysis_date"].max(), "clv_model_fit")
+
+    def table():
+        summary = ml.clv_pipeline.read_summary(dbt.ref("int_clv__customer_summary"), ml.clv_pipeline.FIT_COLUMNS)
+        return ml.clv_pipeline.fit_table(summary, settings.clv, summary["analysis_date"].max(), "clv_model_fit")
+
+    return ml.pipeline.model_result(session, table)

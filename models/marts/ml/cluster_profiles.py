@@ -9,10 +9,14 @@ from customer_segmentation import ml
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    return ml.pipeline.cluster_profiles_from_relations(
-        dbt.ref("customer_clusters"),
-        dbt.ref("ml_customer_features"),
-        dbt.ref("customer_rfm"),
-        dbt.ref("customer_abc_xyz"),
-        churn=dbt.ref("customer_churn"),
-    )
+
+    def table():
+        return ml.pipeline.cluster_profiles_from_relations(
+            dbt.ref("customer_clusters"),
+            dbt.ref("ml_customer_features"),
+            dbt.ref("customer_rfm"),
+            dbt.ref("customer_abc_xyz"),
+            churn=dbt.ref("customer_churn"),
+        )
+
+    return ml.pipeline.model_result(session, table)

@@ -22,9 +22,13 @@ def model(dbt, session):
             "cluster_features": dbt.config.get("cluster_features"),
         }
     )
-    features = ml.pipeline.fetch(
-        dbt.ref("ml_customer_features"), ml.pipeline.CLUSTER_INPUT_COLUMNS, ml.pipeline.CLUSTER_INPUT_NUMERIC
-    )
-    states = ml.frames.to_pandas(dbt.ref("brazil_states"))
-    regions = sorted(states["region"].dropna().astype(str).unique())
-    return ml.pipeline.cluster_selection_table(features, config, regions)
+
+    def table():
+        features = ml.pipeline.fetch(
+            dbt.ref("ml_customer_features"), ml.pipeline.CLUSTER_INPUT_COLUMNS, ml.pipeline.CLUSTER_INPUT_NUMERIC
+        )
+        states = ml.frames.to_pandas(dbt.ref("brazil_states"))
+        regions = sorted(states["region"].dropna().astype(str).unique())
+        return ml.pipeline.cluster_selection_table(features, config, regions)
+
+    return ml.pipeline.model_result(session, table)

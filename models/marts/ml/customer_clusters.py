@@ -23,10 +23,14 @@ def model(dbt, session):
             "cluster_features": dbt.config.get("cluster_features"),
         }
     )
-    features = ml.pipeline.fetch(
-        dbt.ref("ml_customer_features"), ml.pipeline.CLUSTER_INPUT_COLUMNS, ml.pipeline.CLUSTER_INPUT_NUMERIC
-    )
-    selection = ml.frames.to_pandas(dbt.ref("cluster_selection"))
-    states = ml.frames.to_pandas(dbt.ref("brazil_states"))
-    regions = sorted(states["region"].dropna().astype(str).unique())
-    return ml.pipeline.customer_clusters_table(features, selection, config, regions)
+
+    def table():
+        features = ml.pipeline.fetch(
+            dbt.ref("ml_customer_features"), ml.pipeline.CLUSTER_INPUT_COLUMNS, ml.pipeline.CLUSTER_INPUT_NUMERIC
+        )
+        selection = ml.frames.to_pandas(dbt.ref("cluster_selection"))
+        states = ml.frames.to_pandas(dbt.ref("brazil_states"))
+        regions = sorted(states["region"].dropna().astype(str).unique())
+        return ml.pipeline.customer_clusters_table(features, selection, config, regions)
+
+    return ml.pipeline.model_result(session, table)

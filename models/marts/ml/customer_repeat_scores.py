@@ -25,5 +25,9 @@ def model(dbt, session):
         }
     )
     columns, numeric = ml.pipeline.repeat_input_columns(config)
-    first_purchases = ml.pipeline.fetch(dbt.ref("ml_first_purchase_features"), columns, numeric)
-    return ml.pipeline.customer_repeat_scores_table(first_purchases, config)
+
+    def table():
+        first_purchases = ml.pipeline.fetch(dbt.ref("ml_first_purchase_features"), columns, numeric)
+        return ml.pipeline.customer_repeat_scores_table(first_purchases, config)
+
+    return ml.pipeline.model_result(session, table)

@@ -27,5 +27,9 @@ def model(dbt, session):
         }
     )
     columns, numeric = ml.pipeline.repeat_input_columns(config)
-    first_purchases = ml.pipeline.fetch(dbt.ref("ml_first_purchase_features"), columns, numeric)
-    return ml.pipeline.repeat_model_metrics_table(first_purchases, config)
+
+    def table():
+        first_purchases = ml.pipeline.fetch(dbt.ref("ml_first_purchase_features"), columns, numeric)
+        return ml.pipeline.repeat_model_metrics_table(first_purchases, config)
+
+    return ml.pipeline.model_result(session, table)
