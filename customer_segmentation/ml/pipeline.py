@@ -129,6 +129,7 @@ def model_result(session, build):
         return frame
     import uuid
 
+    release_freed_memory()  # what the inputs used, before DuckDB copies the frame
     name = f"__model_result_{uuid.uuid4().hex}"
     session.register(f"{name}_frame", frame)
     try:
