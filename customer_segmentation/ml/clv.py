@@ -345,18 +345,6 @@ def fit_models(names: Iterable[str], summary: pd.DataFrame, **arguments: Any) ->
         return [futures[name].result() for name in names]
 
 
-def stop_fork_server() -> None:
-    """Stop multiprocessing's fork server of the fits (_maximise_in_child) if it runs; the next fit starts a new
-    one. It holds pymc-marketing and pytensor (362 MB resident at 10 M orders, measured) and would otherwise stay
-    beside dbt until the end of the build, under every later model. Python has no public call for this: the
-    fork server's own _stop (what CPython's tests use), skipped where a Python lacks it."""
-    from multiprocessing import forkserver
-
-    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
-    if callable(stop):
-        stop()
-
-
 # imported once by the fork server instead of once per fit (pymc-marketing: ~3 s); clv_forkserver also runs
 # pytensor's one-time start there (~0.5 s of CPU that every fit process paid again before its first compile)
 FORKSERVER_PRELOAD = ["pymc_marketing.clv", "customer_segmentation.ml.clv", "customer_segmentation.ml.clv_forkserver"]

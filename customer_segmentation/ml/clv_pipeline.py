@@ -79,11 +79,7 @@ def fit_table(summary: pd.DataFrame, config: ClvConfig, fit_date, model_name: st
     """One row per model (the three transaction models and Gamma-Gamma) with parameters and verdict."""
     rows = []
     names = (*TRANSACTION_MODELS, SPEND_MODEL)
-    try:
-        fits = clv.fit_models(names, summary, **config.fit_arguments())
-    finally:
-        clv.stop_fork_server()  # no later model of the build needs it (the other fit model starts its own)
-    for name, fit in zip(names, fits):
+    for name, fit in zip(names, clv.fit_models(names, summary, **config.fit_arguments())):
         parameters = fit.get("parameters") or {}
         rows.append(
             {

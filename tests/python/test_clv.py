@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -22,7 +21,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
-from customer_segmentation.ml import clv, clv_pipeline
+from customer_segmentation.ml import clv
 from customer_segmentation.ml.config import ClvConfig
 
 CDNOW_DIR = ROOT.parent / "shared" / "cdnow"
@@ -346,37 +345,6 @@ def test_time_limit_stops_concurrent_fits():
     pareto = fits[1]
     assert pareto["verdict"] == "timed_out" and pareto["parameters"] is None
     assert "0.5 s limit" in pareto["verdict_reason"]
-
-
-def _fork_servers() -> list[int]:
-    """Child processes of this one that are multiprocessing fork servers (their command line names it)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if int(stat[stat.rfind(")") + 2:].split()[1]) == os.getpid() and "multiprocessing.forkserver" in cmdline:
-            found.append(int(entry.name))
-    return found
-
-
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="child processes are read from /proc (Linux)")
-def test_fit_table_leaves_no_fork_server_running():
-    """The fork server of the fits holds pymc-marketing (362 MB at 10 M orders): the dbt entry of the fits stops it,
-    so it does not stay beside dbt under every later model of the build."""
-    rendered = {"time_limit_seconds": "120", "min_repeat_customers": "30", "shape_parameter_range": "[0.01, 100]",
-                "max_log_se": "1.0", "gamma_gamma_max_abs_correlation": "0.3", "sample_size": "None",
-                "random_seed": "42", "horizons": "30", "clv_horizon": "12", "annual_discount_rate": "0.1",
-                "time_unit_days": "1"}
-    clv.fit_models(["bg_nbd"], simulate_bg_nbd(300, seed=3), **FIT)
-    assert _fork_servers(), "a fit did not start the fork server: nothing left to test"
-    table = clv_pipeline.fit_table(simulate_bg_nbd(500, seed=7), ClvConfig.from_dict(rendered), None, "test")
-    assert table["is_identified"].any(), table[["model", "verdict", "verdict_reason"]]
-    assert _fork_servers() == []
 
 
 def test_forkserver_preload_modules_import():
