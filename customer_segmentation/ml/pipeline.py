@@ -4,7 +4,6 @@ out. Each function returns a pandas DataFrame sorted by its key.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import sys
 import time
@@ -281,26 +280,9 @@ def profile_input(clusters, features, rfm=None, abc_xyz=None, churn=None) -> pd.
     # the label columns dictionary-encoded (pandas categoricals): reordering and counting them moves
     # integer codes, not millions of strings
     labels = {REGION_COLUMN, *extra}
-    with _temporary_table(rel.select(", ".join(columns))) as joined:
-        frame = _to_pandas(_read_arrow(joined, lambda field: field.name in labels))
+    frame = _to_pandas(_read_arrow(rel.select(", ".join(columns)), lambda field: field.name in labels))
     order = np.argsort(frame[ROW_KEY].to_numpy(), kind="stable")
     return frame.drop(columns=ROW_KEY).take(order).reset_index(drop=True)
-
-
-@contextlib.contextmanager
-def _temporary_table(relation):
-    """A relation reading relation's rows from a temporary table of its connection, dropped on exit: the query
-    (joins) runs to its end and frees its hash tables before the rows are read out. Read straight from the
-    joins, the rows collected in Arrow's memory while DuckDB's four hash tables on 9.5 M string ids still filled
-    its memory cap: cluster_profiles at 10 M orders peaked at 5.2 GB that way, 4.3 GB this way (measured)."""
-    import uuid
-
-    name = f"__temporary_{uuid.uuid4().hex}"
-    relation.query("query", f"create temp table {name} as select * from query")
-    try:
-        yield relation.query("query", f"select * from {name}")
-    finally:
-        relation.query("query", f"drop table if exists {name}")
 
 
 def cluster_profiles_from_relations(clusters, features, rfm=None, abc_xyz=None, churn=None) -> pd.DataFrame:
