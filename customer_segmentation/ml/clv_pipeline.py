@@ -15,7 +15,7 @@ import pandas as pd
 
 from customer_segmentation.ml import clv
 from customer_segmentation.ml.config import ClvConfig, as_str
-from customer_segmentation.ml.frames import as_relation
+from customer_segmentation.ml.frames import as_relation, empty, to_pandas
 from customer_segmentation.ml.pipeline import fetch, log
 
 TRANSACTION_MODELS = clv.TRANSACTION_MODELS
@@ -299,6 +299,20 @@ def any_identified(fits: dict[str, dict]) -> bool:
     """Whether any transaction model of `fits` is identified (has a probability to give)."""
     return any(fits.get(name) is not None and fits[name]["is_identified"] and fits[name]["parameters"]
                for name in TRANSACTION_MODELS)
+
+
+def churn_probability_table(fit_table, customers, columns: list[str], double: list[str], horizon_days: float,
+                            time_unit_days: float) -> pd.DataFrame:
+    """churn_return_probabilities for the dbt models: the customers' rows (a dbt.ref; only `columns`, those in
+    `double` as double) scored with the fits of fit_table (clv_model_fit / clv_backtest_fit rows), customer_id
+    named customer_unique_id again. The customers are not read when no transaction model is identified (nothing
+    to score; customer-months at scale)."""
+    fits = fits_from_table(to_pandas(fit_table))
+    if not any_identified(fits):
+        customers = empty(customers)
+    summary = to_summary(fetch(customers, columns, double, row_key=False))
+    out = churn_return_probabilities(summary, fits, horizon_days, time_unit_days)
+    return out.rename(columns={"customer_id": "customer_unique_id"})
 
 
 def churn_return_probabilities(summary: pd.DataFrame, fits: dict[str, dict], horizon_days: float,

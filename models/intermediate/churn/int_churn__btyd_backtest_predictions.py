@@ -11,21 +11,14 @@ def model(dbt, session):
     settings = ml.ChurnBtydConfig.from_config(dbt.config.get("churn_btyd_settings"))
 
     def table():
-        fits = ml.clv_pipeline.fits_from_table(ml.frames.to_pandas(dbt.ref("clv_backtest_fit")))
-        relation = dbt.ref("int_churn__btyd_backtest_states")
-        if not ml.clv_pipeline.any_identified(fits):
-            # nothing to score: skip reading the customers (customer-months at scale)
-            relation = ml.frames.empty(relation)
-        states = ml.clv_pipeline.to_summary(
-            ml.pipeline.fetch(
-                relation, ml.clv_pipeline.CHURN_STATE_COLUMNS, ml.clv_pipeline.CHURN_STATE_DOUBLE, row_key=False
-            )
+        out = ml.clv_pipeline.churn_probability_table(
+            dbt.ref("clv_backtest_fit"),
+            dbt.ref("int_churn__btyd_backtest_states"),
+            ml.clv_pipeline.CHURN_STATE_COLUMNS,
+            ml.clv_pipeline.CHURN_STATE_DOUBLE,
+            settings.horizon_days,
+            settings.time_unit_days,
         )
-        out = ml.clv_pipeline.churn_return_probabilities(
-            states, fits, settings.horizon_days, settings.time_unit_days
-        )
-        return out[["snapshot_month", "as_of_date", "customer_id", "model", "return_probability", "returned"]].rename(
-            columns={"customer_id": "customer_unique_id"}
-        )
+        return out[["snapshot_month", "as_of_date", "customer_unique_id", "model", "return_probability", "returned"]]
 
     return ml.pipeline.model_result(session, table)

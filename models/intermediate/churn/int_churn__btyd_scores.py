@@ -11,22 +11,14 @@ def model(dbt, session):
     settings = ml.ChurnBtydConfig.from_config(dbt.config.get("churn_btyd_settings"))
 
     def table():
-        fits = ml.clv_pipeline.fits_from_table(ml.frames.to_pandas(dbt.ref("clv_model_fit")))
-        relation = dbt.ref("int_clv__customer_summary")
-        if not ml.clv_pipeline.any_identified(fits):
-            # nothing to score: skip reading the customers (customer-months at scale)
-            relation = ml.frames.empty(relation)
-        summary = ml.clv_pipeline.to_summary(
-            ml.pipeline.fetch(
-                relation,
-                ["customer_unique_id", "btyd_frequency", "btyd_recency", "btyd_t"],
-                ["btyd_frequency", "btyd_recency", "btyd_t"],
-                row_key=False,
-            )
+        out = ml.clv_pipeline.churn_probability_table(
+            dbt.ref("clv_model_fit"),
+            dbt.ref("int_clv__customer_summary"),
+            ["customer_unique_id", "btyd_frequency", "btyd_recency", "btyd_t"],
+            ["btyd_frequency", "btyd_recency", "btyd_t"],
+            settings.horizon_days,
+            settings.time_unit_days,
         )
-        out = ml.clv_pipeline.churn_return_probabilities(
-            summary, fits, settings.horizon_days, settings.time_unit_days
-        )
-        return out[["customer_id", "model", "return_probability"]].rename(columns={"customer_id": "customer_unique_id"})
+        return out[["customer_unique_id", "model", "return_probability"]]
 
     return ml.pipeline.model_result(session, table)
