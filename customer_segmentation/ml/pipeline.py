@@ -238,17 +238,24 @@ def customer_clusters_table(
     )
 
 
-def profile_input(clusters, features, rfm=None, abc_xyz=None, churn=None) -> pd.DataFrame:
-    """The joined per-customer frame of cluster_profiles, built by DuckDB from the dbt relations (or from
-    Spark / pandas frames converted by frames.as_relations).
+# the label columns cluster_profiles names a dominant value of: (relation argument, column expression, column)
+PROFILE_LABELS = {
+    "churn": ("churn_risk", "churn_risk"),
+    "rfm": ("rfm_segment", "rfm_segment"),
+    "abc_xyz": ("segment", "abc_xyz_segment"),
+}
 
-    Same left joins as cluster_profiles (customer_clusters -> ml_customer_features, customer_churn,
-    customer_rfm, customer_abc_xyz on customer_unique_id), but the string-key joins run in DuckDB (pandas merges on 9 M
-    string keys took about 95 of the 158 s) and only the needed columns come back. Rows are put in a
-    canonical order (the md5 key of the id, frames.md5_key) so that the grouped float means do not depend on the join's
-    output order.
+
+def profile_input(clusters, features) -> pd.DataFrame:
+    """The joined per-customer frame of cluster_profiles, built by DuckDB from the dbt relations (or from
+    Spark / pandas frames converted by frames.as_relations): customer_clusters left joined to
+    ml_customer_features on customer_unique_id (cluster, distance, the profiled numbers and the region).
+
+    The string-key join runs in DuckDB (pandas merges on 9 M string keys took about 95 of the 158 s) and only the
+    needed columns come back. Rows are put in a canonical order (the md5 key of the id, frames.md5_key) so that the
+    grouped float means do not depend on the join's output order. The label columns are counted by label_counts.
     """
-    clusters, features, rfm, abc_xyz, churn = as_relations(clusters, features, rfm, abc_xyz, churn)
+    clusters, features = as_relations(clusters, features)
     numeric = sorted(set(PROFILE_MEANS.values()) | {"frequency", "recency_days", "monetary"})
     rel = clusters.select("customer_unique_id, cluster, distance_to_centroid").join(
         features.select(
@@ -257,40 +264,51 @@ def profile_input(clusters, features, rfm=None, abc_xyz=None, churn=None) -> pd.
         "customer_unique_id",
         how="left",
     )
-    extra = []
-    if churn is not None:
-        rel = rel.join(churn.select("customer_unique_id, churn_risk"), "customer_unique_id", how="left")
-        extra += ["churn_risk"]
-    if rfm is not None:
-        rel = rel.join(rfm.select("customer_unique_id, rfm_segment"), "customer_unique_id", how="left")
-        extra += ["rfm_segment"]
-    if abc_xyz is not None:
-        rel = rel.join(
-            abc_xyz.select("customer_unique_id, segment as abc_xyz_segment"), "customer_unique_id", how="left"
-        )
-        extra += ["abc_xyz_segment"]
     columns = [
         f"{md5_key_sql('customer_unique_id')} as {ROW_KEY}",
         "cluster",
         "distance_to_centroid",
         *numeric,
         REGION_COLUMN,
-        *extra,
     ]
-    # the label columns dictionary-encoded (pandas categoricals): reordering and counting them moves
-    # integer codes, not millions of strings
-    labels = {REGION_COLUMN, *extra}
-    frame = _to_pandas(_read_arrow(rel.select(", ".join(columns)), lambda field: field.name in labels))
+    # the region dictionary-encoded (a pandas categorical): reordering and counting it moves integer codes,
+    # not millions of strings
+    frame = _to_pandas(_read_arrow(rel.select(", ".join(columns)), lambda field: field.name == REGION_COLUMN))
     order = np.argsort(frame[ROW_KEY].to_numpy(), kind="stable")
     return frame.drop(columns=ROW_KEY).take(order).reset_index(drop=True)
 
 
+def label_counts(clusters, labels, column: str) -> pd.DataFrame:
+    """Clustered customers per cluster and non-null value of one label column (cluster, value, n), counted by
+    DuckDB: customer_clusters joined to the label's relation on customer_unique_id (customers absent from it
+    have no value). One join at a time: joined with the others and the features in one query, the five hash tables
+    on 9.5 M string keys filled DuckDB's 4 GB cap while the frame was read (the 10 M build's peak, 6.2 GB)."""
+    clusters, labels = as_relations(clusters, labels)
+    joined = clusters.select("customer_unique_id, cluster").join(
+        labels.select(f"customer_unique_id, {column} as value"), "customer_unique_id"
+    )
+    counted = joined.filter("value is not null").aggregate("cluster, value, count(*) as n", "cluster, value")
+    return counted.order("cluster, value").df()
+
+
 def cluster_profiles_from_relations(clusters, features, rfm=None, abc_xyz=None, churn=None) -> pd.DataFrame:
-    """cluster_profiles for the dbt model: DuckDB joins (profile_input), then grouped aggregates."""
+    """cluster_profiles for the dbt model: the label counts (label_counts), then the numbers (profile_input),
+    then grouped aggregates. Same profiles as profiles.cluster_profiles on the frames (tests)."""
     started = time.perf_counter()
-    frame = profile_input(clusters, features, rfm, abc_xyz, churn)
+    clusters, features, rfm, abc_xyz, churn = as_relations(clusters, features, rfm, abc_xyz, churn)  # once each
+    relations = {"churn": churn, "rfm": rfm, "abc_xyz": abc_xyz}
+    counts = {
+        PROFILE_LABELS[name][1]: label_counts(clusters, relation, PROFILE_LABELS[name][0])
+        for name, relation in relations.items()
+        if relation is not None
+    }
+    frame = profile_input(clusters, features)
     out = profiles_from_frame(
-        frame, with_rfm=rfm is not None, with_abc_xyz=abc_xyz is not None, with_churn=churn is not None
+        frame,
+        with_rfm=rfm is not None,
+        with_abc_xyz=abc_xyz is not None,
+        with_churn=churn is not None,
+        label_counts=counts,
     ).sort_values("cluster").reset_index(drop=True)
     log(
         "cluster_profiles",

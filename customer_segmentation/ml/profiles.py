@@ -68,6 +68,30 @@ def _dominant(values: pd.Series, clusters: pd.Series, prefix: str) -> pd.DataFra
     sizes = np.bincount(cluster_codes, minlength=k)
     present = codes >= 0
     counts = np.bincount(cluster_codes[present] * m + codes[present], minlength=k * m).reshape(k, m)
+    return _dominant_of_counts(cluster_ids, sizes, counts, uniques, prefix)
+
+
+def dominant_of_label_counts(
+    label_counts: pd.DataFrame, cluster_ids: np.ndarray, sizes: np.ndarray, prefix: str
+) -> pd.DataFrame:
+    """_dominant from counts already made (e.g. by DuckDB, pipeline.label_counts): label_counts has one row per
+    cluster and non-null value (columns cluster, value, n); cluster_ids and sizes are those of every clustered
+    customer (a customer without a value counts in the size, as in _dominant)."""
+    uniques = np.array(sorted({str(v) for v in label_counts["value"]}), dtype=object)
+    k, m = len(cluster_ids), len(uniques)
+    counts = np.zeros((k, m), dtype=np.int64)
+    if m:
+        rows = np.searchsorted(cluster_ids, label_counts["cluster"].to_numpy())
+        columns = np.searchsorted(uniques, label_counts["value"].astype(str).to_numpy())
+        np.add.at(counts, (rows, columns), label_counts["n"].to_numpy(dtype=np.int64))
+    return _dominant_of_counts(cluster_ids, sizes, counts, uniques, prefix)
+
+
+def _dominant_of_counts(
+    cluster_ids: np.ndarray, sizes: np.ndarray, counts: np.ndarray, uniques: np.ndarray, prefix: str
+) -> pd.DataFrame:
+    """counts: clusters x values (values in alphabetical order); sizes: customers per cluster."""
+    k, m = counts.shape
     out = pd.DataFrame(index=pd.Index(cluster_ids, name="cluster"))
     if m == 0:
         out[prefix] = pd.Series([None] * k, index=out.index, dtype=object)
@@ -218,12 +242,20 @@ def cluster_profiles(
 
 
 def profiles_from_frame(
-    frame: pd.DataFrame, *, with_rfm: bool = True, with_abc_xyz: bool = True, with_churn: bool = True
+    frame: pd.DataFrame,
+    *,
+    with_rfm: bool = True,
+    with_abc_xyz: bool = True,
+    with_churn: bool = True,
+    label_counts: dict[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """cluster_profiles on an already joined frame: one row per clustered customer with cluster,
     distance_to_centroid, the ml_customer_features columns, and churn_risk (with_churn), rfm_segment (with_rfm)
     and abc_xyz_segment (with_abc_xyz). Only grouped sums and integer counts: no string groupby or merge.
+    label_counts: for any of churn_risk / rfm_segment / abc_xyz_segment, its counts per cluster and value already
+    made (dominant_of_label_counts) instead of a column of the frame.
     """
+    label_counts = label_counts or {}
     clusters = frame["cluster"].astype("int64")
     grouped = frame.groupby(clusters)
     out = pd.DataFrame({"size": grouped.size()})
@@ -233,13 +265,21 @@ def profiles_from_frame(
         out[name] = pd.to_numeric(frame[column], errors="coerce").groupby(clusters).mean()
     out["multi_buyer_share"] = (pd.to_numeric(frame["frequency"]) >= 2).groupby(clusters).mean()
     out.index.name = "cluster"
-    parts = [out, _dominant(frame[REGION_COLUMN], clusters, "dominant_region")]
+
+    def dominant(column: str, prefix: str) -> pd.DataFrame:
+        if column in label_counts:
+            return dominant_of_label_counts(
+                label_counts[column], out.index.to_numpy(), out["size"].to_numpy(), prefix
+            )
+        return _dominant(frame[column], clusters, prefix)
+
+    parts = [out, dominant(REGION_COLUMN, "dominant_region")]
     if with_churn:
-        parts.append(_dominant(frame["churn_risk"], clusters, "dominant_churn_risk"))
+        parts.append(dominant("churn_risk", "dominant_churn_risk"))
     if with_rfm:
-        parts.append(_dominant(frame["rfm_segment"], clusters, "dominant_rfm_segment"))
+        parts.append(dominant("rfm_segment", "dominant_rfm_segment"))
     if with_abc_xyz:
-        parts.append(_dominant(frame["abc_xyz_segment"], clusters, "dominant_abc_xyz_segment"))
+        parts.append(dominant("abc_xyz_segment", "dominant_abc_xyz_segment"))
     out = pd.concat(parts, axis=1)
     names = name_clusters(frame, clusters.to_numpy())
     out.insert(0, "cluster_name", [names[int(c)] for c in out.index])

@@ -326,6 +326,62 @@ def test_cluster_profiles_name_the_planted_groups():
     assert profiles["share"].sum() == pytest.approx(1.0)
 
 
+def test_cluster_profiles_from_duckdb_counts_equal_the_pandas_profiles():
+    """cluster_profiles_from_relations (the dbt model's path: the label columns counted per cluster by DuckDB, one
+    join at a time) against profiles.cluster_profiles (pandas merges of the frames): planted ties (alphabetical
+    winner), customers missing from a label table or with a null label (in the size, not in the counts), label rows
+    of customers not clustered (ignored), a cluster where one label is never known, non-contiguous cluster ids."""
+    rng = np.random.default_rng(21)
+    n = 900
+    df, _ = customers_from_blobs(n, 3, seed=21)
+    df["customer_region"] = rng.choice(["North", "South", "Southeast"], n)
+    clusters = pd.DataFrame(
+        {
+            "customer_unique_id": df["customer_unique_id"],
+            "cluster": np.array([0, 3, 7])[np.arange(n) % 3],
+            "distance_to_centroid": rng.uniform(0, 2, n),
+        }
+    )
+    in_0, in_3 = clusters["cluster"].eq(0).to_numpy(), clusters["cluster"].eq(3).to_numpy()
+    # cluster 0: "b" and "a" equally often (tie -> "a"); cluster 3: "c" most often; cluster 7: random
+    rfm_segment = np.where(in_0, np.where(np.arange(n) % 2 == 0, "b", "a"), rng.choice(["a", "b", "c"], n))
+    rfm_segment = np.where(in_3, np.where(np.arange(n) % 5 == 0, "a", "c"), rfm_segment)
+    rfm = pd.DataFrame({"customer_unique_id": df["customer_unique_id"], "rfm_segment": rfm_segment})
+    rfm.loc[(rng.random(n) < 0.1) & ~in_0, "rfm_segment"] = None  # null labels
+    missing = in_3 & (np.arange(n) < 90)  # customers absent from customer_rfm
+    extra = pd.DataFrame({"customer_unique_id": ["zz1", "zz2"], "rfm_segment": ["z", "z"]})  # not clustered
+    rfm = pd.concat([rfm[~missing], extra], ignore_index=True)
+    churn = pd.DataFrame(
+        {
+            "customer_unique_id": df["customer_unique_id"],
+            "churn_risk": np.where(in_0, None, rng.choice(["high", "low"], n)),  # never known in cluster 0
+        }
+    )
+    abc = pd.DataFrame({"customer_unique_id": df["customer_unique_id"].iloc[::2], "segment": "A_X"})
+    tie = pd.Series(rfm_segment[in_0]).value_counts()
+    assert tie["a"] == tie["b"] == in_0.sum() / 2  # a planted tie: "a" must win
+    con = duckdb.connect()
+    for name, frame in {"f": df, "c": clusters, "r": rfm, "a": abc, "h": churn}.items():
+        con.register(f"{name}_frame", frame)
+        con.execute(f"create table {name} as select * from {name}_frame")
+    got = pipeline.cluster_profiles_from_relations(
+        con.table("c"), con.table("f"), con.table("r"), con.table("a"), churn=con.table("h")
+    )
+    expected = cluster_profiles(df, clusters, rfm, abc, churn=churn)
+    labels = [c for c in expected.columns if c.startswith("dominant_") and not c.endswith("_share")]
+    assert got[labels].astype(object).equals(expected[labels].astype(object))
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12, check_dtype=False)
+    # the Spark / PostgreSQL path (scripts/run_python_models.py) hands the model frames, not relations
+    from_frames = pipeline.cluster_profiles_from_relations(clusters, df, rfm, abc, churn=churn)
+    pd.testing.assert_frame_equal(from_frames, got, check_exact=False, rtol=1e-12)
+    by_cluster = got.set_index("cluster")
+    assert list(by_cluster.index) == [0, 3, 7]
+    assert by_cluster.loc[3, "dominant_rfm_segment"] == "c"
+    assert by_cluster.loc[0, "dominant_rfm_segment"] == "a" and by_cluster.loc[0, "dominant_rfm_segment_share"] == 0.5
+    assert pd.isna(by_cluster.loc[0, "dominant_churn_risk"])
+    assert np.isnan(by_cluster.loc[0, "dominant_churn_risk_share"])
+
+
 def test_cluster_names_stay_unique_when_base_names_collide():
     df, planted = customers_from_blobs(400, 2, seed=9)
     df["frequency"], df["recency_days"], df["monetary"] = 1, 100.0, 50.0  # identical base words

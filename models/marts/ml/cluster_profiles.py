@@ -1,8 +1,8 @@
 """One row per cluster: size, share, feature means in original units, dominant region / churn_risk /
 RFM segment / ABC-XYZ segment, and a generated readable name.
 
-Logic: customer_segmentation/ml (pipeline.cluster_profiles_from_relations): the joins on customer_unique_id
-run in DuckDB on the relations, only the needed columns reach pandas.
+Logic: customer_segmentation/ml (pipeline.cluster_profiles_from_relations): DuckDB counts the labels per cluster
+(one join on customer_unique_id at a time) and joins the features; only the numbers and the region reach pandas.
 """
 from customer_segmentation import ml
 
