@@ -238,7 +238,7 @@ def customer_clusters_table(
     )
 
 
-# the label columns cluster_profiles names a dominant value of: (relation argument, column expression, column)
+# the label columns cluster_profiles names a dominant value of: argument -> (column in its mart, column of the profile)
 PROFILE_LABELS = {
     "churn": ("churn_risk", "churn_risk"),
     "rfm": ("rfm_segment", "rfm_segment"),
