@@ -238,14 +238,6 @@ def customer_clusters_table(
     )
 
 
-# the label columns cluster_profiles names a dominant value of: argument -> (column in its mart, column of the profile)
-PROFILE_LABELS = {
-    "churn": ("churn_risk", "churn_risk"),
-    "rfm": ("rfm_segment", "rfm_segment"),
-    "abc_xyz": ("segment", "abc_xyz_segment"),
-}
-
-
 def profile_input(clusters, features) -> pd.DataFrame:
     """The joined per-customer frame of cluster_profiles, built by DuckDB from the dbt relations (or from
     Spark / pandas frames converted by frames.as_relations): customer_clusters left joined to
@@ -296,11 +288,11 @@ def cluster_profiles_from_relations(clusters, features, rfm=None, abc_xyz=None, 
     then grouped aggregates. Same profiles as profiles.cluster_profiles on the frames (tests)."""
     started = time.perf_counter()
     clusters, features, rfm, abc_xyz, churn = as_relations(clusters, features, rfm, abc_xyz, churn)  # once each
-    relations = {"churn": churn, "rfm": rfm, "abc_xyz": abc_xyz}
+    # (relation, its label column, the label's name in profiles_from_frame)
+    labels = [(churn, "churn_risk", "churn_risk"), (rfm, "rfm_segment", "rfm_segment"),
+              (abc_xyz, "segment", "abc_xyz_segment")]
     counts = {
-        PROFILE_LABELS[name][1]: label_counts(clusters, relation, PROFILE_LABELS[name][0])
-        for name, relation in relations.items()
-        if relation is not None
+        name: label_counts(clusters, relation, column) for relation, column, name in labels if relation is not None
     }
     frame = profile_input(clusters, features)
     out = profiles_from_frame(
