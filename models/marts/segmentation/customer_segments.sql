@@ -4,7 +4,7 @@
 -- purchase before the analysis date. Column types are pinned by an enforced model contract.
 -- The segment descriptions are joined from the 15-row seed by segment code, not carried through the per-customer
 -- join of customer_abc_xyz: the same values, and at 10 M orders the ~290 bytes of text per customer no longer
--- pass through a 9.46 M-row hash table (94 -> 54 s for this model alone, the same rows).
+-- pass through a 9.46 M-row hash table (this model alone at 10 M: 46.3 -> 42.4 s, mean of four warm runs each).
 
 with
 
