@@ -72,7 +72,9 @@ def reference_orders(raw_dir: Path) -> pd.DataFrame:
     main = items.sort_values(["order_id", "price_cents", "order_item_id"], ascending=[True, False, True]) \
         .drop_duplicates("order_id").set_index("order_id")
     by_order = items.groupby("order_id").agg(item_count=("order_item_id", "size"), items_cents=("price_cents", "sum"),
-                                             freight_cents=("freight_cents", "sum"))
+                                             freight_cents=("freight_cents", "sum"),
+                                             distinct_products=("product_id", "nunique"),
+                                             distinct_sellers=("seller_id", "nunique"))
     payments = staged(raw_dir, "order_payments")
     payments = payments[payments["order_id"].isin(known)].copy()
     payments["value_cents"] = cents(payments["payment_value"]).values
@@ -86,11 +88,13 @@ def reference_orders(raw_dir: Path) -> pd.DataFrame:
     out["is_purchase"] = ~orders["order_status"].isin(EXCLUDED_STATUSES)
     out["purchased_at"] = orders["purchased_at"]
     out = out.join(by_order).join(paid).join(reviewed)
-    for column in ("item_count", "items_cents", "freight_cents", "payment_count", "payment_cents", "review_count"):
+    for column in ("item_count", "items_cents", "freight_cents", "payment_count", "payment_cents", "review_count",
+                   "distinct_products", "distinct_sellers"):
         out[column] = out[column].fillna(0).astype("int64")
     out["order_cents"] = out["items_cents"] + out["freight_cents"]
     out["main_product_category"] = main["category"]
     out["main_seller_state"] = main["seller_state"]
+    out["main_seller_id"] = main["seller_id"]
     address = customers.reindex(orders["customer_id"])
     for column in ("customer_state", "customer_city", "customer_zip_code_prefix"):
         out[column] = address[column].values
@@ -265,6 +269,8 @@ def test_fct_orders_matches_the_reference(dirty):
              "item_count": "item_count", "items_value": "items_cents", "freight_value": "freight_cents",
              "payment_count": "payment_count", "payment_value": "payment_cents", "order_value": "order_cents",
              "review_count": "review_count", "main_product_category": "main_product_category",
+             "distinct_products": "distinct_products", "distinct_sellers": "distinct_sellers",
+             "main_seller_id": "main_seller_id",
              "main_seller_state": "main_seller_state", "customer_state": "customer_state",
              "customer_city": "customer_city", "customer_zip_code_prefix": "customer_zip_code_prefix"}
     for mart_column, ref_column in pairs.items():
