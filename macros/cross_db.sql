@@ -132,12 +132,17 @@
     {{ return(adapter.dispatch('values_at_max')(values, keys)) }}
 {%- endmacro %}
 
-{% macro default__values_at_max(values, keys) -%}
+{#- values_at_max's list: `template` with `{value}` replaced by each of `values`, in order. -#}
+{% macro _each_value(values, template) -%}
     {%- set expressions = [] -%}
     {%- for value in values -%}
-        {%- do expressions.append('(array_agg(' ~ value ~ ' order by ' ~ (keys | join(' desc, ')) ~ ' desc))[1]') -%}
+        {%- do expressions.append(template | replace('{value}', value)) -%}
     {%- endfor -%}
     {{ return(expressions) }}
+{%- endmacro %}
+
+{% macro default__values_at_max(values, keys) -%}
+    {{ return(_each_value(values, '(array_agg({value} order by ' ~ (keys | join(' desc, ')) ~ ' desc))[1]')) }}
 {%- endmacro %}
 
 {% macro duckdb__values_at_max(values, keys) -%}
@@ -158,11 +163,7 @@
 {%- endmacro %}
 
 {% macro spark__values_at_max(values, keys) -%}
-    {%- set expressions = [] -%}
-    {%- for value in values -%}
-        {%- do expressions.append('max_by(' ~ value ~ ', struct(' ~ (keys | join(', ')) ~ '))') -%}
-    {%- endfor -%}
-    {{ return(expressions) }}
+    {{ return(_each_value(values, 'max_by({value}, struct(' ~ (keys | join(', ')) ~ '))')) }}
 {%- endmacro %}
 
 {#- values_at_max of one value: one SQL expression. -#}

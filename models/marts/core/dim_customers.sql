@@ -17,7 +17,7 @@ order_summary as (
         customer_unique_id,
         -- where the customer lives now: the address of their latest order (purchased_at, then order_id: one
         -- order per customer; both not null, tests on fct_orders). An aggregate of this group by, not a
-        -- row_number() window joined back (10 M orders: the model ~19 s -> ~9 s, same rows)
+        -- row_number() window joined back (10 M orders: the model alone 29.4-41.5 s -> 16.5-19.7 s, same rows)
         {{ latest_address[0] }} as customer_state,
         {{ latest_address[1] }} as customer_region,
         {{ latest_address[2] }} as customer_city,
