@@ -468,6 +468,26 @@ def node_timings(run_results: Path, timeline: list[tuple[float, int]] | None = N
     }
 
 
+def dbt_build(label: str, raw_dir: Path, db_path: Path, target: Path, log_file: Path, threads: int | None,
+              extra_vars: dict | None = None) -> dict:
+    """`dbt build` as `make build` runs it (PRODUCTION_ENV), into db_path with its own target and log folders
+    (target/../logs), measured; the per-node timings come from target/run_results.json."""
+    cmd = [DBT, "build", "--target-path", str(target), "--log-path", str(target.parent / "logs"),
+           "--vars", json.dumps({"raw_data_dir": str(raw_dir), **(extra_vars or {})})]
+    if threads:
+        cmd += ["--threads", str(threads)]
+    env = {**PRODUCTION_ENV, "DUCKDB_PATH": str(db_path), "DBT_PROFILES_DIR": str(ROOT),
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    run = measure(cmd, env, log_file)
+    run["threads"] = threads or "profile"
+    run["duckdb_memory_limit"] = os.environ.get("DUCKDB_MEMORY_LIMIT", "profile default")
+    run["timings"] = node_timings(target / "run_results.json", run["_timeline"])
+    if run["returncode"] != 0:
+        run["log_tail"] = _tail(log_file)
+        print(f"[{label}] dbt build FAILED (exit {run['returncode']}):\n{run['log_tail']}", flush=True)
+    return run
+
+
 def bench_scale(label: str, data: dict, work_root: Path, threads: int | None,
                 skip: set[str], keep_work: bool, max_load: float | None = None,
                 pandas_max_orders: int | None = None) -> dict:
@@ -485,19 +505,7 @@ def bench_scale(label: str, data: dict, work_root: Path, threads: int | None,
     if "dbt" not in skip:
         wait_until_quiet(max_load)
         print(f"[{label}] dbt build ...", flush=True)
-        cmd = [DBT, "build", "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
-               "--vars", json.dumps({"raw_data_dir": str(raw_dir)})]
-        if threads:
-            cmd += ["--threads", str(threads)]
-        env = {**PRODUCTION_ENV, "DUCKDB_PATH": str(work / "dbt.duckdb"), "DBT_PROFILES_DIR": str(ROOT),
-               "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-        run = measure(cmd, env, work / "dbt_build.log")
-        run["threads"] = threads or "profile"
-        run["duckdb_memory_limit"] = os.environ.get("DUCKDB_MEMORY_LIMIT", "profile default")
-        run["timings"] = node_timings(work / "target" / "run_results.json", run["_timeline"])
-        if run["returncode"] != 0:
-            run["log_tail"] = _tail(work / "dbt_build.log")
-            print(f"[{label}] dbt build FAILED (exit {run['returncode']}):\n{run['log_tail']}", flush=True)
+        run = dbt_build(label, raw_dir, work / "dbt.duckdb", work / "target", work / "dbt_build.log", threads)
         entry["dbt"] = run
         print(f"[{label}] dbt build {run['wall_s']:.1f} s, peak {run['peak_rss_mb']:.0f} MB", flush=True)
         if (work / "dbt.duckdb").exists():
@@ -546,6 +554,154 @@ def bench_scale(label: str, data: dict, work_root: Path, threads: int | None,
     if not keep_work:
         for name in ("dbt.duckdb", "script.duckdb"):
             (work / name).unlink(missing_ok=True)
+    return entry
+
+
+# --------------------------------------------------------------------------------------------------
+# Incremental: a warehouse built without the last purchase day, then built again with it
+# --------------------------------------------------------------------------------------------------
+
+ORDER_CHILDREN = ("order_items", "order_payments", "order_reviews")
+CSV_READ = "header = true, delim = ',', quote = '\"', escape = '\"', all_varchar = true"
+CSV_WRITE = "header, delimiter ',', quote '\"', escape '\"'"
+
+
+def cut_last_day(raw_dir: Path, out: Path) -> dict:
+    """out: the files of raw_dir without the orders placed on their last purchase day and those orders' items,
+    payments, reviews and customer rows (an Olist customer_id belongs to one order); the other files are links to
+    raw_dir's. Values are read and written as text, so every kept row is the same values (the quoting may differ).
+    Returns the day and the rows left out per file."""
+    import duckdb
+
+    out.mkdir(parents=True)
+    orders = str(raw_dir / FILES["orders"])
+    with duckdb.connect(config={"memory_limit": "3GB", "threads": 2}) as con:
+        con.execute(f"set temp_directory = '{out.parent / 'cut.tmp'}'")
+        (day,) = con.execute(
+            f"select max(order_purchase_timestamp)[:10] from read_csv(?, {CSV_READ})", [orders]).fetchone()
+        con.execute(f"""
+            create temp table cut_orders as
+            select order_id, customer_id from read_csv(?, {CSV_READ})
+            where order_purchase_timestamp >= ?""", [orders, day])
+        removed = {}
+        for table in ("orders", "customers", *ORDER_CHILDREN):
+            key = "customer_id" if table == "customers" else "order_id"
+            source = str(raw_dir / FILES[table])
+            (before,) = con.execute(f"select count(*) from read_csv(?, {CSV_READ})", [source]).fetchone()
+            # anti join, not `not in`: a row whose key is null is kept, as the rows of every other day
+            con.execute(f"""
+                copy (
+                    select raw.* from read_csv('{source}', {CSV_READ}) as raw
+                    anti join cut_orders as cut on raw.{key} = cut.{key}
+                ) to '{out / FILES[table]}' ({CSV_WRITE})""")
+            (after,) = con.execute(
+                f"select count(*) from read_csv(?, {CSV_READ})", [str(out / FILES[table])]).fetchone()
+            removed[table] = before - after
+    for name in FILES.values():
+        if not (out / name).exists():
+            (out / name).symlink_to(raw_dir / name)
+    return {"day": day, "rows_removed": removed}
+
+
+def point_raw_dir(raw: Path, files_dir: Path) -> None:
+    """raw: a folder of links to files_dir's CSVs, re-pointed in place (the build reads the same folder before and
+    after the new day arrives, as a shop's export folder is appended to, so dbt's vars and partial parse stay)."""
+    raw.mkdir(exist_ok=True)
+    for name in FILES.values():
+        link = raw / name
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(files_dir / name)
+
+
+SIGNIFICANT_DIGITS = 9
+
+
+def warehouse_checksums(db_path: Path, only: set[str] | None = None, rounded: bool = False) -> dict[str, list]:
+    """{table: [rows, sum of the rows' hashes]} of every table dbt built (schema main; or those in `only`): the
+    same multiset of rows gives the same pair, whatever their order. `rounded`: floating-point columns are first
+    rounded to SIGNIFICANT_DIGITS significant digits (two full builds of the same data differ in the last bits of
+    some statistics: DuckDB adds doubles in parallel, in no fixed order)."""
+    import duckdb
+
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        tables = [name for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'main' order by 1").fetchall()]
+        checksums = {}
+        for name in tables if only is None else [t for t in tables if t in only]:
+            row = "t"
+            if rounded:
+                columns = con.execute(
+                    "select column_name, data_type in ('DOUBLE', 'FLOAT') from information_schema.columns "
+                    "where table_schema = 'main' and table_name = ? order by ordinal_position", [name]).fetchall()
+                row = "struct_pack(" + ", ".join(
+                    f'"{column}" := ' + (
+                        f'case when isfinite(t."{column}") and t."{column}" <> 0 then round(t."{column}", '
+                        f'{SIGNIFICANT_DIGITS - 1} - cast(floor(log10(abs(t."{column}"))) as integer)) '
+                        f'else t."{column}" end' if is_float else f't."{column}"')
+                    for column, is_float in columns) + ")"
+            checksums[name] = [int(v) for v in con.execute(
+                f'select count(*), coalesce(sum(hash({row})::hugeint), 0) from main."{name}" as t').fetchone()]
+        return checksums
+
+
+def bench_incremental(label: str, data: dict, work_root: Path, threads: int | None,
+                      reference_db: Path | None = None, max_load: float | None = None) -> dict:
+    """Issue 19's incremental run: a warehouse is built from the data without its last purchase day (var
+    segment_snapshots_incremental true, as a user who opted in), the day is appended (the raw folder's links
+    re-pointed to the whole files) and `dbt build` runs again on that warehouse with the same vars and target
+    folder (partial parse, as a user's next build). Its tables are then compared, by row count and row hashes,
+    with a full build of the whole data: reference_db (a kept warehouse of the same data) or a fresh build."""
+    raw_dir = Path(data["raw_dir"])
+    work = work_root / f"{label}-incremental"
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    entry: dict = {"orders": data["orders"], "generator_args": data["args"],
+                   "measured_at": dt.datetime.now().isoformat(timespec="seconds")}
+    print(f"[{label}] incremental: cutting the last purchase day ...", flush=True)
+    started = time.perf_counter()
+    entry["cut"] = cut_last_day(raw_dir, work / "raw_cut")
+    entry["cut"]["wall_s"] = round(time.perf_counter() - started, 1)
+    print(f"[{label}] incremental: left out {entry['cut']['day']}: {entry['cut']['rows_removed']}", flush=True)
+    raw, db, target = work / "raw", work / "dbt.duckdb", work / "target"
+    opt_in = {"segment_snapshots_incremental": True}
+    for step, files in (("base", work / "raw_cut"), ("incremental", raw_dir)):
+        point_raw_dir(raw, files)
+        wait_until_quiet(max_load)
+        print(f"[{label}] incremental: {step} build ...", flush=True)
+        entry[step] = dbt_build(label, raw, db, target, work / f"{step}_build.log", threads, opt_in)
+        entry[step].pop("_timeline", None)
+        print(f"[{label}] incremental: {step} build {entry[step]['wall_s']:.1f} s, "
+              f"peak {entry[step]['peak_rss_mb']:.0f} MB", flush=True)
+        if entry[step]["returncode"] != 0:
+            return entry
+    if reference_db is None:
+        wait_until_quiet(max_load)
+        print(f"[{label}] incremental: full build of the same data ...", flush=True)
+        reference_db = work / "full.duckdb"
+        entry["full"] = dbt_build(label, raw, reference_db, work / "full" / "target", work / "full_build.log",
+                                  threads, opt_in)
+        entry["full"].pop("_timeline", None)
+        if entry["full"]["returncode"] != 0:
+            return entry
+    entry["reference_db"] = str(reference_db)
+    print(f"[{label}] incremental: comparing every table with {reference_db} ...", flush=True)
+    got, expected = warehouse_checksums(db), warehouse_checksums(reference_db)
+    unequal = {t for t in expected if t in got and got[t] != expected[t]}
+    got_rounded, expected_rounded = (warehouse_checksums(db, unequal, rounded=True),
+                                       warehouse_checksums(reference_db, unequal, rounded=True))
+    entry["comparison"] = {
+        "tables": len(expected),
+        "identical": sorted(t for t in expected if got.get(t) == expected[t]),
+        f"equal_at_{SIGNIFICANT_DIGITS}_significant_digits": sorted(
+            t for t in unequal if got_rounded[t] == expected_rounded[t]),
+        "different": sorted(t for t in unequal if got_rounded[t] != expected_rounded[t]),
+        "missing": sorted(set(expected) - set(got)),
+        "extra": sorted(set(got) - set(expected)),
+    }
+    entry["comparison"]["all_identical"] = not any(
+        entry["comparison"][k] for k in ("different", "missing", "extra"))
     return entry
 
 
@@ -641,6 +797,29 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def incremental_summary(entry: dict) -> str:
+    """One line: the three builds' times and the comparison."""
+    def build(step: str) -> str:
+        run = entry.get(step)
+        if not run:
+            return f"{step} —"
+        failed = "" if run.get("returncode", 0) == 0 else f" FAILED (exit {run['returncode']})"
+        return f"{step} {run['wall_s']:.1f} s{failed}"
+
+    line = ", ".join(build(step) for step in ("base", "incremental", "full"))
+    comparison = entry.get("comparison")
+    if comparison:
+        rounded = comparison[f"equal_at_{SIGNIFICANT_DIGITS}_significant_digits"]
+        verdict = (f"{len(comparison['identical'])} identical to the full build, {len(rounded)} equal at "
+                   f"{SIGNIFICANT_DIGITS} significant digits ({', '.join(rounded) or 'none'})")
+        if not comparison["all_identical"]:
+            verdict += "; DIFFERENT: " + ", ".join(
+                comparison["different"] + [f"{t} missing" for t in comparison["missing"]]
+                + [f"{t} extra" for t in comparison["extra"]])
+        line += f"; {comparison['tables']} tables, {verdict}"
+    return line
+
+
 def slowest_nodes(entry: dict, count: int = 8) -> str:
     nodes = entry.get("dbt", {}).get("timings", {}).get("nodes", [])
     return ", ".join(f"{n['node']} {n['s']:.1f}s" for n in nodes[:count])
@@ -672,6 +851,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--raw-dir", type=Path,
                         help="benchmark this existing folder of Olist CSVs instead of generated scales")
     parser.add_argument("--label", default="custom", help="scale label for --raw-dir (default custom)")
+    parser.add_argument("--incremental", action="store_true",
+                        help="after each scale's runs, the incremental run (bench_incremental): a build without "
+                             "the last purchase day, then one with it on the same warehouse, compared table by "
+                             "table with the scale's full build")
+    parser.add_argument("--incremental-only", action="store_true",
+                        help="the incremental run alone (no dbt / DuckDB / pandas contenders); it then builds its "
+                             "own full reference unless --incremental-reference is given")
+    parser.add_argument("--incremental-reference", type=Path,
+                        help="a kept warehouse of a full build of the same data (one scale only), e.g. "
+                             "benchmarks/data/work/10m/dbt.duckdb of a --keep-work run, instead of a third build")
     parser.add_argument("--run-duckdb-script", nargs=2, metavar=("RAW_DIR", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -689,8 +878,12 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = args.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
 
+    incremental_runs = args.incremental or args.incremental_only
+    if args.incremental_reference and len(scales) != 1:
+        parser.error("--incremental-reference is a warehouse of one scale: give one scale")
     started = time.perf_counter()
     runs: dict = {}
+    incremental: dict = {}
     if args.raw_dir:
         scales = {args.label: 0}
     for label, orders in sorted(scales.items(), key=lambda kv: kv[1]):
@@ -699,15 +892,33 @@ def main(argv: list[str] | None = None) -> int:
             data = {"args": ["--raw-dir", str(raw)], "raw_dir": str(raw), "orders": _count_orders(raw)}
         else:
             data = generate(label, orders, args.seed, data_dir, args.generator.resolve())
-        runs[label] = bench_scale(label, data, data_dir / "work", args.threads, skip, args.keep_work,
-                                  args.max_load, args.pandas_max_orders)
-        print(f"[{label}] slowest dbt nodes: {slowest_nodes(runs[label])}", flush=True)
-        peak_in = runs[label].get("dbt", {}).get("timings", {}).get("peak_rss_first_reached_in")
-        if peak_in:
-            print(f"[{label}] dbt peak RSS first reached in: {peak_in}", flush=True)
-        for name, check in runs[label]["checks"].items():
-            verdict = "agree" if check["agree"] else "DISAGREE: " + "; ".join(check["differences"])
-            print(f"[{label}] {name} vs dbt marts on {', '.join(check['compared'])}: {verdict}", flush=True)
+        if not args.incremental_only:
+            runs[label] = bench_scale(label, data, data_dir / "work", args.threads, skip,
+                                      args.keep_work or incremental_runs, args.max_load, args.pandas_max_orders)
+            print(f"[{label}] slowest dbt nodes: {slowest_nodes(runs[label])}", flush=True)
+            peak_in = runs[label].get("dbt", {}).get("timings", {}).get("peak_rss_first_reached_in")
+            if peak_in:
+                print(f"[{label}] dbt peak RSS first reached in: {peak_in}", flush=True)
+            for name, check in runs[label]["checks"].items():
+                verdict = "agree" if check["agree"] else "DISAGREE: " + "; ".join(check["differences"])
+                print(f"[{label}] {name} vs dbt marts on {', '.join(check['compared'])}: {verdict}", flush=True)
+        if incremental_runs:
+            kept = data_dir / "work" / label / "dbt.duckdb"
+            reference = args.incremental_reference
+            if reference is None and runs.get(label, {}).get("dbt", {}).get("returncode") == 0 and kept.exists():
+                reference = kept
+            incremental[label] = bench_incremental(label, data, data_dir / "work", args.threads, reference,
+                                                   args.max_load)
+            if reference == kept and label in runs:
+                incremental[label]["full"] = {"wall_s": runs[label]["dbt"]["wall_s"],
+                                              "peak_rss_mb": runs[label]["dbt"]["peak_rss_mb"],
+                                              "measured_at": runs[label]["dbt"]["measured_at"],
+                                              "build": "the scale's dbt run above"}
+            print(f"[{label}] incremental: {incremental_summary(incremental[label])}", flush=True)
+            if not args.keep_work:
+                shutil.rmtree(data_dir / "work" / f"{label}-incremental", ignore_errors=True)
+                if label in runs:
+                    kept.unlink(missing_ok=True)
 
     table_runs = runs
     if not args.no_save:
@@ -722,6 +933,7 @@ def main(argv: list[str] | None = None) -> int:
             "runs": merged,
         }
         document["summary"] = summarize(merged)
+        document["incremental"] = {**saved.get("incremental", {}), **incremental}
         args.results.parent.mkdir(parents=True, exist_ok=True)
         args.results.write_text(json.dumps(document, indent=2, default=str) + "\n")
         table_runs = merged
@@ -733,6 +945,8 @@ def main(argv: list[str] | None = None) -> int:
     failed = [label for label, entry in runs.items()
               if any(entry.get(n, {}).get("returncode", 0) != 0 for n in ("dbt", "duckdb", "pandas"))
               or not all(c["agree"] for c in entry["checks"].values())]
+    failed += [f"{label} (incremental)" for label, entry in incremental.items()
+               if not entry.get("comparison", {}).get("all_identical")]
     if failed:
         print(f"FAILED or disagreeing scales: {', '.join(failed)}")
         return 1
