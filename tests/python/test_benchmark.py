@@ -3,7 +3,10 @@
 - the hand-written DuckDB script and the pandas pipeline compute the same core outputs as the dbt
   marts on the sample and the real subset (the benchmark's agreement check, on every compared total);
 - the measuring helper sees the memory of a child process and its exit code;
-- the table and the growth ratios are computed from the runs as documented.
+- the table and the growth ratios are computed from the runs as documented;
+- the incremental run's inputs and comparison: the cut data is the sample without its last purchase day's orders
+  and their rows (against the csv module's reading), and the warehouse checksums see a changed, missing or moved
+  value but not the row order, and float noise only when rounding is asked for.
 """
 from __future__ import annotations
 
@@ -141,3 +144,75 @@ def test_core_model_seconds_sums_the_core_marts_and_their_upstream_only(tmp_path
     core = benchmark.core_model_seconds(results, tmp_path / "manifest.json")
     assert core["seconds"] == 7.5  # not the snapshot downstream, not the data test
     assert core["node_count"] == 4 and core["marts"] == ["fct_orders", "customer_rfm"]
+
+
+def _csv_rows(path: Path) -> tuple[list[str], list[tuple[str, ...]]]:
+    import csv
+
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], [tuple(row) for row in rows[1:]]
+
+
+def test_cut_last_day_leaves_out_that_days_orders_and_only_their_rows(tmp_path):
+    """The incremental run's base data: compared with the sample's rows read by the csv module (text, any
+    quoting), the cut files hold every row except the last purchase day's orders, their items, payments, reviews
+    and customer rows; the other files are the sample's."""
+    sample = ROOT / "data" / "sample"
+    cut = benchmark.cut_last_day(sample, tmp_path / "cut")
+
+    header, orders = _csv_rows(sample / benchmark.FILES["orders"])
+    purchased, order_key, customer_key = (header.index(c) for c in
+                                          ("order_purchase_timestamp", "order_id", "customer_id"))
+    last_day = max(row[purchased] for row in orders)[:10]
+    dropped = [row for row in orders if row[purchased].startswith(last_day)]
+    assert cut["day"] == last_day and dropped
+    dropped_orders = {row[order_key] for row in dropped}
+    dropped_customers = {row[customer_key] for row in dropped}
+
+    expected_removed = {}
+    for table, ids, key in (("orders", dropped_orders, "order_id"), ("customers", dropped_customers, "customer_id"),
+                            ("order_items", dropped_orders, "order_id"),
+                            ("order_payments", dropped_orders, "order_id"),
+                            ("order_reviews", dropped_orders, "order_id")):
+        header, rows = _csv_rows(sample / benchmark.FILES[table])
+        cut_header, cut_rows = _csv_rows(tmp_path / "cut" / benchmark.FILES[table])
+        index = header.index(key)
+        kept = [row for row in rows if row[index] not in ids]
+        assert cut_header == header
+        assert sorted(cut_rows) == sorted(kept), table
+        expected_removed[table] = len(rows) - len(kept)
+    assert cut["rows_removed"] == expected_removed
+    assert expected_removed["order_items"] > 0 and expected_removed["order_payments"] > 0
+    for table in ("products", "sellers", "geolocation", "category_translation"):
+        path = tmp_path / "cut" / benchmark.FILES[table]
+        assert path.resolve() == (sample / benchmark.FILES[table]).resolve()
+
+
+def test_warehouse_checksums_see_any_changed_row_but_not_the_order_or_float_noise(tmp_path):
+    import duckdb
+
+    def warehouse(name: str, rows: list[tuple]) -> Path:
+        path = tmp_path / f"{name}.duckdb"
+        with duckdb.connect(str(path)) as con:
+            con.execute("create table t (id varchar, amount decimal(18, 2), share double, place varchar)")
+            con.executemany("insert into t values (?, ?, ?, ?)", rows)
+        return path
+
+    rows = [("a", 1.25, 0.1 + 0.2, "x"), ("b", 2.5, None, "y"), ("a", 1.25, 0.1 + 0.2, "x")]
+    same = warehouse("same", rows[::-1])
+    reference = warehouse("reference", rows)
+    changed = warehouse("changed", [rows[0], ("b", 2.51, None, "y"), rows[2]])
+    one_less = warehouse("one_less", rows[:2] + [("c", 1.25, 0.3, "x")])
+    noise = warehouse("noise", [("a", 1.25, 0.3, "x"), rows[1], ("a", 1.25, 0.3, "x")])  # 0.1 + 0.2 != 0.3
+    moved = warehouse("moved", [rows[0], ("b", 2.5, None, "z"), rows[2]])
+
+    checksums = benchmark.warehouse_checksums
+    assert checksums(same) == checksums(reference)
+    assert checksums(changed) != checksums(reference)
+    assert checksums(one_less) != checksums(reference)
+    assert checksums(noise) != checksums(reference)
+    assert checksums(noise, {"t"}, rounded=True) == checksums(reference, {"t"}, rounded=True)
+    assert checksums(changed, {"t"}, rounded=True) != checksums(reference, {"t"}, rounded=True)
+    assert checksums(moved) != checksums(reference)
+    assert checksums(moved, ignore={"t": "place"}) == checksums(reference, ignore={"t": "place"})
