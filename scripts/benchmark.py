@@ -588,15 +588,14 @@ def cut_last_day(raw_dir: Path, out: Path) -> dict:
             key = "customer_id" if table == "customers" else "order_id"
             source = str(raw_dir / FILES[table])
             (before,) = con.execute(f"select count(*) from read_csv(?, {CSV_READ})", [source]).fetchone()
-            # anti join, not `not in`: a row whose key is null is kept, as the rows of every other day
-            con.execute(f"""
+            # anti join, not `not in`: a row whose key is null is kept, as the rows of every other day; copy
+            # returns the number of rows it wrote
+            (written,) = con.execute(f"""
                 copy (
                     select raw.* from read_csv('{source}', {CSV_READ}) as raw
                     anti join cut_orders as cut on raw.{key} = cut.{key}
-                ) to '{out / FILES[table]}' ({CSV_WRITE})""")
-            (after,) = con.execute(
-                f"select count(*) from read_csv(?, {CSV_READ})", [str(out / FILES[table])]).fetchone()
-            removed[table] = before - after
+                ) to '{out / FILES[table]}' ({CSV_WRITE})""").fetchone()
+            removed[table] = before - written
     for name in FILES.values():
         if not (out / name).exists():
             (out / name).symlink_to(raw_dir / name)
@@ -617,11 +616,11 @@ def point_raw_dir(raw: Path, files_dir: Path) -> None:
 SIGNIFICANT_DIGITS = 9
 
 
-def warehouse_checksums(db_path: Path, only: set[str] | None = None, rounded: bool = False,
+def warehouse_checksums(db_path: Path, only: set[str] | None = None, significant_digits: int | None = None,
                         ignore: dict[str, str] | None = None) -> dict[str, list]:
     """{table: [rows, sum of the rows' hashes]} of every table dbt built (schema main; or those in `only`): the
-    same multiset of rows gives the same pair, whatever their order. `rounded`: floating-point columns are first
-    rounded to SIGNIFICANT_DIGITS significant digits (two full builds of the same data differ in the last bits of
+    same multiset of rows gives the same pair, whatever their order. `significant_digits`: floating-point columns
+    are first rounded to that many significant digits (two full builds of the same data differ in the last bits of
     some statistics: DuckDB adds doubles in parallel, in no fixed order). `ignore`: {table: column} left out."""
     import duckdb
 
@@ -639,9 +638,9 @@ def warehouse_checksums(db_path: Path, only: set[str] | None = None, rounded: bo
                 if ignore.get(name) == column:
                     continue
                 value = f't."{column}"'
-                if rounded and is_float:
+                if significant_digits and is_float:
                     value = (f"case when isfinite({value}) and {value} <> 0 then round({value}, "
-                             f"{SIGNIFICANT_DIGITS - 1} - cast(floor(log10(abs({value}))) as integer)) "
+                             f"{significant_digits - 1} - cast(floor(log10(abs({value}))) as integer)) "
                              f"else {value} end")
                 values.append(f'"{column}" := {value}')
             checksums[name] = [int(v) for v in con.execute(
@@ -698,8 +697,8 @@ def bench_incremental(label: str, data: dict, work_root: Path, threads: int | No
     entry["comparison_ignores"] = ignore
     got, expected = warehouse_checksums(db, ignore=ignore), warehouse_checksums(reference_db, ignore=ignore)
     unequal = {t for t in expected if t in got and got[t] != expected[t]}
-    got_rounded, expected_rounded = (warehouse_checksums(db, unequal, rounded=True, ignore=ignore),
-                                     warehouse_checksums(reference_db, unequal, rounded=True, ignore=ignore))
+    got_rounded, expected_rounded = (warehouse_checksums(db, unequal, SIGNIFICANT_DIGITS, ignore),
+                                     warehouse_checksums(reference_db, unequal, SIGNIFICANT_DIGITS, ignore))
     entry["comparison"] = {
         "tables": len(expected),
         "identical": sorted(t for t in expected if got.get(t) == expected[t]),

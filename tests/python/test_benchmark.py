@@ -10,26 +10,15 @@
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-benchmark = _load("benchmark")
-bench_pandas = _load("bench_pandas")
+import bench_pandas
+import benchmark
+from conftest import SAMPLE_DIR
 
 COMPARED = {"orders", "customers", "revenue", "abc", "xyz", "rfm_tier",
             "cohort_customers", "cohort_revenue", "cohort_rows"}
@@ -158,7 +147,7 @@ def test_cut_last_day_leaves_out_that_days_orders_and_only_their_rows(tmp_path):
     """The incremental run's base data: compared with the sample's rows read by the csv module (text, any
     quoting), the cut files hold every row except the last purchase day's orders, their items, payments, reviews
     and customer rows; the other files are the sample's."""
-    sample = ROOT / "data" / "sample"
+    sample = SAMPLE_DIR
     cut = benchmark.cut_last_day(sample, tmp_path / "cut")
 
     header, orders = _csv_rows(sample / benchmark.FILES["orders"])
@@ -212,7 +201,7 @@ def test_warehouse_checksums_see_any_changed_row_but_not_the_order_or_float_nois
     assert checksums(changed) != checksums(reference)
     assert checksums(one_less) != checksums(reference)
     assert checksums(noise) != checksums(reference)
-    assert checksums(noise, {"t"}, rounded=True) == checksums(reference, {"t"}, rounded=True)
-    assert checksums(changed, {"t"}, rounded=True) != checksums(reference, {"t"}, rounded=True)
+    assert checksums(noise, {"t"}, significant_digits=9) == checksums(reference, {"t"}, significant_digits=9)
+    assert checksums(changed, {"t"}, significant_digits=9) != checksums(reference, {"t"}, significant_digits=9)
     assert checksums(moved) != checksums(reference)
     assert checksums(moved, ignore={"t": "place"}) == checksums(reference, ignore={"t": "place"})

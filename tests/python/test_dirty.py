@@ -17,7 +17,6 @@ project's SQL or output.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import shutil
 from pathlib import Path
 
@@ -25,14 +24,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ROOT, DbtRun, query, query_df, run_dbt
+import make_dirty_olist
+from conftest import DbtRun, query, query_df, run_dbt
 from raw_olist import EXCLUDED_STATUSES, FILES, VARS, orders_with_customers, read, staged
 from test_cohorts import _check_cohort_table, _expected_cohorts
 from test_segmentation import assert_same_per_customer, counts, mart, reference_segments
-
-_spec = importlib.util.spec_from_file_location("make_dirty_olist", ROOT / "scripts" / "make_dirty_olist.py")
-make_dirty_olist = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(make_dirty_olist)
 
 CUSTOMERS, SEED = 400, 17
 # every model the compared marts need, the source and staging tests (the rules' warnings) and the rate threshold;

@@ -10,30 +10,17 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import ROOT, SAMPLE_DIR
+import compare_engines
+import load_raw
+from conftest import SAMPLE_DIR
 from raw_olist import FILES
-
-
-def _module(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # load_raw's dataclass looks its module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-compare_engines = _module("compare_engines")
-load_raw = _module("load_raw")
-
 
 # ------------------------------------------------------------------------------------------- compare_engines.py
 

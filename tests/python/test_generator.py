@@ -1,23 +1,18 @@
 """Tests of scripts/generate_olist.py: determinism, exact Kaggle layout, quirks and distributions."""
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import REAL_DIR, skip_or_fail
+import generate_olist as gen
+from conftest import REAL_DIR, SAMPLE_DIR, skip_or_fail
 from customer_segmentation.data.olist import FILES  # table -> the CSV file name the sources read
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE_DIR = ROOT / "data" / "sample"
 REAL_FULL_DIR = REAL_DIR / "full"
 
-_spec = importlib.util.spec_from_file_location("generate_olist", ROOT / "scripts" / "generate_olist.py")
-gen = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(gen)
 
 # the Kaggle export's header line of each table's file
 HEADERS = {

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+import benchmark
 from conftest import SAMPLE_DIR, UNIT_TESTS, query, run_dbt
 from test_bad_input import load, save
 
@@ -28,34 +29,6 @@ INCREMENTAL = {"segment_snapshots_incremental": True}
 
 def _replaced(row: list[str], index: int, value: str) -> list[str]:
     return [value if i == index else v for i, v in enumerate(row)]
-
-
-def last_purchase_day(raw_dir: Path) -> str:
-    header, orders = load(raw_dir, "orders")
-    purchased = header.index("order_purchase_timestamp")
-    return max(row[purchased][:10] for row in orders)
-
-
-def cut_day(raw_dir: Path, out: Path, day: str) -> Path:
-    """A copy of raw_dir without the orders placed on `day` and their items, payments, reviews and customer rows
-    (an Olist customer_id belongs to one order)."""
-    shutil.copytree(raw_dir, out)
-    header, orders = load(raw_dir, "orders")
-    order_id, purchased, customer_id = (header.index(c) for c in ("order_id", "order_purchase_timestamp",
-                                                                  "customer_id"))
-    dropped_ids = {row[order_id] for row in orders if row[purchased].startswith(day)}
-    assert dropped_ids, f"no order on {day}"
-    kept = [row for row in orders if row[order_id] not in dropped_ids]
-    save(out, "orders", header, kept)
-    for table in ORDER_CHILDREN:
-        header, rows = load(raw_dir, table)
-        child_order_id = header.index("order_id")
-        save(out, table, header, [row for row in rows if row[child_order_id] not in dropped_ids])
-    kept_customers = {row[customer_id] for row in kept}
-    header, rows = load(raw_dir, "customers")
-    customer_key = header.index("customer_id")
-    save(out, "customers", header, [row for row in rows if row[customer_key] in kept_customers])
-    return out
 
 
 def add_late_order(raw_dir: Path, out: Path, month: str) -> Path:
@@ -100,31 +73,6 @@ def build(work: Path, raw_dir: Path, db_path: Path | None = None, command: tuple
     return run
 
 
-def table_checksums(db_path: Path, tables: set[str]) -> dict[str, tuple]:
-    """Row count and order-free sum of row hashes of each of `tables` (tables or views of the main schema; it
-    fails naming those missing); doubles rounded to 10 significant digits (DuckDB's parallel float sums differ
-    in the last bits between two builds)."""
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        present = {name for (name,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'main'").fetchall()}
-        assert tables <= present, f"missing in {db_path}: {sorted(tables - present)}"
-        sums = {}
-        for name in sorted(tables):
-            columns = con.execute(
-                "select column_name, data_type from information_schema.columns where table_schema = 'main' "
-                "and table_name = ? order by ordinal_position", [name]).fetchall()
-            values = []
-            for column, data_type in columns:
-                value = f'"{column}"'
-                if data_type in ("DOUBLE", "FLOAT", "REAL"):
-                    value = (f"case when {value} is null or isnan({value}) or isinf({value}) or {value} = 0 "
-                             f"then {value} else round({value}, 9 - cast(floor(log10(abs({value}))) as int)) end")
-                values.append(value)
-            sums[name] = con.execute(
-                f'select count(*), coalesce(sum(hash({", ".join(values)})), 0) from "{name}"').fetchone()
-        return sums
-
-
 def built_tables(run) -> set[str]:
     """The tables (and views) of the models and seeds a dbt run built."""
     return {uid.split(".")[-1] for uid, status in run.statuses().items()
@@ -133,16 +81,22 @@ def built_tables(run) -> set[str]:
 
 def assert_same_tables(got: Path, expected: Path, tables: set[str]) -> None:
     assert len(tables) > 20 and "segment_snapshots" in tables, tables
-    got_sums, expected_sums = table_checksums(got, tables), table_checksums(expected, tables)
+    # row count and order-free sum of row hashes per table (scripts/benchmark.py, tested in test_benchmark.py);
+    # doubles rounded to 10 significant digits (DuckDB's parallel float sums differ in the last bits between builds)
+    got_sums, expected_sums = (benchmark.warehouse_checksums(db, tables, significant_digits=10)
+                               for db in (got, expected))
+    for db, sums in ((got, got_sums), (expected, expected_sums)):
+        assert set(sums) == tables, f"missing in {db}: {sorted(tables - set(sums))}"
     differ = sorted(name for name in tables if got_sums[name] != expected_sums[name])
     assert not differ, f"tables that differ from a full build: {differ}"
 
 
 @pytest.fixture(scope="module")
 def cut_sample(tmp_path_factory) -> tuple[Path, str]:
-    """(the bundled sample without its last purchase day, that day)."""
-    day = last_purchase_day(SAMPLE_DIR)
-    return cut_day(SAMPLE_DIR, tmp_path_factory.mktemp("cut") / "raw", day), day
+    """(the bundled sample without its last purchase day, that day): scripts/benchmark.py's cut, checked against the
+    sample read with the csv module in test_benchmark.py."""
+    raw_dir = tmp_path_factory.mktemp("cut") / "raw"
+    return raw_dir, benchmark.cut_last_day(SAMPLE_DIR, raw_dir)["day"]
 
 
 @pytest.fixture(scope="module")
