@@ -11,6 +11,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from customer_segmentation.ml import clv
 from customer_segmentation.ml.clustering import cluster_selection, fit_clusters
 from customer_segmentation.ml.config import ClusterConfig, RepeatConfig
 from customer_segmentation.ml.features import CLUSTER_FEATURE_CATALOGUE, REGION_COLUMN, ClusterFeatureEncoder
@@ -137,6 +138,8 @@ def model_result(session, build):
         session.unregister(f"{name}_frame")
     del frame
     release_freed_memory()
+    # after this model's memory is handed back, so it does not add to this model's peak
+    clv.start_fork_server()
     return session.table(name)
 
 

@@ -372,6 +372,45 @@ def test_import_does_not_load_pymc_marketing():
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)
 
 
+def test_scoring_without_the_library_in_the_process_gives_the_library_result(library_fits, tmp_path):
+    """dbt's process scores the Pareto/NBD without importing pymc-marketing (its log-likelihood is computed in a
+    child of the fork server): the scores it gets are the ones the library's own methods give, and the library is
+    still not imported in that process afterwards."""
+    summary, models = library_fits
+    summary.to_pickle(tmp_path / "summary.pkl")
+    fit = {"model": "pareto_nbd", "is_identified": True, "parameters": _parameters(models["pareto_nbd"], "pareto_nbd")}
+    code = (
+        "import json, sys; import pandas as pd; from customer_segmentation.ml import clv\n"
+        "folder = sys.argv[1]\n"
+        "scores = clv.score_customers(pd.read_pickle(folder + '/summary.pkl'), [json.loads(sys.argv[2])],"
+        " horizons=[30], clv_horizon=3, annual_discount_rate=0.1, time_unit_days=7)\n"
+        "assert 'pymc_marketing' not in sys.modules and 'pymc' not in sys.modules, 'the library was imported'\n"
+        "scores.to_pickle(folder + '/scores.pkl')\n"
+    )
+    subprocess.run([sys.executable, "-c", code, str(tmp_path), json.dumps(fit)], cwd=ROOT, check=True, timeout=300)
+    scores = pd.read_pickle(tmp_path / "scores.pkl")
+    model = models["pareto_nbd"]
+    np.testing.assert_allclose(scores["expected_purchases_30"], model.expected_purchases(summary, future_t=30 / 7)
+                               .values.ravel(), rtol=1e-6)
+    np.testing.assert_allclose(scores["p_alive"], model.expected_probability_alive(summary).values.ravel(), rtol=1e-6)
+
+
+def test_pareto_log_likelihood_in_a_child_equals_it_in_process(monkeypatch):
+    """The child's result is the in-process compiled function's, bit for bit, also when the customers go over in
+    several chunks; an empty input gives an empty result; the library's error in the child is raised here."""
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 8, 2_500).astype(float)
+    T = rng.uniform(1, 60, 2_500)
+    t_x = np.where(x > 0, rng.uniform(0, 1, 2_500) * T, 0.0)
+    shape = (0.55, 10.6, 0.61, 11.7)
+    local = clv._pareto_log_likelihood_function()(*shape, x, t_x, T)
+    monkeypatch.setattr(clv, "SCORE_CHUNK_ROWS", 700)
+    np.testing.assert_array_equal(clv._pareto_log_likelihood_in_child(shape, x, t_x, T), local)
+    assert clv._pareto_log_likelihood_in_child(shape, x[:0], t_x[:0], T[:0]).shape == (0,)
+    with pytest.raises(RuntimeError, match=r"log-likelihood failed in its process(.|\n)*r > 0"):
+        clv._pareto_log_likelihood_in_child((-1.0, *shape[1:]), x, t_x, T)
+
+
 def test_config_parses_dbt_strings_and_names_a_missing_key():
     rendered = {"time_limit_seconds": "600", "min_repeat_customers": "100", "shape_parameter_range": "[0.01, 100]",
                 "max_log_se": "1.0", "gamma_gamma_max_abs_correlation": "0.3", "sample_size": "None",

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -858,6 +860,25 @@ def test_model_result_frees_the_inputs_and_gives_dbt_duckdb_the_same_table():
     frame = _model_output(3)
     assert pipeline.model_result(None, lambda: frame) is frame
     assert pipeline.model_result(object(), lambda: frame) is frame
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="the server's command line is read from /proc")
+def test_model_result_starts_the_fork_server_of_the_lifetime_value_work():
+    """A dbt Python model's table written (model_result on a DuckDB session), the fork server of the CLV fits and
+    scoring is already starting, with its preload (pymc-marketing, this package's clv), so the first fit does not
+    wait for that import; and nothing of the library is imported in the model's own process."""
+    code = (
+        "import sys, time; import duckdb, pandas as pd; from customer_segmentation.ml import pipeline\n"
+        "pipeline.model_result(duckdb.connect().cursor(), lambda: pd.DataFrame({'x': [1.0]}))\n"
+        "assert 'pymc_marketing' not in sys.modules\n"
+        "from multiprocessing import forkserver\n"
+        "pid = forkserver._forkserver._forkserver_pid\n"
+        "print(open(f'/proc/{pid}/cmdline').read().replace(chr(0), ' '))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "multiprocessing.forkserver" in run.stdout and "pymc_marketing.clv" in run.stdout
+    assert "customer_segmentation.ml.clv_forkserver" in run.stdout
 
 
 @pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="resident memory is read from /proc (Linux)")
