@@ -517,21 +517,21 @@ def pareto_log_likelihood(
     (clv_forkserver), so dbt's process never pays the library's import (~4 s, measured in
     clv_backtest_detail at 10 k orders) nor holds its memory. The same compiled function either way."""
     p = parameters
-    shape = (p["r"], p["alpha"], p["s"], p["beta"])
+    r_alpha_s_beta = (p["r"], p["alpha"], p["s"], p["beta"])
     x, t_x, T = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
     if "pymc_marketing" in sys.modules:
-        return _pareto_log_likelihood_function()(*shape, x, t_x, T)
-    return _pareto_log_likelihood_in_child(shape, x, t_x, T)
+        return _pareto_log_likelihood_function()(*r_alpha_s_beta, x, t_x, T)
+    return _pareto_log_likelihood_in_child(r_alpha_s_beta, x, t_x, T)
 
 
 def _pareto_log_likelihood_in_child(
-    shape: tuple[float, ...], x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+    r_alpha_s_beta: tuple[float, ...], x: np.ndarray, t_x: np.ndarray, T: np.ndarray
 ) -> np.ndarray:
     """pareto_log_likelihood in one child of the fork server, the customers sent SCORE_CHUNK_ROWS at a time
     (bounded pipe buffers at millions of customers)."""
     context = _fork_server_context()
     connection, child_end = context.Pipe()
-    process = context.Process(target=_child_pareto_log_likelihood, args=(child_end, shape), daemon=True)
+    process = context.Process(target=_child_pareto_log_likelihood, args=(child_end, r_alpha_s_beta), daemon=True)
     process.start()
     child_end.close()
     out = np.empty(len(x), dtype=float)
@@ -557,12 +557,12 @@ def _pareto_log_likelihood_in_child(
     return out
 
 
-def _child_pareto_log_likelihood(connection: Connection, shape: tuple[float, ...]) -> None:
+def _child_pareto_log_likelihood(connection: Connection, r_alpha_s_beta: tuple[float, ...]) -> None:
     """Body of the child of _pareto_log_likelihood_in_child: one result (or traceback) per chunk received,
     until None."""
     try:
         while (chunk := connection.recv()) is not None:
-            connection.send(("ok", _pareto_log_likelihood_function()(*shape, *chunk)))
+            connection.send(("ok", _pareto_log_likelihood_function()(*r_alpha_s_beta, *chunk)))
     except Exception:  # noqa: BLE001 - reported to the parent, which raises it
         connection.send(("error", traceback.format_exc()))
     finally:

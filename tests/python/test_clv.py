@@ -402,13 +402,13 @@ def test_pareto_log_likelihood_in_a_child_equals_it_in_process(monkeypatch):
     x = rng.integers(0, 8, 2_500).astype(float)
     T = rng.uniform(1, 60, 2_500)
     t_x = np.where(x > 0, rng.uniform(0, 1, 2_500) * T, 0.0)
-    shape = (0.55, 10.6, 0.61, 11.7)
-    local = clv._pareto_log_likelihood_function()(*shape, x, t_x, T)
+    r_alpha_s_beta = (0.55, 10.6, 0.61, 11.7)
+    local = clv._pareto_log_likelihood_function()(*r_alpha_s_beta, x, t_x, T)
     monkeypatch.setattr(clv, "SCORE_CHUNK_ROWS", 700)
-    np.testing.assert_array_equal(clv._pareto_log_likelihood_in_child(shape, x, t_x, T), local)
-    assert clv._pareto_log_likelihood_in_child(shape, x[:0], t_x[:0], T[:0]).shape == (0,)
+    np.testing.assert_array_equal(clv._pareto_log_likelihood_in_child(r_alpha_s_beta, x, t_x, T), local)
+    assert clv._pareto_log_likelihood_in_child(r_alpha_s_beta, x[:0], t_x[:0], T[:0]).shape == (0,)
     with pytest.raises(RuntimeError, match=r"log-likelihood failed in its process(.|\n)*r > 0"):
-        clv._pareto_log_likelihood_in_child((-1.0, *shape[1:]), x, t_x, T)
+        clv._pareto_log_likelihood_in_child((-1.0, *r_alpha_s_beta[1:]), x, t_x, T)
 
 
 def test_config_parses_dbt_strings_and_names_a_missing_key():
