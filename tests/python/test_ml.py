@@ -874,6 +874,8 @@ def test_model_result_starts_the_fork_server_of_the_lifetime_value_work():
         "from multiprocessing import forkserver\n"
         "pid = forkserver._forkserver._forkserver_pid\n"
         "print(open(f'/proc/{pid}/cmdline').read().replace(chr(0), ' '))\n"
+        # the server would finish its ~5 s import before it notices this process is gone: CPU the other tests need
+        "import os, signal; os.kill(pid, signal.SIGKILL)\n"
     )
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
