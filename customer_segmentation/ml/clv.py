@@ -16,7 +16,9 @@ Hessian. Each fit runs in a child process that is killed at the time limit (see 
 Scoring (score_customers) is closed-form numpy/scipy from the fitted parameters, vectorised and
 chunked so it scales to millions of customers; tests compare it with the library's own methods.
 Only the Pareto/NBD needs each customer's likelihood, which is the library's ParetoNBD logp compiled
-once. pymc-marketing takes ~3 s to import, so it is imported inside the functions that need it.
+once per process. pymc-marketing takes ~3 s to import, so it is imported inside the functions that need it,
+and in dbt's build only by the fork server of the fits, which also computes that likelihood
+(pareto_log_likelihood).
 """
 from __future__ import annotations
 
