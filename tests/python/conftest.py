@@ -439,7 +439,8 @@ def _build_real_subset(work: Path) -> DbtRun:
 XDIST_MODULE_ORDER = [  # by the modules' summed test times in a two-worker run (junit XML, 2026-12-02)
     "test_churn.py", "test_incremental.py", "test_bad_input.py", "test_reliability.py", "test_transactions.py",
     "test_dirty.py", "test_vars.py", "test_ml.py", "test_clv.py", "test_ci_policy.py", "test_segmentation.py",
-    "test_clv_marts.py", "test_reports_browser.py", "test_reports.py", "test_hypotheses.py", "test_engine_inputs.py",
+    "test_clv_marts.py", "test_dbt_fork_server.py", "test_reports_browser.py", "test_reports.py",
+    "test_hypotheses.py", "test_engine_inputs.py",
     "test_generator.py", "test_engine_scripts.py", "test_cohorts.py", "test_foundation.py", "test_columns_valid.py",
 ]
 

@@ -13,6 +13,18 @@ dbt's static parser (a Rust extension whose worker threads would not survive the
 it is still single-threaded before it serves. Each child gets the request's argv, working directory, environment
 and stdout/stderr (file descriptors passed over the socket), and exits with dbt's exit code.
 
+Half of what a child's full parse of this project still cost after that (about 3 of 6 s of CPU) was Jinja reading
+the same sources again: dbt's and dbt-duckdb's macros and this project's files, lexed, parsed and compiled to Python
+code in every run although only --vars and the data differ between the tests' runs. The server therefore turns on
+the Jinja caches dbt-core keeps for its own test suite (`dbt_common.tests.enable_test_caching`: parsed templates,
+top-level blocks and macro calls, keyed by the source text) and keeps the code Jinja compiles from a source
+(`_memoize_jinja_compile`: keyed by the source and every setting of the environment that the generated code depends
+on), then parses this project once (`_warm_up_project`, its default vars, a throwaway target folder): each child
+starts with every source of the project already read. A cache is looked up by the exact text, so a file that
+changed since is read afresh; what dbt renders (refs, configs, SQL) is rendered in the child with the run's own vars
+and data. `test_dbt_fork_server.py` checks that a parse through the server and one in a new process give the same
+manifest.
+
 Protocol (conftest.DbtForkServer is the client): the client sends an 8-byte length and a JSON request
 {"argv", "cwd", "env"} with two file descriptors; the server answers "<pid>\\n" once the child is forked, and
 "<exit code> <CPU seconds>\\n" when it ends. The server stays single-threaded (it forks; a thread would make the
@@ -20,6 +32,7 @@ children unsafe) and exits when its parent (the pytest process) is gone.
 """
 from __future__ import annotations
 
+import ast
 import atexit
 import gc
 import json
@@ -33,7 +46,12 @@ import tempfile
 import traceback
 from pathlib import Path
 
+import jinja2
 from dbt.cli.main import cli, dbtRunner
+from dbt_common.tests import enable_test_caching
+from jinja2.utils import internalcode
+
+PROJECT = Path(__file__).resolve().parents[2]
 
 # The warm-up project: one of each kind of node a parse of this project builds (a seed, SQL and Python models, a
 # source, generic tests of each built-in kind and a custom one, a singular test, a macro, a doc block, an
@@ -68,9 +86,89 @@ WARM_UP_FILES = {
 }
 
 
+def _memoize_jinja_compile() -> None:
+    """Jinja's Environment.compile (source text -> Python code object; what every `from_string` of dbt runs) keeps
+    its result, keyed by the source, the template's name, filename and defer_init, and every setting of the
+    environment that the code generator reads: its class and code generator, extensions, delimiters and whitespace
+    options, autoescape, finalize, async mode, and the filters and tests it holds (the generated call depends on
+    how a filter takes its context). A code object is immutable; each template still gets its own globals."""
+    original = jinja2.Environment.compile
+    codes: dict[tuple, object] = {}
+
+    @internalcode
+    def compile(self, source, name=None, filename=None, raw=False, defer_init=False):
+        if raw or not isinstance(source, str):
+            return original(self, source, name, filename, raw, defer_init)
+        key = (
+            type(self), self.code_generator_class, tuple(sorted(self.extensions)), self.block_start_string,
+            self.block_end_string, self.variable_start_string, self.variable_end_string, self.comment_start_string,
+            self.comment_end_string, self.line_statement_prefix, self.line_comment_prefix, self.trim_blocks,
+            self.lstrip_blocks, self.newline_sequence, self.keep_trailing_newline, self.optimized, self.is_async,
+            self.finalize, self.autoescape,
+            tuple(sorted((k, id(v)) for k, v in self.filters.items())),
+            tuple(sorted((k, id(v)) for k, v in self.tests.items())),
+            source, name, filename, defer_init,
+        )
+        code = codes.get(key)
+        if code is None:
+            code = codes[key] = original(self, source, name, filename, raw, defer_init)
+        return code
+
+    jinja2.Environment.compile = compile
+
+
+def _extract_without_threads(source: str) -> dict:
+    """What dbt_extractor.py_extract_from_source returns for the one-call sources dbt's unit-test parser gives it
+    ("{{ ref('model') }}", "{{ source('name', 'table') }}"), read with Python's own parser: the Rust extractor starts
+    worker threads at its first call, after which the server could not fork safely. Used during the warm-up only."""
+    from dbt_extractor import ExtractionError
+
+    try:
+        call = ast.parse(source.strip().removeprefix("{{").removesuffix("}}").strip(), mode="eval").body
+        args = [ast.literal_eval(arg) for arg in call.args]
+        kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
+        function = call.func.id
+    except (SyntaxError, ValueError, AttributeError) as exc:
+        raise ExtractionError(str(exc)) from None
+    if function == "ref" and 1 <= len(args) <= 2:
+        ref = {"name": args[-1], **({"package": args[0]} if len(args) == 2 else {})}
+        version = kwargs.get("version", kwargs.get("v"))
+        return {"refs": [ref if version is None else {**ref, "version": version}], "sources": set(), "configs": []}
+    if function == "source" and len(args) == 2:
+        return {"refs": [], "sources": {tuple(args)}, "configs": []}
+    raise ExtractionError(f"not a ref or source call: {source}")
+
+
+def _warm_up_project() -> None:
+    """Parse this project once with its default vars (see the module docstring), into a throwaway target folder and
+    with a throwaway DuckDB path (a parse opens no connection), without dbt's Rust static parser (models:
+    --no-static-parser; unit tests: _extract_without_threads). A failing parse only leaves the caches emptier: the
+    tests' own runs report the error."""
+    import dbt.parser.unit_tests
+
+    extractor = dbt.parser.unit_tests.py_extract_from_source
+    dbt.parser.unit_tests.py_extract_from_source = _extract_without_threads
+    with tempfile.TemporaryDirectory(prefix="dbt_forkserver_project_") as folder:
+        saved = os.environ.get("DUCKDB_PATH")
+        os.environ["DUCKDB_PATH"] = str(Path(folder) / "warehouse.duckdb")
+        try:
+            dbtRunner().invoke(["parse", "--no-static-parser", "--no-partial-parse", "--quiet", "--project-dir",
+                                str(PROJECT), "--profiles-dir", str(PROJECT), "--target-path",
+                                str(Path(folder) / "target"), "--log-path", str(Path(folder) / "logs"),
+                                "--no-send-anonymous-usage-stats"])
+        finally:
+            dbt.parser.unit_tests.py_extract_from_source = extractor
+            if saved is None:
+                os.environ.pop("DUCKDB_PATH", None)
+            else:
+                os.environ["DUCKDB_PATH"] = saved
+
+
 def _warm_up() -> None:
-    """Parse the warm-up project in this process (see the module docstring); raises if that fails or leaves a
-    thread behind."""
+    """Parse the warm-up project, then this project, in this process with dbt's Jinja caches on (see the module
+    docstring); raises if the warm-up project fails or either leaves a thread behind."""
+    enable_test_caching()
+    _memoize_jinja_compile()
     with tempfile.TemporaryDirectory(prefix="dbt_forkserver_warm_up_") as folder:
         for name, text in WARM_UP_FILES.items():
             path = Path(folder) / name
@@ -81,6 +179,7 @@ def _warm_up() -> None:
                                      "--log-path", str(Path(folder) / "logs"), "--no-send-anonymous-usage-stats"])
     if not result.success:
         raise RuntimeError(f"the warm-up parse failed: {result.exception}")
+    _warm_up_project()
     threads = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else 1
     if threads != 1:
         raise RuntimeError(f"the warm-up parse left {threads - 1} thread(s): forking would not be safe")
