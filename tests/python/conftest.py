@@ -94,10 +94,11 @@ def run_dbt(
 
 
 class SavedParses:
-    """dbt parses the whole project (about 6.5 s of CPU in a forked run, 9-13 s in a new process) unless it finds,
-    in the target folder, a saved parse (partial_parse.msgpack) made with the same --vars, profile (the DuckDB
-    file's path included) and project files; it checks that itself and parses afresh otherwise. Each test build has
-    its own target folder and warehouse, so every run used to parse afresh even with the same --vars. Here:
+    """dbt parses the whole project (about 3.3 s of CPU in a run forked from the fork server, which keeps Jinja's
+    caches; 9-13 s in a new process) unless it finds, in the target folder, a saved parse (partial_parse.msgpack)
+    made with the same --vars, profile (the DuckDB file's path included) and project files; it checks that itself
+    and parses afresh otherwise. Each test build has its own target folder and warehouse, so every run used to parse
+    afresh even with the same --vars. Here:
 
     - the warehouse's folder reaches dbt through an alias: a symlink `db<slot>` in this process's temp folder,
       pointed at the test's folder for the run. Runs at the same time (the Prefetch thread, test_transactions'
