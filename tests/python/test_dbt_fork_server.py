@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -102,3 +103,25 @@ def test_the_compile_cache_keeps_environments_apart():
     before, first, again = json.loads(run.stdout.splitlines()[-1])
     assert len(set(before)) == len(before)  # the environments do render the sources differently
     assert first == before and again == before
+
+
+def test_the_warm_up_extractor_reads_refs_and_sources_as_dbt_extractor_does():
+    """During the server's warm-up, dbt's unit-test parser reads its `given` inputs with a Python stand-in for the
+    Rust extractor (which starts threads); on every form of input it returns what the extractor returns, the
+    project's own unit-test inputs included, and it refuses what is not one ref or source call. (Imported here:
+    dbt_forkserver imports dbt, which the pytest process otherwise never needs.)"""
+    import dbt_extractor
+
+    from dbt_forkserver import _extract_without_threads
+
+    inputs = {"ref('a')", 'ref("a")', "ref('pkg', 'a')", "ref('a', v=2)", "ref('a', version='3')",
+              "source('s', 't')"}
+    for path in (ROOT / "models").rglob("*.yml"):
+        inputs |= set(re.findall(r"input:\s*((?:ref|source)\([^)]*\))", path.read_text()))
+    assert len(inputs) > 10  # the project's unit tests give inputs too
+    for given in sorted(inputs):
+        source = "{{ " + given + " }}"
+        assert _extract_without_threads(source) == dbt_extractor.py_extract_from_source(source), given
+    for not_one_call in ("{{ ref('a') ~ 'b' }}", "{{ this }}", "{{ config(x=1) }}"):
+        with pytest.raises(dbt_extractor.ExtractionError):
+            _extract_without_threads(not_one_call)
