@@ -5,7 +5,6 @@ reading a source again, never change what dbt makes of it."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DBT, FORK_SERVER, ROOT, run_dbt
+from test_reliability import artifacts, env_for
 
 # vars that change what the parse builds: the transactions layout enables its staging model and source (disabled in
 # the Olist layout the server parsed), and rfm_bins is rendered into configs and tests
@@ -42,11 +42,8 @@ def test_a_parse_through_the_fork_server_equals_a_parse_in_a_new_process(tmp_pat
                      PARSE_VARS)
     assert forked.returncode == 0, forked.output[-3000:]
     new = subprocess.run(
-        [DBT, "parse", "--no-partial-parse", "--target-path", str(tmp_path / "new" / "target"), "--log-path",
-         str(tmp_path / "new" / "logs"), "--vars", json.dumps(PARSE_VARS)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "DUCKDB_PATH": str(tmp_path / "new" / "warehouse.duckdb"), "DBT_PROFILES_DIR": str(ROOT),
-             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        [DBT, "parse", "--no-partial-parse", *artifacts(tmp_path / "new"), "--vars", json.dumps(PARSE_VARS)],
+        cwd=ROOT, env=env_for(tmp_path / "new" / "warehouse.duckdb"), capture_output=True, text=True, timeout=600,
     )
     assert new.returncode == 0, (new.stdout + new.stderr)[-3000:]
     manifests = [json.loads((tmp_path / run / "target" / "manifest.json").read_text()) for run in ("forked", "new")]
