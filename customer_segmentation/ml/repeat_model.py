@@ -31,6 +31,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score
 
+from customer_segmentation.ml import binning
 from customer_segmentation.ml.features import category_codes
 from customer_segmentation.ml.ordering import by_customer, is_key_ordered, mixed, row_keys, smallest
 from customer_segmentation.ml.threads import single_threaded
@@ -316,6 +317,7 @@ class GradientBoostingRepeatModel:
         y = np.asarray(y, dtype=int)
         self.n_pos, self.n_neg = int(y.sum()), int((1 - y).sum())
         X = self.encoder.fit(df).transform(df)
+        binning.install()  # the library's weighted bin thresholds with one sort per feature: the same bits
         self.model = self._fit_one(X, y)
         self.calibrator = None
         folds = min(self.calibration_folds, self.n_pos, self.n_neg)

@@ -248,6 +248,56 @@ def test_single_threaded_limits_every_pool_and_restores_it():
     assert [pool["num_threads"] for pool in threadpool_info()] == before
 
 
+def test_weighted_bin_thresholds_equal_the_librarys_own():
+    """binning.find_binning_thresholds against scikit-learn's _find_binning_thresholds, bit for bit."""
+    from customer_segmentation.ml import binning
+
+    library = binning.library_find_binning_thresholds()
+    assert library is not binning.find_binning_thresholds
+    rng = np.random.default_rng(33)
+    columns = {
+        "continuous": rng.normal(size=3000),
+        "ties": rng.integers(0, 600, size=3000).astype(float),
+        "rounded": np.round(rng.exponential(size=3000), 2),
+        "few values": rng.integers(0, 20, size=3000).astype(float),
+        "constant": np.full(3000, 3.0),
+        "missing": np.where(rng.random(3000) < 0.3, np.nan, rng.normal(size=3000)),
+    }
+    weights = {
+        "none": None,
+        "balanced": np.where(rng.random(3000) < 0.1, 5.0, 0.55),
+        "zeros": rng.choice([0.0, 0.5, 1.0, 7.3], size=3000),
+    }
+    for (column, x), (weighting, w), max_bins in itertools.product(columns.items(), weights.items(), (255, 10, 3)):
+        expected = library(x.copy(), max_bins, None if w is None else w.copy())
+        got = binning.find_binning_thresholds(x.copy(), max_bins, None if w is None else w.copy())
+        assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes(), (column, weighting, max_bins)
+
+
+def test_weighted_binning_is_in_place_for_the_pinned_scikit_learn_and_changes_no_prediction(monkeypatch):
+    import re
+
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.ensemble._hist_gradient_boosting import binning as sklearn_binning
+
+    from customer_segmentation.ml import binning
+
+    pinned = re.search(r"^scikit-learn==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M).group(1)
+    assert binning.CHECKED_SKLEARN_VERSION == pinned  # a new release: re-check find_binning_thresholds first
+    assert binning.install() and sklearn_binning._find_binning_thresholds is binning.find_binning_thresholds
+    rng = np.random.default_rng(34)
+    X = np.column_stack([rng.normal(size=4000), rng.integers(0, 400, size=4000), rng.exponential(size=4000)])
+    y = (X[:, 0] + rng.normal(size=4000) > 1.2).astype(int)
+
+    def probabilities():
+        model = HistGradientBoostingClassifier(class_weight="balanced", random_state=0, max_iter=30)
+        return model.fit(X, y).predict_proba(X)[:, 1]
+
+    patched = probabilities()
+    monkeypatch.setattr(sklearn_binning, "_find_binning_thresholds", binning.library_find_binning_thresholds())
+    assert probabilities().tobytes() == patched.tobytes()
+
+
 @pytest.mark.parametrize("minibatch_threshold", [10**9, 100])
 def test_kmeans_recovers_planted_clusters(minibatch_threshold):
     df, planted = customers_from_blobs(2000, 4, seed=5)
