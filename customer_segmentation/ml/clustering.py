@@ -7,12 +7,15 @@ every row, exactly as before the cap existed.
 
 Deterministic: same matrix (rows in the same order), same seed -> same labels, centers and scores.
 KMeans runs single-threaded (threadpoolctl) because multi-threaded Lloyd sums partial centers in
-thread-completion order, which can change the last bits between two runs. Cluster ids are canonical:
+thread-completion order, which can change the last bits between two runs. The candidate k (and the
+blocks of every pass over the rows) run side by side instead, one single-threaded computation per core
+(threads.parallel_map; sums over blocks added in block order): the bits of one at a time. Cluster ids are canonical:
 0 is the largest cluster (ties broken by the centroid coordinates), so ids do not depend on the
 arbitrary order the algorithm found them in.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +23,7 @@ import pandas as pd
 from sklearn.cluster import KMeans, MiniBatchKMeans
 
 from customer_segmentation.ml.ordering import mixed, smallest
-from customer_segmentation.ml.threads import single_threaded
+from customer_segmentation.ml.threads import parallel_map, single_threaded
 
 
 @dataclass
@@ -62,7 +65,7 @@ def fit_sample_rows(
 def assign_to_centers(
     X: np.ndarray,
     centers: np.ndarray,
-    chunk_rows: int = ASSIGN_CHUNK_ROWS,
+    chunk_rows: int | None = None,
     row_sq: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Nearest centroid and squared Euclidean distance to it for every row, in float64, block by block.
@@ -71,26 +74,29 @@ def assign_to_centers(
     (the rows' squared norms, see row_norms_sq): ||x||^2 - 2 x.c + ||c||^2, half the memory traffic,
     for the inertia of every candidate k (absolute error ~1e-15 of ||x||^2 per row).
     """
+    chunk_rows = chunk_rows or ASSIGN_CHUNK_ROWS
     centers = np.ascontiguousarray(centers, dtype=np.float64)
     center_sq = (centers**2).sum(axis=1)
     n = len(X)
     labels = np.empty(n, dtype=np.int64)
     sq_dist = np.empty(n, dtype=np.float64)
-    with single_threaded():
-        for start in range(0, n, chunk_rows):
-            block = np.asarray(X[start : start + chunk_rows], dtype=np.float64)
-            stop = start + len(block)
-            # ||x - c||^2 up to the row constant ||x||^2: enough to pick the nearest centroid
-            scores = block @ (-2.0 * centers.T)
-            scores += center_sq[None, :]
-            lab = scores.argmin(axis=1)
-            labels[start:stop] = lab
-            if row_sq is None:
-                diff = block - centers[lab]
-                sq_dist[start:stop] = np.einsum("ij,ij->i", diff, diff)
-            else:
-                best = scores[np.arange(len(block)), lab]
-                sq_dist[start:stop] = np.maximum(row_sq[start:stop] + best, 0.0)
+
+    def assign(start: int) -> None:  # one block; blocks write disjoint rows
+        block = np.asarray(X[start : start + chunk_rows], dtype=np.float64)
+        stop = start + len(block)
+        # ||x - c||^2 up to the row constant ||x||^2: enough to pick the nearest centroid
+        scores = block @ (-2.0 * centers.T)
+        scores += center_sq[None, :]
+        lab = scores.argmin(axis=1)
+        labels[start:stop] = lab
+        if row_sq is None:
+            diff = block - centers[lab]
+            sq_dist[start:stop] = np.einsum("ij,ij->i", diff, diff)
+        else:
+            best = scores[np.arange(len(block)), lab]
+            sq_dist[start:stop] = np.maximum(row_sq[start:stop] + best, 0.0)
+
+    parallel_map(assign, range(0, n, chunk_rows))
     return labels, sq_dist
 
 
@@ -102,23 +108,30 @@ def _nearest(block: np.ndarray, centers: np.ndarray) -> np.ndarray:
     return scores.argmin(axis=1)
 
 
-def _inertias(X: np.ndarray, centers: list[np.ndarray], chunk_rows: int = ASSIGN_CHUNK_ROWS) -> list[float]:
+def _inertias(X: np.ndarray, centers: list[np.ndarray], chunk_rows: int | None = None) -> list[float]:
     """Sum over every row of the squared distance to the nearest centroid, for several centroid sets
     in one pass over X (one float64 upcast and one matrix product per block for all of them)."""
+    chunk_rows = chunk_rows or ASSIGN_CHUNK_ROWS
     stacked = -2.0 * np.vstack(centers)
     stacked_sq = (np.vstack(centers) ** 2).sum(axis=1)
     bounds = np.cumsum([0] + [len(c) for c in centers])
+
+    def block_totals(start: int) -> list[float]:
+        block = np.asarray(X[start : start + chunk_rows], dtype=np.float64)
+        block_sq = np.einsum("ij,ij->i", block, block)
+        # centroids x rows: the minimum over a contiguous band of rows is a fast elementwise reduction
+        scores = stacked @ block.T
+        scores += stacked_sq[:, None]
+        return [
+            float(np.maximum(block_sq + scores[bounds[j] : bounds[j + 1]].min(axis=0), 0.0).sum())
+            for j in range(len(centers))
+        ]
+
+    # blocks side by side, their totals added in block order: the sums of a one-block-at-a-time pass
     totals = [0.0] * len(centers)
-    with single_threaded():
-        for start in range(0, len(X), chunk_rows):
-            block = np.asarray(X[start : start + chunk_rows], dtype=np.float64)
-            block_sq = np.einsum("ij,ij->i", block, block)
-            # centroids x rows: the minimum over a contiguous band of rows is a fast elementwise reduction
-            scores = stacked @ block.T
-            scores += stacked_sq[:, None]
-            for j in range(len(centers)):
-                best = scores[bounds[j] : bounds[j + 1]].min(axis=0)
-                totals[j] += float(np.maximum(block_sq + best, 0.0).sum())
+    for partial in parallel_map(block_totals, range(0, len(X), chunk_rows)):
+        for j, value in enumerate(partial):
+            totals[j] += value
     return totals
 
 
@@ -224,38 +237,43 @@ def silhouette_multi(X: np.ndarray, labelings: list[np.ndarray], chunk_size: int
     membership = np.hstack(blocks) if blocks else np.zeros((n, 0))
     sums = [np.zeros(n) for _ in labelings]
     sq = (X**2).sum(axis=1)
-    # one preallocated buffer, updated in place: allocating a fresh chunk x n array per step is slow
-    buffer = np.empty((min(chunk_size, n), n))
-    # single-threaded BLAS: the same bits (threads split the output rows, not the sums) at half the CPU
-    # time (100 k orders: 2.7 instead of 5.4 s; idle BLAS threads spin between the many small products)
-    with single_threaded():
-        for start in range(0, n, chunk_size):
-            stop = min(start + chunk_size, n)
-            d = buffer[: stop - start]
-            np.matmul(X[start:stop], X.T, out=d)
-            d *= -2.0
-            d += sq[None, :]
-            d += sq[start:stop, None]
-            np.maximum(d, 0.0, out=d)
-            d[np.arange(stop - start), np.arange(start, stop)] = 0.0
-            np.sqrt(d, out=d)
-            dist_to_clusters = d @ membership  # chunk x sum(k): summed distance to each cluster
-            rows = np.arange(stop - start)
-            for j, code in enumerate(codes):
-                k = len(counts[j])
-                if k < 2 or k > n - 1:
-                    continue
-                block = dist_to_clusters[:, offsets[j] : offsets[j] + k]
-                own = code[start:stop]
-                own_count = counts[j][own]
-                a = block[rows, own] / np.maximum(own_count - 1, 1)
-                mean_other = block / counts[j][None, :]
-                mean_other[rows, own] = np.inf
-                b = mean_other.min(axis=1)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    s = (b - a) / np.maximum(a, b)
-                s = np.where(own_count > 1, np.nan_to_num(s, nan=0.0), 0.0)
-                sums[j][start:stop] = s
+    # one preallocated buffer per thread, updated in place: allocating a fresh chunk x n array per step is slow
+    local = threading.local()
+
+    def score_chunk(start: int) -> None:  # rows start..stop of every labeling; chunks write disjoint rows
+        stop = min(start + chunk_size, n)
+        if not hasattr(local, "buffer"):
+            local.buffer = np.empty((min(chunk_size, n), n))
+        d = local.buffer[: stop - start]
+        np.matmul(X[start:stop], X.T, out=d)
+        d *= -2.0
+        d += sq[None, :]
+        d += sq[start:stop, None]
+        np.maximum(d, 0.0, out=d)
+        d[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        np.sqrt(d, out=d)
+        dist_to_clusters = d @ membership  # chunk x sum(k): summed distance to each cluster
+        rows = np.arange(stop - start)
+        for j, code in enumerate(codes):
+            k = len(counts[j])
+            if k < 2 or k > n - 1:
+                continue
+            block = dist_to_clusters[:, offsets[j] : offsets[j] + k]
+            own = code[start:stop]
+            own_count = counts[j][own]
+            a = block[rows, own] / np.maximum(own_count - 1, 1)
+            mean_other = block / counts[j][None, :]
+            mean_other[rows, own] = np.inf
+            b = mean_other.min(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                s = (b - a) / np.maximum(a, b)
+            s = np.where(own_count > 1, np.nan_to_num(s, nan=0.0), 0.0)
+            sums[j][start:stop] = s
+
+    # chunks side by side on single-threaded BLAS: the same bits as one chunk at a time (each row's values come
+    # from its own chunk, the chunks are the same), at half the CPU time of multi-threaded BLAS (100 k orders:
+    # 2.7 instead of 5.4 s; idle BLAS threads spin between the many small products)
+    parallel_map(score_chunk, range(0, n, chunk_size))
     return [
         float(sums[j].mean()) if 2 <= len(counts[j]) <= n - 1 else float("nan")
         for j in range(len(labelings))
@@ -297,18 +315,27 @@ def cluster_selection(
     else:
         sample = np.sort(rng.choice(n, size=sample_n, replace=False)) if sample_n < n else np.arange(n)
     rows, sample_labels = [], []
+    # the candidates are fit side by side (parallel_map: each fit single-threaded, as alone)
     if fit_rows is None:
-        for k in candidates:
+
+        def fit_candidate(k: int) -> tuple[float, str, np.ndarray]:
             fit = fit_kmeans(X, k, seed, minibatch_threshold=minibatch_threshold, n_init=n_init)
-            rows.append({"k": k, "inertia": fit.inertia, "algorithm": fit.algorithm})
-            sample_labels.append(fit.labels[sample])
+            return fit.inertia, fit.algorithm, fit.labels[sample]
+
+        for k, (inertia, algorithm, labels) in zip(candidates, parallel_map(fit_candidate, candidates)):
+            rows.append({"k": k, "inertia": inertia, "algorithm": algorithm})
+            sample_labels.append(labels)
     else:
         # every candidate fit on the same sample, then ONE pass over all rows scores all of them
         sample_fit = np.ascontiguousarray(X[fit_rows], dtype=np.float64)
-        centers = []
-        for k in candidates:
+
+        def fit_candidate(k: int) -> tuple[np.ndarray, str]:
             model, algorithm = _fit_model(sample_fit, k, seed, minibatch_threshold, n_init)
-            centers.append(np.ascontiguousarray(model.cluster_centers_, dtype=np.float64))
+            return np.ascontiguousarray(model.cluster_centers_, dtype=np.float64), algorithm
+
+        centers = []
+        for k, (center, algorithm) in zip(candidates, parallel_map(fit_candidate, candidates)):
+            centers.append(center)
             rows.append({"k": k, "algorithm": algorithm})
         del sample_fit
         inertias = _inertias(X, centers)

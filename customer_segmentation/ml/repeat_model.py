@@ -34,7 +34,7 @@ from sklearn.metrics import average_precision_score
 from customer_segmentation.ml import binning
 from customer_segmentation.ml.features import category_codes
 from customer_segmentation.ml.ordering import by_customer, is_key_ordered, mixed, row_keys, smallest
-from customer_segmentation.ml.threads import single_threaded
+from customer_segmentation.ml.threads import parallel_map, single_threaded
 
 # features known only once the feature window has passed (an event inside it); the others are known at purchase
 WINDOW_FEATURES = ("first_order_delivery_days", "first_order_review_score")
@@ -318,16 +318,24 @@ class GradientBoostingRepeatModel:
         self.n_pos, self.n_neg = int(y.sum()), int((1 - y).sum())
         X = self.encoder.fit(df).transform(df)
         binning.install()  # the library's weighted bin thresholds with one sort per feature: the same bits
-        self.model = self._fit_one(X, y)
         self.calibrator = None
         folds = min(self.calibration_folds, self.n_pos, self.n_neg)
+        splits = []
         if folds >= 2:
+            splits = list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed).split(X, y))
+
+        def fit_part(part: int):  # 0: the model on every row; i: fold i's model, scoring its held-out rows
+            if part == 0:
+                return self._fit_one(X, y)
+            train_idx, valid_idx = splits[part - 1]
+            return self._fit_one(X[train_idx], y[train_idx]).predict_proba(X[valid_idx])[:, 1]
+
+        # the model and the fold models side by side (parallel_map: each fit single-threaded, as alone)
+        self.model, *fold_scores = parallel_map(fit_part, range(1 + len(splits)))
+        if splits:
             out_of_fold = np.zeros(len(y))
-            splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed)
-            for train_idx, valid_idx in splitter.split(X, y):
-                fold_model = self._fit_one(X[train_idx], y[train_idx])
-                with single_threaded():
-                    out_of_fold[valid_idx] = fold_model.predict_proba(X[valid_idx])[:, 1]
+            for (_, valid_idx), scores in zip(splits, fold_scores):
+                out_of_fold[valid_idx] = scores
             self.calibrator = LogisticRegression().fit(_logit(out_of_fold), y)
         self.calibration = "platt_out_of_fold" if self.calibrator is not None else "prior_shift"
         return self

@@ -1,6 +1,7 @@
 """single_threaded(): the BLAS and OpenMP thread pools limited to one thread, for results that must not depend on
 the thread count (KMeans: partial sums in thread-completion order) or that only waste CPU time on idle spinning
-threads (many small matrix products).
+threads (many small matrix products). parallel_map(): independent single-threaded computations side by side, one
+per core, with the bits each gives alone.
 
 threadpoolctl.threadpool_limits scans every loaded shared library on each call (about 6 ms of CPU); one
 ThreadpoolController, created on first use, scans once. It is created after sklearn, numpy and scipy are
@@ -8,14 +9,54 @@ imported (the callers import sklearn at module level), so it sees their OpenBLAS
 """
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+
 from threadpoolctl import ThreadpoolController
 
 _CONTROLLER: ThreadpoolController | None = None
 
 
-def single_threaded():
-    """Context manager: every thread pool of the loaded libraries limited to 1 thread, restored on exit."""
+def _controller() -> ThreadpoolController:
     global _CONTROLLER
     if _CONTROLLER is None:
         _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1)
+    return _CONTROLLER
+
+
+def single_threaded():
+    """Context manager: every thread pool of the loaded libraries limited to 1 thread, restored on exit."""
+    return _controller().limit(limits=1)
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def parallel_map[T, R](function: Callable[[T], R], items: Iterable[T], workers: int | None = None) -> list[R]:
+    """[function(item) for item in items], computed on up to `workers` threads (default: available_cores()).
+
+    Every call runs single-threaded, as under single_threaded(): BLAS is limited for the whole process while
+    the map runs, and OpenMP, whose thread count belongs to each calling thread, in every worker. So each result
+    has the same bits as the same call made alone, in any order and with any number of workers; the items run
+    side by side because numpy's and scikit-learn's compiled loops release the GIL. Results are in item order;
+    the first exception raised is raised here.
+    """
+    items = list(items)
+    workers = min(len(items), available_cores() if workers is None else int(workers))
+    with single_threaded():
+        if workers <= 1:
+            return [function(item) for item in items]
+        controller = _controller()
+
+        def run(item: T) -> R:
+            with controller.limit(limits=1, user_api="openmp"):
+                return function(item)
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="parallel_map") as pool:
+            return list(pool.map(run, items))
