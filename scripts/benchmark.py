@@ -15,7 +15,9 @@ rfm_tier counts, cohort totals), prints a table, and merges the results into ben
     .venv/bin/python scripts/benchmark.py --scales 1m --threads 2 --no-save
 
 Every process is measured from the outside the same way: wall time with time.perf_counter around the
-child process (so dbt's start-up and parse are included, as a user pays them), peak memory as the larger
+child process (dbt's start-up and its parse included, as a user pays them: the build runs after a `dbt parse`
+of the project into its target folder, timed apart, so it parses partially as every build but a user's first
+does; --cold-parse times a build that parses everything itself), peak memory as the larger
 of the kernel's ru_maxrss of the child (os.wait4: largest single process of the tree) and the peak of
 the summed RSS of the process tree sampled from /proc every 0.1 s.
 
@@ -147,11 +149,15 @@ def measure(cmd: list[str], env: dict | None = None, log_file: Path | None = Non
     }
 
 
-def _tail(path: Path, lines: int = 40) -> str:
+def _read_text(path: Path) -> str:
     try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        return path.read_text(errors="replace")
     except OSError:
         return ""
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(_read_text(path).splitlines()[-lines:])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -468,16 +474,35 @@ def node_timings(run_results: Path, timeline: list[tuple[float, int]] | None = N
     }
 
 
+def _dbt_command(command: str, raw_dir: Path, db_path: Path, target: Path, extra_vars: dict | None = None
+                 ) -> tuple[list[str], dict]:
+    cmd = [DBT, command, "--target-path", str(target), "--log-path", str(target.parent / "logs"),
+           "--vars", json.dumps({"raw_data_dir": str(raw_dir), **(extra_vars or {})})]
+    env = {**PRODUCTION_ENV, "DUCKDB_PATH": str(db_path), "DBT_PROFILES_DIR": str(ROOT),
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    return cmd, env
+
+
+def dbt_parse(label: str, raw_dir: Path, db_path: Path, target: Path, log_file: Path) -> dict:
+    """`dbt parse` of the project with the build's vars, environment and target folder, measured: the one-time
+    parse a user's first build pays; the build that follows in the same target folder parses partially (only
+    what changed since), as every later build of a user does."""
+    cmd, env = _dbt_command("parse", raw_dir, db_path, target)
+    run = measure(cmd, env, log_file)
+    run.pop("_timeline", None)
+    if run["returncode"] != 0:
+        run["log_tail"] = _tail(log_file)
+        print(f"[{label}] dbt parse FAILED (exit {run['returncode']}):\n{run['log_tail']}", flush=True)
+    return run
+
+
 def dbt_build(label: str, raw_dir: Path, db_path: Path, target: Path, log_file: Path, threads: int | None,
               extra_vars: dict | None = None) -> dict:
     """`dbt build` as `make build` runs it (PRODUCTION_ENV), into db_path with its own target and log folders
     (target/../logs), measured; the per-node timings come from target/run_results.json."""
-    cmd = [DBT, "build", "--target-path", str(target), "--log-path", str(target.parent / "logs"),
-           "--vars", json.dumps({"raw_data_dir": str(raw_dir), **(extra_vars or {})})]
+    cmd, env = _dbt_command("build", raw_dir, db_path, target, extra_vars)
     if threads:
         cmd += ["--threads", str(threads)]
-    env = {**PRODUCTION_ENV, "DUCKDB_PATH": str(db_path), "DBT_PROFILES_DIR": str(ROOT),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     run = measure(cmd, env, log_file)
     run["threads"] = threads or "profile"
     run["duckdb_memory_limit"] = os.environ.get("DUCKDB_MEMORY_LIMIT", "profile default")
@@ -490,7 +515,10 @@ def dbt_build(label: str, raw_dir: Path, db_path: Path, target: Path, log_file: 
 
 def bench_scale(label: str, data: dict, work_root: Path, threads: int | None,
                 skip: set[str], keep_work: bool, max_load: float | None = None,
-                pandas_max_orders: int | None = None) -> dict:
+                pandas_max_orders: int | None = None, parse_first: bool = True) -> dict:
+    """The contenders on one scale's files. parse_first: `dbt parse` into the build's target folder first
+    (dbt_parse, recorded as dbt_parse), so the timed build is the build of a parsed project that every build but
+    a user's first is; False: the timed build parses the whole project itself (a fresh target folder)."""
     raw_dir = Path(data["raw_dir"])
     work = work_root / label
     if work.exists():
@@ -504,8 +532,20 @@ def bench_scale(label: str, data: dict, work_root: Path, threads: int | None,
 
     if "dbt" not in skip:
         wait_until_quiet(max_load)
+        if parse_first:
+            print(f"[{label}] dbt parse ...", flush=True)
+            entry["dbt_parse"] = dbt_parse(label, raw_dir, work / "dbt.duckdb", work / "target",
+                                           work / "dbt_parse.log")
+            print(f"[{label}] dbt parse {entry['dbt_parse']['wall_s']:.1f} s", flush=True)
         print(f"[{label}] dbt build ...", flush=True)
         run = dbt_build(label, raw_dir, work / "dbt.duckdb", work / "target", work / "dbt_build.log", threads)
+        run["project_parsed_before"] = parse_first
+        if parse_first:  # what dbt says when the parse it found could not be reused (then it parsed everything)
+            reparsed = [line.strip() for line in _read_text(work / "dbt_build.log").splitlines()
+                        if "Unable to do partial parsing" in line]
+            run["partial_parse"] = not reparsed
+            if reparsed:
+                print(f"[{label}] the build parsed the whole project again: {reparsed[0]}", flush=True)
         entry["dbt"] = run
         print(f"[{label}] dbt build {run['wall_s']:.1f} s, peak {run['peak_rss_mb']:.0f} MB", flush=True)
         if (work / "dbt.duckdb").exists():
@@ -765,6 +805,7 @@ def summarize(runs: dict) -> list[dict]:
             "scale": label, "orders": entry["orders"],
             "customers": entry.get("dbt", {}).get("totals", {}).get("customers"),
             "dbt_s": dbt_s, "duckdb_s": duck_s, "pandas_s": pandas_s,
+            "dbt_parse_s": entry.get("dbt_parse", {}).get("wall_s"),
             "dbt_cpu_s": (round(entry["dbt"]["user_s"] + entry["dbt"]["system_s"], 1)
                           if "user_s" in entry.get("dbt", {}) else None),
             "dbt_over_duckdb": _ratio(dbt_s, duck_s), "pandas_over_dbt": _ratio(pandas_s, dbt_s),
@@ -789,8 +830,8 @@ def format_table(rows: list[dict]) -> str:
 
     header = ("| scale | orders | customers | dbt build s | dbt CPU s | dbt core marts s | DuckDB script s "
               "| pandas s | dbt/DuckDB | core/DuckDB | pandas/dbt | peak RSS dbt / DuckDB / pandas MB "
-              "| growth dbt (orders) | checks |")
-    lines = [header, "|" + "|".join(["---"] * 14) + "|"]
+              "| growth dbt (orders) | first dbt parse s | checks |")
+    lines = [header, "|" + "|".join(["---"] * 15) + "|"]
     for r in rows:
         growth = "—" if r["growth_dbt"] is None else f"{r['growth_dbt']:.1f}× ({r['growth_orders']:.0f}×)"
         peaks = " / ".join(cell(r[k], "{:.0f}") for k in ("dbt_peak_mb", "duckdb_peak_mb", "pandas_peak_mb"))
@@ -800,7 +841,8 @@ def format_table(rows: list[dict]) -> str:
             f"| {cell(r['dbt_cpu_s'], '{:.0f}')} | {cell(r.get('core_s'))} "
             f"| {cell(r['duckdb_s'])} | {cell(r['pandas_s'])} | {cell(r['dbt_over_duckdb'], '{:.2f}')} "
             f"| {cell(r.get('core_over_duckdb'), '{:.2f}')} "
-            f"| {cell(r['pandas_over_dbt'], '{:.2f}')} | {peaks} | {growth} | {status} |"
+            f"| {cell(r['pandas_over_dbt'], '{:.2f}')} | {peaks} | {growth} | {cell(r.get('dbt_parse_s'))} "
+            f"| {status} |"
         )
     return "\n".join(lines)
 
@@ -854,6 +896,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="before each measurement wait (up to 10 min) until the 1-minute load average "
                              "is at most this (the machine may be shared)")
     parser.add_argument("--keep-work", action="store_true", help="keep the DuckDB files of each run")
+    parser.add_argument("--cold-parse", action="store_true",
+                        help="time the dbt build with a fresh target folder (the whole project parsed inside the "
+                             "timed build, as a user's first build) instead of after a separate `dbt parse`")
     parser.add_argument("--generator", type=Path, default=GENERATOR,
                         help="data generator to run (default scripts/generate_olist.py)")
     parser.add_argument("--raw-dir", type=Path,
@@ -902,7 +947,8 @@ def main(argv: list[str] | None = None) -> int:
             data = generate(label, orders, args.seed, data_dir, args.generator.resolve())
         if not args.incremental_only:
             runs[label] = bench_scale(label, data, data_dir / "work", args.threads, skip,
-                                      args.keep_work or incremental_runs, args.max_load, args.pandas_max_orders)
+                                      args.keep_work or incremental_runs, args.max_load, args.pandas_max_orders,
+                                      parse_first=not args.cold_parse)
             print(f"[{label}] slowest dbt nodes: {slowest_nodes(runs[label])}", flush=True)
             peak_in = runs[label].get("dbt", {}).get("timings", {}).get("peak_rss_first_reached_in")
             if peak_in:

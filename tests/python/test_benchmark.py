@@ -64,6 +64,7 @@ def test_measure_sees_the_memory_and_exit_code_of_the_child():
 def test_summary_ratios_and_growth():
     runs = {
         "big": {"orders": 1000, "dbt": {"wall_s": 30.0, "returncode": 0, "peak_rss_mb": 900},
+                "dbt_parse": {"wall_s": 7.25, "returncode": 0},
                 "duckdb": {"wall_s": 10.0, "returncode": 0}, "pandas": {"wall_s": 60.0, "returncode": 0},
                 "checks": {"duckdb": {"agree": True}, "pandas": {"agree": False}}},
         "small": {"orders": 100, "dbt": {"wall_s": 5.0, "returncode": 0},
@@ -78,6 +79,7 @@ def test_summary_ratios_and_growth():
     assert small["checks_agree"] and not big["checks_agree"]
     table = benchmark.format_table([small, big])
     assert "| big | 1,000 |" in table and "| 900 /" in table and "MISMATCH" in table and "6.0× (10×)" in table
+    assert big["dbt_parse_s"] == 7.25 and small["dbt_parse_s"] is None and "(10×) | 7.2 |" in table
 
 
 @pytest.mark.parametrize("bins", [2, 4, 5])
