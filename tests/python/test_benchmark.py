@@ -207,3 +207,41 @@ def test_warehouse_checksums_see_any_changed_row_but_not_the_order_or_float_nois
     assert checksums(changed, {"t"}, significant_digits=9) != checksums(reference, {"t"}, significant_digits=9)
     assert checksums(moved) != checksums(reference)
     assert checksums(moved, ignore={"t": "place"}) == checksums(reference, ignore={"t": "place"})
+
+
+@pytest.mark.parametrize("parse_first", [True, False])
+def test_the_build_is_timed_after_a_parse_of_the_same_project_target_vars_and_environment(
+        tmp_path, monkeypatch, parse_first):
+    """bench_scale runs `dbt parse` with exactly the build's target folder, vars and environment before the timed
+    build (so the build parses partially), records whether dbt then reparsed everything, and --cold-parse
+    (parse_first False) times a build that parses alone."""
+    calls = []
+
+    def fake_measure(cmd, env=None, log_file=None, interval=0.1):
+        calls.append((cmd, env))
+        if cmd[1] == "build":  # what dbt writes when the saved parse cannot be reused
+            log_file.write_text("12:00:00  Unable to do partial parsing because a project config has changed\n")
+        return {"wall_s": 1.0, "peak_rss_mb": 1.0, "returncode": 0, "_timeline": []}
+
+    monkeypatch.setattr(benchmark, "measure", fake_measure)
+    monkeypatch.setattr(benchmark, "node_timings", lambda *args: {})
+    data = {"raw_dir": str(SAMPLE_DIR), "orders": 1, "args": []}
+    entry = benchmark.bench_scale("tiny", data, tmp_path, None, {"duckdb", "pandas"}, keep_work=True,
+                                  parse_first=parse_first)
+    commands = [cmd[1] for cmd, _ in calls]
+    if not parse_first:
+        assert commands == ["build"] and "dbt_parse" not in entry and "partial_parse" not in entry["dbt"]
+        return
+    assert commands == ["parse", "build"]
+    (parse, parse_env), (build, build_env) = calls
+
+    def option(cmd, name):
+        return cmd[cmd.index(name) + 1]
+
+    for name in ("--target-path", "--vars"):
+        assert option(parse, name) == option(build, name)
+    assert option(build, "--target-path") == str(tmp_path / "tiny" / "target")
+    assert json.loads(option(build, "--vars"))["raw_data_dir"] == str(SAMPLE_DIR)
+    assert parse_env == build_env and build_env["DUCKDB_PATH"] == str(tmp_path / "tiny" / "dbt.duckdb")
+    assert entry["dbt_parse"]["wall_s"] == 1.0 and entry["dbt"]["project_parsed_before"]
+    assert entry["dbt"]["partial_parse"] is False  # the log said dbt parsed everything again
