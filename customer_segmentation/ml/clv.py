@@ -25,7 +25,6 @@ from __future__ import annotations
 import functools
 import json
 import multiprocessing
-import os
 import sys
 import threading
 import time
@@ -43,6 +42,7 @@ from scipy import optimize, special
 
 from customer_segmentation.ml.frames import md5_keys
 from customer_segmentation.ml.ordering import ROW_KEY, mixed, smallest
+from customer_segmentation.ml.threads import available_cores
 
 if TYPE_CHECKING:
     from pymc_marketing.clv.models.basic import CLVModel
@@ -341,7 +341,7 @@ def fit_models(names: Iterable[str], summary: pd.DataFrame, **arguments: Any) ->
     the rest instead of their sum. The slowest fit (Pareto/NBD: its hyp2f1 likelihood) starts first."""
     names = list(names)
     order = sorted(names, key=lambda name: name != "pareto_nbd")
-    workers = max(1, min(len(names), len(os.sched_getaffinity(0))))
+    workers = max(1, min(len(names), available_cores()))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="clv_fit") as pool:
         futures = {name: pool.submit(fit_model, name, summary, **arguments) for name in order}
         return [futures[name].result() for name in names]

@@ -9,9 +9,11 @@ imported (the callers import sklearn at module level), so it sees their OpenBLAS
 """
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from threadpoolctl import ThreadpoolController
 
@@ -30,16 +32,31 @@ def single_threaded():
     return _controller().limit(limits=1)
 
 
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity), at least 1."""
+# at most this many threads per parallel_map: its largest maps are the 9 candidate k and the blocks of a pass over
+# every customer, whose workers each hold a block (~130 MB at 9 candidates' 54 centroids); measured on 2 cores only
+MAX_WORKERS = 4
+CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+
+
+def available_cores(cpu_max: Path = CGROUP_CPU_MAX) -> int:
+    """The cores this process may use: its CPU affinity, capped by a cgroup v2 CPU quota (a container's --cpus,
+    which the affinity does not show), at least 1."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+    try:
+        quota, period = cpu_max.read_text().split()[:2]
+        if quota != "max":
+            cores = min(cores, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError):  # no cgroup v2 quota file: the affinity alone
+        pass
+    return max(1, cores)
 
 
 def parallel_map[T, R](function: Callable[[T], R], items: Iterable[T], workers: int | None = None) -> list[R]:
-    """[function(item) for item in items], computed on up to `workers` threads (default: available_cores()).
+    """[function(item) for item in items], computed on up to `workers` threads (default: available_cores(), at
+    most MAX_WORKERS).
 
     Every call runs single-threaded, as under single_threaded(): BLAS is limited for the whole process while
     the map runs, and OpenMP, whose thread count belongs to each calling thread, in every worker. So each result
@@ -48,7 +65,7 @@ def parallel_map[T, R](function: Callable[[T], R], items: Iterable[T], workers: 
     the first exception raised is raised here.
     """
     items = list(items)
-    workers = min(len(items), available_cores() if workers is None else int(workers))
+    workers = min(len(items), min(available_cores(), MAX_WORKERS) if workers is None else int(workers))
     with single_threaded():
         if workers <= 1:
             return [function(item) for item in items]

@@ -15,6 +15,7 @@ import itertools
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -272,6 +273,24 @@ def test_parallel_map_runs_every_call_single_threaded_side_by_side_and_in_order(
     assert [pool["num_threads"] for pool in threadpool_info()] == before
     with pytest.raises(ZeroDivisionError):
         parallel_map(lambda item: 1 / item, [1, 0, 2], workers=2)
+
+
+def test_available_cores_follows_the_affinity_and_a_containers_cpu_quota(tmp_path, monkeypatch):
+    import os
+    import threading
+
+    import customer_segmentation.ml.threads as threads
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))
+    cpu_max = tmp_path / "cpu.max"
+    assert threads.available_cores(cpu_max) == 8  # no quota file
+    for text, cores in (("max 100000\n", 8), ("150000 100000\n", 2), ("50000 100000\n", 1), ("garbage", 8)):
+        cpu_max.write_text(text)
+        assert threads.available_cores(cpu_max) == cores, text
+    # parallel_map's own default: the cores, at most MAX_WORKERS threads
+    monkeypatch.setattr(threads, "available_cores", lambda: 64)
+    idents = threads.parallel_map(lambda item: (time.sleep(0.05), threading.get_ident())[1], range(20))
+    assert 1 < len(set(idents)) <= threads.MAX_WORKERS
 
 
 def test_models_fit_side_by_side_give_the_bits_of_one_fit_at_a_time(monkeypatch):
