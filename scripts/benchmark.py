@@ -474,42 +474,38 @@ def node_timings(run_results: Path, timeline: list[tuple[float, int]] | None = N
     }
 
 
-def _dbt_command(command: str, raw_dir: Path, db_path: Path, target: Path, extra_vars: dict | None = None
-                 ) -> tuple[list[str], dict]:
+def _run_dbt(label: str, command: str, raw_dir: Path, db_path: Path, target: Path, log_file: Path,
+             options: list[str] | None = None, extra_vars: dict | None = None) -> dict:
+    """`dbt <command>` as `make build` runs it (PRODUCTION_ENV), into db_path with its own target and log folders
+    (target/../logs), measured; a failure prints the end of its log."""
     cmd = [DBT, command, "--target-path", str(target), "--log-path", str(target.parent / "logs"),
-           "--vars", json.dumps({"raw_data_dir": str(raw_dir), **(extra_vars or {})})]
+           "--vars", json.dumps({"raw_data_dir": str(raw_dir), **(extra_vars or {})}), *(options or [])]
     env = {**PRODUCTION_ENV, "DUCKDB_PATH": str(db_path), "DBT_PROFILES_DIR": str(ROOT),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    return cmd, env
+    run = measure(cmd, env, log_file)
+    if run["returncode"] != 0:
+        run["log_tail"] = _tail(log_file)
+        print(f"[{label}] dbt {command} FAILED (exit {run['returncode']}):\n{run['log_tail']}", flush=True)
+    return run
 
 
 def dbt_parse(label: str, raw_dir: Path, db_path: Path, target: Path, log_file: Path) -> dict:
     """`dbt parse` of the project with the build's vars, environment and target folder, measured: the one-time
     parse a user's first build pays; the build that follows in the same target folder parses partially (only
     what changed since), as every later build of a user does."""
-    cmd, env = _dbt_command("parse", raw_dir, db_path, target)
-    run = measure(cmd, env, log_file)
+    run = _run_dbt(label, "parse", raw_dir, db_path, target, log_file)
     run.pop("_timeline", None)
-    if run["returncode"] != 0:
-        run["log_tail"] = _tail(log_file)
-        print(f"[{label}] dbt parse FAILED (exit {run['returncode']}):\n{run['log_tail']}", flush=True)
     return run
 
 
 def dbt_build(label: str, raw_dir: Path, db_path: Path, target: Path, log_file: Path, threads: int | None,
               extra_vars: dict | None = None) -> dict:
-    """`dbt build` as `make build` runs it (PRODUCTION_ENV), into db_path with its own target and log folders
-    (target/../logs), measured; the per-node timings come from target/run_results.json."""
-    cmd, env = _dbt_command("build", raw_dir, db_path, target, extra_vars)
-    if threads:
-        cmd += ["--threads", str(threads)]
-    run = measure(cmd, env, log_file)
+    """`dbt build` (_run_dbt), measured; the per-node timings come from target/run_results.json."""
+    run = _run_dbt(label, "build", raw_dir, db_path, target, log_file,
+                   ["--threads", str(threads)] if threads else None, extra_vars)
     run["threads"] = threads or "profile"
     run["duckdb_memory_limit"] = os.environ.get("DUCKDB_MEMORY_LIMIT", "profile default")
     run["timings"] = node_timings(target / "run_results.json", run["_timeline"])
-    if run["returncode"] != 0:
-        run["log_tail"] = _tail(log_file)
-        print(f"[{label}] dbt build FAILED (exit {run['returncode']}):\n{run['log_tail']}", flush=True)
     return run
 
 
