@@ -2,11 +2,12 @@
 
 For each scale (orders), on the same generated files:
   1. `dbt build` of the whole project (wall time, peak RSS of the process tree, per-node timings
-     from target/run_results.json);
+     from target/run_results.json), then the "core build" `dbt build --selector core_marts` (selectors.yml:
+     the core marts, the quality marts, their upstream and their data tests) into its own warehouse;
   2. scripts/bench_duckdb.sql, one hand-written DuckDB script computing the core outputs (order grain,
      RFM scores, rfm_tier, ABC, XYZ, cohort retention): a lower bound of what the engine can do;
   3. scripts/bench_pandas.py, the same outputs in straightforward vectorized pandas.
-Then it checks that 2 and 3 agree with the dbt marts on a few totals (customers, revenue, ABC, XYZ and
+Then it checks that the core build, 2 and 3 agree with the dbt marts on a few totals (customers, revenue, ABC, XYZ and
 rfm_tier counts, cohort totals), prints a table, and merges the results into benchmarks/results.json
 (one entry per scale, with the machine described).
 
@@ -321,11 +322,11 @@ def totals_from_db(db_path: Path, rfm: str, abc_xyz: str, cohorts: str, orders: 
 
 
 def check_entry(entry: dict) -> dict:
-    """Agreement of the DuckDB script and of pandas with the dbt marts, on the totals both have."""
+    """Agreement of the core build, the DuckDB script and pandas with the dbt marts, on the totals both have."""
     reference = entry.get("dbt", {}).get("totals")
     checks = {}
     if reference:
-        for name in ("duckdb", "pandas"):
+        for name in ("dbt_core", "duckdb", "pandas"):
             if entry.get(name, {}).get("totals"):
                 problems = compare(reference, entry[name]["totals"])
                 checks[name] = {"agree": not problems, "compared": sorted(set(reference) & set(entry[name]["totals"])),
@@ -342,7 +343,7 @@ def merge_runs(saved: dict, runs: dict) -> dict:
         old = saved.get(label)
         same_data = all(old.get(k) == entry.get(k) for k in ("generator_args", "orders")) if old else False
         if same_data:
-            entry = {**entry, **{k: old[k] for k in ("dbt", "duckdb", "pandas") if k in old and k not in entry}}
+            entry = {**entry, **{k: old[k] for k in CONTENDERS if k in old and k not in entry}}
             entry["checks"] = check_entry(entry)
         merged[label] = entry
     return merged
@@ -407,6 +408,12 @@ def _seconds_by_folder(results: dict, manifest_file: Path) -> dict:
 # and seed upstream of them (staging, order grain, ...), without the data tests, the rest of the DAG (snapshots,
 # hypotheses, ML) or dbt's start-up. Their summed execution time is the like-for-like figure against the script.
 CORE_MARTS = ("fct_orders", "customer_rfm", "customer_abc_xyz", "cohort_retention")
+# The selector (selectors.yml) of the "core build" contender: `dbt build --selector core_marts`, CORE_MARTS, the
+# quality marts counting excluded rows, everything upstream and the data tests within that set, timed as a whole
+# process like the full build (a user who needs only RFM, ABC-XYZ and cohorts).
+CORE_SELECTOR = "core_marts"
+# what a run may hold besides its own fields: each kept from the saved results when skipped now (merge_runs)
+CONTENDERS = ("dbt_parse", "dbt", "dbt_core_parse", "dbt_core", "duckdb", "pandas")
 
 
 def core_model_seconds(results: dict, manifest_file: Path) -> dict:
@@ -499,10 +506,13 @@ def dbt_parse(label: str, raw_dir: Path, db_path: Path, target: Path, log_file: 
 
 
 def dbt_build(label: str, raw_dir: Path, db_path: Path, target: Path, log_file: Path, threads: int | None,
-              extra_vars: dict | None = None) -> dict:
-    """`dbt build` (_run_dbt), measured; the per-node timings come from target/run_results.json."""
-    run = _run_dbt(label, "build", raw_dir, db_path, target, log_file,
-                   ["--threads", str(threads)] if threads else None, extra_vars)
+              extra_vars: dict | None = None, selector: str | None = None) -> dict:
+    """`dbt build` (_run_dbt), of the whole project or of a selector of selectors.yml, measured; the per-node
+    timings come from target/run_results.json."""
+    options = (["--threads", str(threads)] if threads else []) + (["--selector", selector] if selector else [])
+    run = _run_dbt(label, "build", raw_dir, db_path, target, log_file, options, extra_vars)
+    if selector:
+        run["selector"] = selector
     run["threads"] = threads or "profile"
     run["duckdb_memory_limit"] = os.environ.get("DUCKDB_MEMORY_LIMIT", "profile default")
     run["timings"] = node_timings(target / "run_results.json", run["_timeline"])
@@ -549,6 +559,23 @@ def bench_scale(label: str, data: dict, work_root: Path, threads: int | None,
                 work / "dbt.duckdb", "customer_rfm", "customer_abc_xyz", "cohort_retention", "fct_orders")
             entry["dbt"]["warehouse_mb"] = round((work / "dbt.duckdb").stat().st_size / 2**20, 1)
 
+    if "dbt_core" not in skip:
+        # its own warehouse and target folder (parsed first like the full build's, when parse_first)
+        core = work / "core"
+        core.mkdir()
+        wait_until_quiet(max_load)
+        if parse_first:
+            entry["dbt_core_parse"] = dbt_parse(label, raw_dir, core / "dbt.duckdb", core / "target",
+                                                core / "dbt_parse.log")
+        print(f"[{label}] dbt build --selector {CORE_SELECTOR} ...", flush=True)
+        run = dbt_build(label, raw_dir, core / "dbt.duckdb", core / "target", core / "dbt_build.log", threads,
+                        selector=CORE_SELECTOR)
+        if run["returncode"] == 0:
+            run["totals"] = totals_from_db(
+                core / "dbt.duckdb", "customer_rfm", "customer_abc_xyz", "cohort_retention", "fct_orders")
+        entry["dbt_core"] = run
+        print(f"[{label}] dbt core build {run['wall_s']:.1f} s, peak {run['peak_rss_mb']:.0f} MB", flush=True)
+
     if "duckdb" not in skip:
         wait_until_quiet(max_load)
         print(f"[{label}] hand-written DuckDB script ...", flush=True)
@@ -585,10 +612,10 @@ def bench_scale(label: str, data: dict, work_root: Path, threads: int | None,
         print(f"[{label}] pandas {run['wall_s']:.1f} s, peak {run['peak_rss_mb']:.0f} MB", flush=True)
 
     entry["checks"] = check_entry(entry)
-    for name in ("dbt", "duckdb", "pandas"):
+    for name in ("dbt", "dbt_core", "duckdb", "pandas"):
         entry.get(name, {}).pop("_timeline", None)
     if not keep_work:
-        for name in ("dbt.duckdb", "script.duckdb"):
+        for name in ("dbt.duckdb", "script.duckdb", "core/dbt.duckdb"):
             (work / name).unlink(missing_ok=True)
     return entry
 
@@ -795,7 +822,8 @@ def summarize(runs: dict) -> list[dict]:
         duck_s = entry.get("duckdb", {}).get("wall_s")
         pandas_s = entry.get("pandas", {}).get("wall_s")
         core_s = entry.get("dbt", {}).get("timings", {}).get("core_models", {}).get("seconds")
-        ok = [entry[n].get("returncode") == 0 for n in ("dbt", "duckdb", "pandas")
+        core_build_s = entry.get("dbt_core", {}).get("wall_s")
+        ok = [entry[n].get("returncode") == 0 for n in ("dbt", "dbt_core", "duckdb", "pandas")
               if n in entry and "skipped" not in entry[n]]
         row = {
             "scale": label, "orders": entry["orders"],
@@ -806,6 +834,7 @@ def summarize(runs: dict) -> list[dict]:
                           if "user_s" in entry.get("dbt", {}) else None),
             "dbt_over_duckdb": _ratio(dbt_s, duck_s), "pandas_over_dbt": _ratio(pandas_s, dbt_s),
             "core_s": core_s, "core_over_duckdb": _ratio(core_s, duck_s),
+            "core_build_s": core_build_s, "core_build_over_duckdb": _ratio(core_build_s, duck_s),
             "dbt_peak_mb": entry.get("dbt", {}).get("peak_rss_mb"),
             "duckdb_peak_mb": entry.get("duckdb", {}).get("peak_rss_mb"),
             "pandas_peak_mb": entry.get("pandas", {}).get("peak_rss_mb"),
@@ -826,19 +855,21 @@ def format_table(rows: list[dict]) -> str:
 
     header = ("| scale | orders | customers | dbt build s | dbt CPU s | dbt core marts s | DuckDB script s "
               "| pandas s | dbt/DuckDB | core/DuckDB | pandas/dbt | peak RSS dbt / DuckDB / pandas MB "
-              "| growth dbt (orders) | first dbt parse s | checks |")
-    lines = [header, "|" + "|".join(["---"] * 15) + "|"]
+              "| growth dbt (orders) | first dbt parse s | core build s (×DuckDB) | checks |")
+    lines = [header, "|" + "|".join(["---"] * 16) + "|"]
     for r in rows:
         growth = "—" if r["growth_dbt"] is None else f"{r['growth_dbt']:.1f}× ({r['growth_orders']:.0f}×)"
         peaks = " / ".join(cell(r[k], "{:.0f}") for k in ("dbt_peak_mb", "duckdb_peak_mb", "pandas_peak_mb"))
         status = ("ok" if r["checks_agree"] else "MISMATCH") if r["all_ok"] else "FAILED"
+        core_build = ("—" if r.get("core_build_s") is None
+                      else f"{r['core_build_s']:.1f} ({cell(r.get('core_build_over_duckdb'), '{:.1f}')}×)")
         lines.append(
             f"| {r['scale']} | {r['orders']:,} | {cell(r['customers'], '{:,}')} | {cell(r['dbt_s'])} "
             f"| {cell(r['dbt_cpu_s'], '{:.0f}')} | {cell(r.get('core_s'))} "
             f"| {cell(r['duckdb_s'])} | {cell(r['pandas_s'])} | {cell(r['dbt_over_duckdb'], '{:.2f}')} "
             f"| {cell(r.get('core_over_duckdb'), '{:.2f}')} "
             f"| {cell(r['pandas_over_dbt'], '{:.2f}')} | {peaks} | {growth} | {cell(r.get('dbt_parse_s'))} "
-            f"| {status} |"
+            f"| {core_build} | {status} |"
         )
     return "\n".join(lines)
 
@@ -879,7 +910,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--with-10m", action="store_true", help="add the 10 M-order scale")
     parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
     parser.add_argument("--threads", type=int, help="dbt --threads (default: the profile's)")
-    parser.add_argument("--skip", default="", help="comma-separated contenders to skip: dbt, duckdb, pandas")
+    parser.add_argument("--skip", default="",
+                        help="comma-separated contenders to skip: dbt, dbt_core (the core build), duckdb, pandas")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
                         help="generated data and work files (default benchmarks/data, git-ignored)")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS,

@@ -3,6 +3,8 @@
 - the hand-written DuckDB script and the pandas pipeline compute the same core outputs as the dbt
   marts on the sample and the real subset (the benchmark's agreement check, on every compared total);
 - the measuring helper sees the memory of a child process and its exit code;
+- the core build (`dbt build --selector core_marts`, selectors.yml) builds the tagged marts, exactly their upstream
+  and every data test within that set, into the same tables as the whole build;
 - the table and the growth ratios are computed from the runs as documented;
 - the incremental run's inputs and comparison: the cut data is the sample without its last purchase day's orders
   and their rows (against the csv module's reading), and the warehouse checksums see a changed, missing or moved
@@ -18,7 +20,7 @@ import pytest
 
 import bench_pandas
 import benchmark
-from conftest import SAMPLE_DIR
+from conftest import SAMPLE_DIR, run_dbt
 
 COMPARED = {"orders", "customers", "revenue", "abc", "xyz", "rfm_tier",
             "cohort_customers", "cohort_revenue", "cohort_rows"}
@@ -64,7 +66,7 @@ def test_measure_sees_the_memory_and_exit_code_of_the_child():
 def test_summary_ratios_and_growth():
     runs = {
         "big": {"orders": 1000, "dbt": {"wall_s": 30.0, "returncode": 0, "peak_rss_mb": 900},
-                "dbt_parse": {"wall_s": 7.25, "returncode": 0},
+                "dbt_parse": {"wall_s": 7.25, "returncode": 0}, "dbt_core": {"wall_s": 15.0, "returncode": 0},
                 "duckdb": {"wall_s": 10.0, "returncode": 0}, "pandas": {"wall_s": 60.0, "returncode": 0},
                 "checks": {"duckdb": {"agree": True}, "pandas": {"agree": False}}},
         "small": {"orders": 100, "dbt": {"wall_s": 5.0, "returncode": 0},
@@ -80,6 +82,11 @@ def test_summary_ratios_and_growth():
     table = benchmark.format_table([small, big])
     assert "| big | 1,000 |" in table and "| 900 /" in table and "MISMATCH" in table and "6.0× (10×)" in table
     assert big["dbt_parse_s"] == 7.25 and small["dbt_parse_s"] is None and "(10×) | 7.2 |" in table
+    assert big["core_build_s"] == 15.0 and big["core_build_over_duckdb"] == 1.5 and small["core_build_s"] is None
+    assert "| 7.2 | 15.0 (1.5×) | MISMATCH |" in table
+    # a failed core build fails the scale's row
+    runs["big"]["dbt_core"]["returncode"] = 2
+    assert "FAILED" in benchmark.format_table(benchmark.summarize(runs))
 
 
 @pytest.mark.parametrize("bins", [2, 4, 5])
@@ -94,6 +101,7 @@ def test_duckdb_script_follows_the_vars(bins):
 def test_merge_keeps_a_skipped_contender_and_rechecks():
     dbt_run = {"wall_s": 9.0, "returncode": 0, "totals": {"customers": 5, "revenue": 10.0}}
     saved = {"1m": {"orders": 10, "generator_args": ["--orders", "10"], "dbt": dbt_run,
+                    "dbt_core": {"wall_s": 3.0, "returncode": 0, "totals": {"customers": 6}},
                     "duckdb": {"wall_s": 2.0, "returncode": 0, "totals": {"customers": 4}},
                     "checks": {"duckdb": {"agree": False}}},
              "10k": {"orders": 1, "generator_args": ["--orders", "1"]}}
@@ -104,6 +112,7 @@ def test_merge_keeps_a_skipped_contender_and_rechecks():
     assert merged["10k"] == saved["10k"]
     assert merged["1m"]["dbt"] == dbt_run and merged["1m"]["duckdb"]["wall_s"] == 1.5
     assert merged["1m"]["checks"]["duckdb"]["agree"] is True
+    assert merged["1m"]["dbt_core"]["wall_s"] == 3.0 and merged["1m"]["checks"]["dbt_core"]["agree"] is False
     # other data (different generator arguments): nothing of the old entry survives
     other = benchmark.merge_runs(saved, {"1m": {**new["1m"], "generator_args": ["--orders", "11"]}})
     assert "dbt" not in other["1m"]
@@ -226,7 +235,7 @@ def test_the_build_is_timed_after_a_parse_of_the_same_project_target_vars_and_en
     monkeypatch.setattr(benchmark, "measure", fake_measure)
     monkeypatch.setattr(benchmark, "node_timings", lambda *args: {})
     data = {"raw_dir": str(SAMPLE_DIR), "orders": 1, "args": []}
-    entry = benchmark.bench_scale("tiny", data, tmp_path, None, {"duckdb", "pandas"}, keep_work=True,
+    entry = benchmark.bench_scale("tiny", data, tmp_path, None, {"dbt_core", "duckdb", "pandas"}, keep_work=True,
                                   parse_first=parse_first)
     commands = [cmd[1] for cmd, _ in calls]
     if not parse_first:
@@ -245,3 +254,72 @@ def test_the_build_is_timed_after_a_parse_of_the_same_project_target_vars_and_en
     assert parse_env == build_env and build_env["DUCKDB_PATH"] == str(tmp_path / "tiny" / "dbt.duckdb")
     assert entry["dbt_parse"]["wall_s"] == 1.0 and entry["dbt"]["project_parsed_before"]
     assert entry["dbt"]["partial_parse"] is False  # the log said dbt parsed everything again
+
+
+def test_the_core_build_is_the_selector_in_its_own_warehouse_parsed_first(tmp_path, monkeypatch):
+    """bench_scale's core build: `dbt parse`, then `dbt build --selector core_marts`, with its own warehouse and
+    target folder (not the whole build's), the same vars and environment as the whole build; its totals are
+    checked against the whole build's like the script's."""
+    calls = []
+
+    def fake_measure(cmd, env=None, log_file=None, interval=0.1):
+        calls.append((cmd, env))
+        if cmd[1] == "build":
+            Path(env["DUCKDB_PATH"]).touch()
+        return {"wall_s": 1.0, "peak_rss_mb": 1.0, "returncode": 0, "_timeline": []}
+
+    def fake_totals(db, *tables):  # the core warehouse counts one customer more
+        return {"customers": 4 if db.parent.name == "core" else 3, "revenue": 10.0}
+
+    monkeypatch.setattr(benchmark, "measure", fake_measure)
+    monkeypatch.setattr(benchmark, "node_timings", lambda *args: {})
+    monkeypatch.setattr(benchmark, "totals_from_db", fake_totals)
+    data = {"raw_dir": str(SAMPLE_DIR), "orders": 1, "args": []}
+    entry = benchmark.bench_scale("tiny", data, tmp_path, None, {"duckdb", "pandas"}, keep_work=True)
+
+    def option(cmd, name):
+        return cmd[cmd.index(name) + 1] if name in cmd else None
+
+    (whole_parse, _), (whole, whole_env), (core_parse, core_parse_env), (core, core_env) = calls
+    assert [c[1] for c in (whole_parse, whole, core_parse, core)] == ["parse", "build", "parse", "build"]
+    assert option(core, "--selector") == benchmark.CORE_SELECTOR and option(whole, "--selector") is None
+    assert option(core, "--target-path") == option(core_parse, "--target-path") == str(tmp_path / "tiny/core/target")
+    assert core_env["DUCKDB_PATH"] == core_parse_env["DUCKDB_PATH"] == str(tmp_path / "tiny/core/dbt.duckdb")
+    assert option(core, "--vars") == option(whole, "--vars")
+    assert {k: v for k, v in core_env.items() if k != "DUCKDB_PATH"} == \
+        {k: v for k, v in whole_env.items() if k != "DUCKDB_PATH"}
+    assert entry["dbt_core"]["selector"] == benchmark.CORE_SELECTOR and entry["dbt_core_parse"]["wall_s"] == 1.0
+    assert entry["checks"]["dbt_core"] == {"agree": False, "compared": ["customers", "revenue"],
+                                           "differences": ["customers: dbt 3 vs 4"]}
+
+
+def test_the_core_marts_selector_builds_the_tagged_marts_their_upstream_and_every_test_within(
+        sample_build, tmp_path):
+    """`dbt build --selector core_marts` (make build-core, the benchmark's core build) on the sample: it runs
+    exactly the models tagged core_marts and every model and seed upstream of them (from the manifest's parent map),
+    every data test all of whose parents are among them (a test between two tagged marts included) and no other,
+    and its tables are those of the whole sample build."""
+    run = run_dbt(["build", "--selector", benchmark.CORE_SELECTOR], tmp_path / "warehouse.duckdb", tmp_path,
+                  {"raw_data_dir": str(SAMPLE_DIR)}, env={"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"})
+    assert run.returncode == 0, run.output[-4000:]
+    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
+    nodes, parents = manifest["nodes"], manifest["parent_map"]
+    tagged = {uid for uid, node in nodes.items() if "core_marts" in node.get("tags", [])}
+    assert {nodes[uid]["name"] for uid in tagged} >= set(benchmark.CORE_MARTS) | {"input_summary"}
+    expected, stack = set(), list(tagged)
+    while stack:
+        uid = stack.pop()
+        if uid not in expected:
+            expected.add(uid)
+            stack.extend(p for p in parents.get(uid, []) if p.startswith(("model.", "seed.")))
+    ran = run.statuses()
+    assert {uid for uid in ran if uid.startswith(("model.", "seed."))} == expected
+    # (a test reading no node, e.g. of the other input layout's disabled models or of engine functions, is not one)
+    within = {uid for uid, node in nodes.items() if node["resource_type"] == "test" and node["depends_on"]["nodes"]
+              and all(p in expected or p.startswith("source.") for p in node["depends_on"]["nodes"])}
+    assert {uid for uid in ran if uid.startswith("test.")} == within
+    assert any("customer_abc_xyz" in uid and "customer_rfm" in uid for uid in within)  # between two tagged marts
+    assert set(ran.values()) == {"success", "pass"}
+    names = {nodes[uid]["name"] for uid in expected if uid.startswith("model.")}
+    assert benchmark.warehouse_checksums(run.db_path, names, significant_digits=9) == \
+        benchmark.warehouse_checksums(sample_build.db_path, names, significant_digits=9)
