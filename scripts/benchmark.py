@@ -435,6 +435,15 @@ def core_model_seconds(results: dict, manifest_file: Path) -> dict:
             "marts": [m for m in CORE_MARTS if any(uid.endswith("." + m) for uid in seen)]}
 
 
+def python_model_seconds(results: dict, manifest_file: Path) -> float | None:
+    """Summed execution time of the dbt Python models (manifest language python): the fits and scoring."""
+    if not manifest_file.exists():
+        return None
+    nodes = json.loads(manifest_file.read_text()).get("nodes", {})
+    return round(sum(float(r.get("execution_time") or 0) for r in results.get("results", [])
+                     if nodes.get(r["unique_id"], {}).get("language") == "python"), 1)
+
+
 def node_timings(run_results: Path, timeline: list[tuple[float, int]] | None = None) -> dict:
     """Per-node timings of a dbt run, slowest first, plus totals by resource type. With the RSS
     timeline of the run, each node also gets the highest RSS sampled while it executed (DuckDB keeps
@@ -473,6 +482,7 @@ def node_timings(run_results: Path, timeline: list[tuple[float, int]] | None = N
         "peak_rss_first_reached_in": peak_node,
         "seconds_by_folder": by_folder,
         "core_models": core,
+        "python_models_s": python_model_seconds(results, run_results.with_name("manifest.json")),
         "elapsed_s": round(float(results.get("elapsed_time") or 0), 3),
         "seconds_by_type": {k: round(v, 3) for k, v in sorted(by_type.items())},
         "node_count": len(nodes),
@@ -835,6 +845,11 @@ def summarize(runs: dict) -> list[dict]:
             "dbt_over_duckdb": _ratio(dbt_s, duck_s), "pandas_over_dbt": _ratio(pandas_s, dbt_s),
             "core_s": core_s, "core_over_duckdb": _ratio(core_s, duck_s),
             "core_build_s": core_build_s, "core_build_over_duckdb": _ratio(core_build_s, duck_s),
+            # where the whole build's time goes: the Python models' and the data tests' summed execution time
+            "python_models_s": entry.get("dbt", {}).get("timings", {}).get("python_models_s"),
+            "data_tests_s": (round(entry["dbt"]["timings"]["seconds_by_type"]["test"], 1)
+                             if "test" in entry.get("dbt", {}).get("timings", {}).get("seconds_by_type", {})
+                             else None),
             "dbt_peak_mb": entry.get("dbt", {}).get("peak_rss_mb"),
             "duckdb_peak_mb": entry.get("duckdb", {}).get("peak_rss_mb"),
             "pandas_peak_mb": entry.get("pandas", {}).get("peak_rss_mb"),

@@ -65,7 +65,8 @@ def test_measure_sees_the_memory_and_exit_code_of_the_child():
 
 def test_summary_ratios_and_growth():
     runs = {
-        "big": {"orders": 1000, "dbt": {"wall_s": 30.0, "returncode": 0, "peak_rss_mb": 900},
+        "big": {"orders": 1000, "dbt": {"wall_s": 30.0, "returncode": 0, "peak_rss_mb": 900, "timings": {
+                    "python_models_s": 12.5, "seconds_by_type": {"model": 20.0, "test": 3.3}}},
                 "dbt_parse": {"wall_s": 7.25, "returncode": 0}, "dbt_core": {"wall_s": 15.0, "returncode": 0},
                 "duckdb": {"wall_s": 10.0, "returncode": 0}, "pandas": {"wall_s": 60.0, "returncode": 0},
                 "checks": {"duckdb": {"agree": True}, "pandas": {"agree": False}}},
@@ -83,6 +84,8 @@ def test_summary_ratios_and_growth():
     assert "| big | 1,000 |" in table and "| 900 /" in table and "MISMATCH" in table and "6.0× (10×)" in table
     assert big["dbt_parse_s"] == 7.25 and small["dbt_parse_s"] is None and "(10×) | 7.2 |" in table
     assert big["core_build_s"] == 15.0 and big["core_build_over_duckdb"] == 1.5 and small["core_build_s"] is None
+    assert small["python_models_s"] is None and small["data_tests_s"] is None
+    assert big["python_models_s"] == 12.5 and big["data_tests_s"] == 3.3
     assert "| 7.2 | 15.0 (1.5×) | MISMATCH |" in table
     # a failed core build fails the scale's row
     runs["big"]["dbt_core"]["returncode"] = 2
@@ -144,6 +147,19 @@ def test_core_model_seconds_sums_the_core_marts_and_their_upstream_only(tmp_path
     core = benchmark.core_model_seconds(results, tmp_path / "manifest.json")
     assert core["seconds"] == 7.5  # not the snapshot downstream, not the data test
     assert core["node_count"] == 4 and core["marts"] == ["fct_orders", "customer_rfm"]
+
+
+def test_python_model_seconds_sums_the_models_written_in_python_only(tmp_path, sample_build):
+    """The summary's python_models_s: the models of the project's .py files (the real manifest of the sample
+    build), not its SQL models, seeds or tests."""
+    manifest_file = sample_build.db_path.parent / "target" / "manifest.json"
+    (tmp_path / "manifest.json").write_text(manifest_file.read_text())
+    python_files = {path.stem for path in (benchmark.ROOT / "models").rglob("*.py")}
+    assert len(python_files) >= 10
+    results = {"results": [{"unique_id": uid, "execution_time": 1.0 if uid.split(".")[-1] in python_files else 100.0}
+                           for uid in json.loads(manifest_file.read_text())["nodes"]]}
+    assert benchmark.python_model_seconds(results, tmp_path / "manifest.json") == float(len(python_files))
+    assert benchmark.python_model_seconds(results, tmp_path / "missing.json") is None
 
 
 def _csv_rows(path: Path) -> tuple[list[str], list[tuple[str, ...]]]:
