@@ -285,6 +285,10 @@ def _tables(db_path: Path) -> set[str]:
     return {row[0] for row in _fetch(db_path, "select table_name from information_schema.tables")}
 
 
+# the dbt marts totals_from_db reads (rfm, abc_xyz, cohorts, orders)
+MART_TOTAL_TABLES = ("customer_rfm", "customer_abc_xyz", "cohort_retention", "fct_orders")
+
+
 def totals_from_db(db_path: Path, rfm: str, abc_xyz: str, cohorts: str, orders: str) -> dict:
     """The compared totals, read from a warehouse (the dbt marts or the hand-written script's tables)."""
     tables = _tables(db_path)
@@ -364,12 +368,15 @@ def _epoch(iso: str) -> float:
     return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
-def _seconds_by_folder(results: dict, manifest_file: Path) -> dict:
+def _read_manifest(manifest_file: Path) -> dict | None:
+    return json.loads(manifest_file.read_text()) if manifest_file.exists() else None
+
+
+def _seconds_by_folder(results: dict, manifest: dict | None) -> dict:
     """Seconds of models and of their data tests per model folder (a test counts for the folder of the
     model it is attached to, a singular test for its own folder under tests/; source tests: staging)."""
-    if not manifest_file.exists():
+    if manifest is None:
         return {}
-    manifest = json.loads(manifest_file.read_text())
     nodes = {**manifest.get("nodes", {}), **manifest.get("unit_tests", {})}
 
     def folder(uid: str) -> str:
@@ -416,11 +423,10 @@ CORE_SELECTOR = "core_marts"
 CONTENDERS = ("dbt_parse", "dbt", "dbt_core_parse", "dbt_core", "duckdb", "pandas")
 
 
-def core_model_seconds(results: dict, manifest_file: Path) -> dict:
+def core_model_seconds(results: dict, manifest: dict | None) -> dict:
     """Summed execution time of CORE_MARTS and all models and seeds upstream of them (manifest parent_map)."""
-    if not manifest_file.exists():
+    if manifest is None:
         return {}
-    manifest = json.loads(manifest_file.read_text())
     parents = manifest.get("parent_map", {})
     stack = [uid for uid in manifest.get("nodes", {})
              if uid.startswith("model.") and uid.rsplit(".", 1)[-1] in CORE_MARTS]
@@ -435,11 +441,11 @@ def core_model_seconds(results: dict, manifest_file: Path) -> dict:
             "marts": [m for m in CORE_MARTS if any(uid.endswith("." + m) for uid in seen)]}
 
 
-def python_model_seconds(results: dict, manifest_file: Path) -> float | None:
+def python_model_seconds(results: dict, manifest: dict | None) -> float | None:
     """Summed execution time of the dbt Python models (manifest language python): the fits and scoring."""
-    if not manifest_file.exists():
+    if manifest is None:
         return None
-    nodes = json.loads(manifest_file.read_text()).get("nodes", {})
+    nodes = manifest.get("nodes", {})
     return round(sum(float(r.get("execution_time") or 0) for r in results.get("results", [])
                      if nodes.get(r["unique_id"], {}).get("language") == "python"), 1)
 
@@ -468,8 +474,9 @@ def node_timings(run_results: Path, timeline: list[tuple[float, int]] | None = N
             if during:
                 node["rss_mb"] = round(max(during) / 2**20)
         nodes.append(node)
-    by_folder = _seconds_by_folder(results, run_results.with_name("manifest.json"))
-    core = core_model_seconds(results, run_results.with_name("manifest.json"))
+    manifest = _read_manifest(run_results.with_name("manifest.json"))
+    by_folder = _seconds_by_folder(results, manifest)
+    core = core_model_seconds(results, manifest)
     peak_node = None
     if timeline:
         peak = max(rss for _, rss in timeline) / 2**20
@@ -482,7 +489,7 @@ def node_timings(run_results: Path, timeline: list[tuple[float, int]] | None = N
         "peak_rss_first_reached_in": peak_node,
         "seconds_by_folder": by_folder,
         "core_models": core,
-        "python_models_s": python_model_seconds(results, run_results.with_name("manifest.json")),
+        "python_models_s": python_model_seconds(results, manifest),
         "elapsed_s": round(float(results.get("elapsed_time") or 0), 3),
         "seconds_by_type": {k: round(v, 3) for k, v in sorted(by_type.items())},
         "node_count": len(nodes),
@@ -529,6 +536,35 @@ def dbt_build(label: str, raw_dir: Path, db_path: Path, target: Path, log_file: 
     return run
 
 
+def dbt_contender(label: str, raw_dir: Path, work: Path, threads: int | None, parse_first: bool,
+                  selector: str | None = None) -> tuple[dict | None, dict]:
+    """(`dbt parse` or None, `dbt build`) of the whole project or of a selector, into work/dbt.duckdb with the
+    target folder work/target. parse_first: the build follows a parse of the same project, vars, environment and
+    target folder (so it parses partially; `partial_parse` records whether dbt could, from its log). The build's
+    totals and warehouse size are read from the warehouse it left."""
+    work.mkdir(parents=True, exist_ok=True)
+    db, target, log = work / "dbt.duckdb", work / "target", work / "dbt_build.log"
+    what = "dbt build" + (f" --selector {selector}" if selector else "")
+    parse = None
+    if parse_first:
+        print(f"[{label}] dbt parse ({what}) ...", flush=True)
+        parse = dbt_parse(label, raw_dir, db, target, work / "dbt_parse.log")
+        print(f"[{label}] dbt parse {parse['wall_s']:.1f} s", flush=True)
+    print(f"[{label}] {what} ...", flush=True)
+    run = dbt_build(label, raw_dir, db, target, log, threads, selector=selector)
+    run["project_parsed_before"] = parse_first
+    if parse_first:  # what dbt says when the parse it found could not be reused (then it parsed everything)
+        reparsed = [line.strip() for line in _read_text(log).splitlines() if "Unable to do partial parsing" in line]
+        run["partial_parse"] = not reparsed
+        if reparsed:
+            print(f"[{label}] {what} parsed the whole project again: {reparsed[0]}", flush=True)
+    print(f"[{label}] {what} {run['wall_s']:.1f} s, peak {run['peak_rss_mb']:.0f} MB", flush=True)
+    if db.exists():
+        run["totals"] = totals_from_db(db, *MART_TOTAL_TABLES)
+        run["warehouse_mb"] = round(db.stat().st_size / 2**20, 1)
+    return parse, run
+
+
 def bench_scale(label: str, data: dict, work_root: Path, threads: int | None,
                 skip: set[str], keep_work: bool, max_load: float | None = None,
                 pandas_max_orders: int | None = None, parse_first: bool = True) -> dict:
@@ -548,43 +584,14 @@ def bench_scale(label: str, data: dict, work_root: Path, threads: int | None,
 
     if "dbt" not in skip:
         wait_until_quiet(max_load)
-        if parse_first:
-            print(f"[{label}] dbt parse ...", flush=True)
-            entry["dbt_parse"] = dbt_parse(label, raw_dir, work / "dbt.duckdb", work / "target",
-                                           work / "dbt_parse.log")
-            print(f"[{label}] dbt parse {entry['dbt_parse']['wall_s']:.1f} s", flush=True)
-        print(f"[{label}] dbt build ...", flush=True)
-        run = dbt_build(label, raw_dir, work / "dbt.duckdb", work / "target", work / "dbt_build.log", threads)
-        run["project_parsed_before"] = parse_first
-        if parse_first:  # what dbt says when the parse it found could not be reused (then it parsed everything)
-            reparsed = [line.strip() for line in _read_text(work / "dbt_build.log").splitlines()
-                        if "Unable to do partial parsing" in line]
-            run["partial_parse"] = not reparsed
-            if reparsed:
-                print(f"[{label}] the build parsed the whole project again: {reparsed[0]}", flush=True)
-        entry["dbt"] = run
-        print(f"[{label}] dbt build {run['wall_s']:.1f} s, peak {run['peak_rss_mb']:.0f} MB", flush=True)
-        if (work / "dbt.duckdb").exists():
-            entry["dbt"]["totals"] = totals_from_db(
-                work / "dbt.duckdb", "customer_rfm", "customer_abc_xyz", "cohort_retention", "fct_orders")
-            entry["dbt"]["warehouse_mb"] = round((work / "dbt.duckdb").stat().st_size / 2**20, 1)
-
-    if "dbt_core" not in skip:
-        # its own warehouse and target folder (parsed first like the full build's, when parse_first)
-        core = work / "core"
-        core.mkdir()
+        parse, entry["dbt"] = dbt_contender(label, raw_dir, work, threads, parse_first)
+        if parse:
+            entry["dbt_parse"] = parse
+    if "dbt_core" not in skip:  # its own warehouse and target folder, parsed first like the whole build's
         wait_until_quiet(max_load)
-        if parse_first:
-            entry["dbt_core_parse"] = dbt_parse(label, raw_dir, core / "dbt.duckdb", core / "target",
-                                                core / "dbt_parse.log")
-        print(f"[{label}] dbt build --selector {CORE_SELECTOR} ...", flush=True)
-        run = dbt_build(label, raw_dir, core / "dbt.duckdb", core / "target", core / "dbt_build.log", threads,
-                        selector=CORE_SELECTOR)
-        if run["returncode"] == 0:
-            run["totals"] = totals_from_db(
-                core / "dbt.duckdb", "customer_rfm", "customer_abc_xyz", "cohort_retention", "fct_orders")
-        entry["dbt_core"] = run
-        print(f"[{label}] dbt core build {run['wall_s']:.1f} s, peak {run['peak_rss_mb']:.0f} MB", flush=True)
+        parse, entry["dbt_core"] = dbt_contender(label, raw_dir, work / "core", threads, parse_first, CORE_SELECTOR)
+        if parse:
+            entry["dbt_core_parse"] = parse
 
     if "duckdb" not in skip:
         wait_until_quiet(max_load)
@@ -831,7 +838,9 @@ def summarize(runs: dict) -> list[dict]:
         dbt_s = entry.get("dbt", {}).get("wall_s")
         duck_s = entry.get("duckdb", {}).get("wall_s")
         pandas_s = entry.get("pandas", {}).get("wall_s")
-        core_s = entry.get("dbt", {}).get("timings", {}).get("core_models", {}).get("seconds")
+        timings = entry.get("dbt", {}).get("timings", {})
+        core_s = timings.get("core_models", {}).get("seconds")
+        tests_s = timings.get("seconds_by_type", {}).get("test")
         core_build_s = entry.get("dbt_core", {}).get("wall_s")
         ok = [entry[n].get("returncode") == 0 for n in ("dbt", "dbt_core", "duckdb", "pandas")
               if n in entry and "skipped" not in entry[n]]
@@ -846,10 +855,8 @@ def summarize(runs: dict) -> list[dict]:
             "core_s": core_s, "core_over_duckdb": _ratio(core_s, duck_s),
             "core_build_s": core_build_s, "core_build_over_duckdb": _ratio(core_build_s, duck_s),
             # where the whole build's time goes: the Python models' and the data tests' summed execution time
-            "python_models_s": entry.get("dbt", {}).get("timings", {}).get("python_models_s"),
-            "data_tests_s": (round(entry["dbt"]["timings"]["seconds_by_type"]["test"], 1)
-                             if "test" in entry.get("dbt", {}).get("timings", {}).get("seconds_by_type", {})
-                             else None),
+            "python_models_s": timings.get("python_models_s"),
+            "data_tests_s": None if tests_s is None else round(tests_s, 1),
             "dbt_peak_mb": entry.get("dbt", {}).get("peak_rss_mb"),
             "duckdb_peak_mb": entry.get("duckdb", {}).get("peak_rss_mb"),
             "pandas_peak_mb": entry.get("pandas", {}).get("peak_rss_mb"),

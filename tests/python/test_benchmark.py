@@ -27,7 +27,7 @@ COMPARED = {"orders", "customers", "revenue", "abc", "xyz", "rfm_tier",
 
 
 def _marts_totals(db_path: Path) -> dict:
-    return benchmark.totals_from_db(db_path, "customer_rfm", "customer_abc_xyz", "cohort_retention", "fct_orders")
+    return benchmark.totals_from_db(db_path, *benchmark.MART_TOTAL_TABLES)
 
 
 def test_duckdb_script_and_pandas_agree_with_the_marts(any_build, tmp_path):
@@ -144,7 +144,7 @@ def test_core_model_seconds_sums_the_core_marts_and_their_upstream_only(tmp_path
         {"unique_id": next(u for u in manifest["nodes"] if u.endswith("." + name)), "execution_time": s}
         for name, s in seconds.items()
     ]}
-    core = benchmark.core_model_seconds(results, tmp_path / "manifest.json")
+    core = benchmark.core_model_seconds(results, benchmark._read_manifest(tmp_path / "manifest.json"))
     assert core["seconds"] == 7.5  # not the snapshot downstream, not the data test
     assert core["node_count"] == 4 and core["marts"] == ["fct_orders", "customer_rfm"]
 
@@ -153,13 +153,12 @@ def test_python_model_seconds_sums_the_models_written_in_python_only(tmp_path, s
     """The summary's python_models_s: the models of the project's .py files (the real manifest of the sample
     build), not its SQL models, seeds or tests."""
     manifest_file = sample_build.db_path.parent / "target" / "manifest.json"
-    (tmp_path / "manifest.json").write_text(manifest_file.read_text())
     python_files = {path.stem for path in (benchmark.ROOT / "models").rglob("*.py")}
     assert len(python_files) >= 10
     results = {"results": [{"unique_id": uid, "execution_time": 1.0 if uid.split(".")[-1] in python_files else 100.0}
                            for uid in json.loads(manifest_file.read_text())["nodes"]]}
-    assert benchmark.python_model_seconds(results, tmp_path / "manifest.json") == float(len(python_files))
-    assert benchmark.python_model_seconds(results, tmp_path / "missing.json") is None
+    assert benchmark.python_model_seconds(results, benchmark._read_manifest(manifest_file)) == float(len(python_files))
+    assert benchmark.python_model_seconds(results, benchmark._read_manifest(tmp_path / "missing.json")) is None
 
 
 def _csv_rows(path: Path) -> tuple[list[str], list[tuple[str, ...]]]:
